@@ -1,0 +1,8 @@
+fn main() {
+    // Declaring the app's commands makes Tauri generate an `allow-<command>` permission for
+    // each, and deny any command a capability does not grant: the window gets only these.
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&["app_state"]),
+    ))
+    .expect("tauri build script failed");
+}

@@ -1,0 +1,21 @@
+//! Kakao Sign-in's core: everything but the window.
+//!
+//! Layers, imported one way only (a module never imports one listed above it):
+//! - [`session`]: the state machine the Tauri commands call (restore, sign in, refresh,
+//!   additional consent, logout, unlink) and the view models it hands out.
+//! - [`signin`]: one sign-in attempt: loopback listener, its pages, the browser opener.
+//! - [`vault`]: tokens in the OS keychain.
+//! - [`kakao`]: Kakao's wire format. Knows nothing of the keychain, the listener or Tauri.
+//! - [`secret`], [`text`], [`clock`]: small shared pieces.
+//!
+//! This crate does not depend on Tauri at all, so the compiler enforces that the protocol and the
+//! session can be tested without a window.
+
+pub mod clock;
+pub mod config;
+pub mod kakao;
+pub mod secret;
+pub mod session;
+pub mod signin;
+pub mod text;
+pub mod vault;

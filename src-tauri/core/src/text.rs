@@ -1,0 +1,53 @@
+//! Words a person reads, in Korean and English. The UI picks one; errors carry both so the
+//! language can change without asking the core again.
+
+use serde::Serialize;
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Text {
+    pub ko: Cow<'static, str>,
+    pub en: Cow<'static, str>,
+}
+
+impl Text {
+    pub const fn fixed(ko: &'static str, en: &'static str) -> Self {
+        Text {
+            ko: Cow::Borrowed(ko),
+            en: Cow::Borrowed(en),
+        }
+    }
+
+    pub fn owned(ko: impl Into<String>, en: impl Into<String>) -> Self {
+        Text {
+            ko: Cow::Owned(ko.into()),
+            en: Cow::Owned(en.into()),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Ko => &self.ko,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Ko,
+    En,
+}
+
+impl Lang {
+    /// From a locale string such as `ko_KR.UTF-8` or `en-US`; anything not Korean is English.
+    pub fn from_locale(locale: &str) -> Lang {
+        if locale.to_ascii_lowercase().starts_with("ko") {
+            Lang::Ko
+        } else {
+            Lang::En
+        }
+    }
+}

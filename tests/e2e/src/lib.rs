@@ -1,0 +1,233 @@
+//! Harness for the end-to-end suites: the real app window through tauri-driver and
+//! WebKitWebDriver, under the Xvfb display, D-Bus session and unlocked gnome-keyring that
+//! `cargo xtask test` starts. A missing display, driver or keyring is a failure with a clear
+//! message, never a skip.
+
+use anyhow::{bail, Context, Result};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The workspace's target directory (honours `CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The app binary under test: `KAKAO_SIGNIN_APP_BIN`, else the debug build.
+pub fn app_binary() -> Result<PathBuf> {
+    let bin = std::env::var_os("KAKAO_SIGNIN_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("debug/kakao-signin"));
+    if !bin.exists() {
+        bail!(
+            "the app binary {} does not exist: build it first (`cargo build --workspace`), \
+             or run the suite through `cargo xtask test`",
+            bin.display()
+        );
+    }
+    Ok(bin)
+}
+
+fn find_program(name: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(cargo_home) = std::env::var_os("CARGO_HOME") {
+        dirs.push(PathBuf::from(cargo_home).join("bin"));
+    }
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// Fails with what to do when the environment `cargo xtask test` provides is missing.
+pub fn check_environment() -> Result<()> {
+    if std::env::var_os("DISPLAY").is_none() {
+        bail!("no DISPLAY: the real-window suite needs an X server; run it through `cargo xtask test`, which starts Xvfb");
+    }
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        bail!("no D-Bus session: run the suite through `cargo xtask test`, which starts a private D-Bus session with an unlocked gnome-keyring");
+    }
+    for (prog, how) in [
+        ("tauri-driver", "cargo install tauri-driver --locked"),
+        ("WebKitWebDriver", "apt-get install webkit2gtk-driver"),
+    ] {
+        if find_program(prog).is_none() {
+            bail!("{prog} not found on PATH: install it with `{how}` (cargo xtask test does)");
+        }
+    }
+    Ok(())
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free loopback port")
+}
+
+/// A child process started in its own process group; dropping it kills the whole group, so
+/// WebKitWebDriver and the app go with tauri-driver even when a test panics.
+pub struct ProcessGroup {
+    child: Child,
+    name: &'static str,
+}
+
+impl ProcessGroup {
+    pub fn spawn(name: &'static str, mut cmd: Command) -> Result<ProcessGroup> {
+        cmd.process_group(0).stdin(Stdio::null());
+        let child = cmd.spawn().with_context(|| format!("could not start {name}"))?;
+        Ok(ProcessGroup { child, name })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn kill(&mut self) {
+        // SAFETY: kill(2) on our own child's process group; no memory is touched.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl Drop for ProcessGroup {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn wait_for_status(port: u16, what: &str, proc_: &mut ProcessGroup) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Ok(());
+        }
+        if !proc_.is_running() {
+            bail!("{what} exited before it listened on port {port}");
+        }
+        if Instant::now() > deadline {
+            bail!("{what} did not listen on port {port} within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The app under test, in its real window.
+pub struct App {
+    pub client: Client,
+    _driver: ProcessGroup,
+    pub env: Vec<(String, String)>,
+}
+
+#[derive(Default, Clone)]
+pub struct AppOptions {
+    /// Extra environment for the app (inherited through tauri-driver and WebKitWebDriver).
+    pub env: Vec<(String, String)>,
+}
+
+impl App {
+    pub async fn launch(options: AppOptions) -> Result<App> {
+        check_environment()?;
+        let bin = app_binary()?;
+        let port = free_port();
+        let native_port = free_port();
+        let mut cmd = Command::new(find_program("tauri-driver").expect("checked above"));
+        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in &options.env {
+            cmd.env(k, v);
+        }
+        let mut driver = ProcessGroup::spawn("tauri-driver", cmd)?;
+        wait_for_status(port, "tauri-driver", &mut driver).await?;
+
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": bin }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("tauri-driver did not start the app's window (is WebKitWebDriver working under this DISPLAY?)")?;
+        Ok(App {
+            client,
+            _driver: driver,
+            env: options.env,
+        })
+    }
+
+    /// Waits until an element matching `css` is displayed, or fails naming it.
+    pub async fn wait_visible(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                if el.is_displayed().await.unwrap_or(false) {
+                    return Ok(el);
+                }
+            }
+            if Instant::now() > deadline {
+                let body = self
+                    .client
+                    .source()
+                    .await
+                    .unwrap_or_else(|e| format!("<no page source: {e}>"));
+                bail!("`{css}` was not displayed within 20 s; page was:\n{body}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn text(&self, css: &str) -> Result<String> {
+        Ok(self.wait_visible(css).await?.text().await?)
+    }
+
+    /// Saves a PNG of the window under `target/screenshots/<name>.png`, after two animation
+    /// frames so the picture is the current one.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await?;
+        let png = self.client.screenshot().await?;
+        let dir = target_dir().join("screenshots");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    pub async fn close(self) -> Result<()> {
+        let _ = self.client.close().await;
+        Ok(())
+    }
+}
+
+/// Runs one end-to-end test body at a time in this process: one window on a 2-core machine is
+/// plenty, and the suites share the keychain.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
