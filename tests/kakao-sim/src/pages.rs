@@ -1,0 +1,232 @@
+//! HTML pages (no external assets). Element ids are part of the simulator's contract.
+
+use crate::config::ConsentItem;
+use crate::util::{esc, html_response};
+use crate::Shared;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, Response, StatusCode};
+use std::sync::Arc;
+
+const CSS: &str = r#"
+*{box-sizing:border-box}
+body{margin:0;font-family:-apple-system,"Apple SD Gothic Neo","Malgun Gothic","Noto Sans KR",sans-serif;background:#f5f5f5;color:#191919}
+#sim-banner{background:#191919;color:#FEE500;text-align:center;font-size:13px;padding:6px 10px}
+header{background:#FEE500;padding:14px 20px;font-weight:700;font-size:20px;letter-spacing:-0.5px}
+header small{font-weight:400;font-size:13px;margin-left:8px;color:rgba(0,0,0,.6)}
+main{max-width:420px;margin:28px auto;background:#fff;border-radius:12px;padding:24px 26px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
+h1{font-size:20px;margin:0 0 6px} p.sub{color:#555;font-size:14px;margin:0 0 18px}
+label{display:block;font-size:14px;margin:12px 0 4px}
+input[type=text],input[type=email],input[type=password],input:not([type]){width:100%;padding:11px 12px;border:1px solid #ccc;border-radius:6px;font-size:15px}
+.row{display:flex;align-items:center;gap:8px;margin:10px 0;font-size:14px}
+.row label{margin:0;display:inline}
+button{font:inherit;cursor:pointer}
+.primary{width:100%;background:#FEE500;color:rgba(0,0,0,.85);border:0;border-radius:12px;padding:13px;font-size:16px;font-weight:600;margin-top:14px}
+.secondary{width:100%;background:#fff;color:#333;border:1px solid #ccc;border-radius:12px;padding:12px;font-size:15px;margin-top:8px}
+.error{color:#d93025;font-size:14px;margin:10px 0} .tag{font-size:12px;color:#888}
+.locked{accent-color:#888} .item{border-bottom:1px solid #eee;padding:6px 0}
+.account{display:block;width:100%;text-align:left;background:#fff;border:1px solid #ddd;border-radius:10px;padding:12px;margin:8px 0}
+#koe-code{font-family:monospace;font-weight:700;background:#FEE500;padding:2px 6px;border-radius:4px}
+footer{text-align:center;font-size:12px;color:#888;margin:10px 0 30px}
+code{background:#f0f0f0;padding:1px 4px;border-radius:3px}
+"#;
+
+/// Wraps a page body in the common layout.
+pub fn layout(title: &str, body: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{title} · Kakao simulator</title><style>{CSS}</style></head>
+<body>
+<div id="sim-banner">카카오 시뮬레이터 (오프라인 샌드박스) — 실제 카카오가 아닙니다 · Kakao simulator (offline sandbox), not Kakao</div>
+<header>kakao<small>simulator · 시뮬레이터</small></header>
+<main>{body}</main>
+<footer>Kakao simulator (offline sandbox), not Kakao. 이 페이지는 테스트용 시뮬레이터입니다.</footer>
+</body></html>"#,
+        title = esc(title)
+    )
+}
+
+/// Login page.
+pub fn login_page(tx: &str, prefill: &str, error: Option<&str>, note: Option<&str>) -> String {
+    let error = error
+        .map(|e| {
+            format!(
+                r#"<p id="login-error" class="error" role="alert">{}</p>"#,
+                esc(e)
+            )
+        })
+        .unwrap_or_default();
+    let note = note
+        .map(|n| format!(r#"<p class="sub">{}</p>"#, esc(n)))
+        .unwrap_or_default();
+    layout(
+        "카카오계정 로그인",
+        &format!(
+            r#"<h1>카카오계정 로그인 <span class="tag">Kakao account login</span></h1>
+<p class="sub">카카오계정으로 로그인합니다. Sign in with your Kakao account.</p>{note}
+<form method="post" action="/oauth/login" autocomplete="off">
+<input type="hidden" name="tx" value="{tx}">
+<label for="login-id">카카오메일 아이디, 이메일, 전화번호 · Account (email or phone)</label>
+<input type="text" id="login-id" name="login_id" value="{prefill}" autocomplete="username" autofocus>
+<label for="login-password">비밀번호 · Password</label>
+<input type="password" id="login-password" name="password" autocomplete="current-password">
+<div class="row"><input type="checkbox" id="login-keep" name="keep" value="1"><label for="login-keep">로그인 상태 유지 · Stay signed in (1 month)</label></div>
+{error}
+<button type="submit" id="login-submit" class="primary">로그인 · Log in</button>
+</form>"#,
+            tx = esc(tx),
+            prefill = esc(prefill),
+        ),
+    )
+}
+
+/// Account chooser (`prompt=select_account`). `accounts` = (user id, nickname, login).
+pub fn chooser_page(tx: &str, accounts: &[(i64, String, String)]) -> String {
+    let mut list = String::new();
+    for (id, nick, login) in accounts {
+        list.push_str(&format!(
+            r#"<button type="submit" class="account" id="account-{id}" name="account" value="{id}"><b>{}</b><br><span class="tag">{}</span></button>"#,
+            esc(nick),
+            esc(login)
+        ));
+    }
+    layout(
+        "계정 선택",
+        &format!(
+            r#"<h1>계정 선택 <span class="tag">Choose an account</span></h1>
+<p class="sub">로그인할 카카오계정을 선택하세요. Choose the Kakao account to continue with.</p>
+<form method="post" action="/oauth/select">
+<input type="hidden" name="tx" value="{tx}">
+{list}
+<button type="submit" class="secondary" id="account-other" name="account" value="other">다른 계정으로 로그인 · Use another account</button>
+</form>"#,
+            tx = esc(tx)
+        ),
+    )
+}
+
+/// Consent page.
+pub fn consent_page(
+    tx: &str,
+    nickname: &str,
+    client_id: &str,
+    items: &[(ConsentItem, bool /* collect input needed */)],
+    error: Option<&str>,
+) -> String {
+    let mut rows = String::new();
+    for (item, collect) in items {
+        let id = esc(&item.id);
+        let (attrs, tag) = if item.required {
+            (
+                r#" checked class="locked" aria-disabled="true" onclick="return false""#,
+                "[필수 · required]",
+            )
+        } else {
+            (r#" class="optional""#, "[선택 · optional]")
+        };
+        let collect_input = if *collect {
+            format!(
+                r#"<input type="text" id="collect-{id}" name="collect_{id}" placeholder="{} 입력 · enter value">"#,
+                esc(&item.display_name)
+            )
+        } else {
+            String::new()
+        };
+        rows.push_str(&format!(
+            r#"<div class="item"><div class="row"><input type="checkbox" id="consent-{id}" name="scope" value="{id}"{attrs}><label for="consent-{id}"><span class="tag">{tag}</span> {}</label></div>{collect_input}</div>"#,
+            esc(&item.display_name)
+        ));
+    }
+    let error = error
+        .map(|e| {
+            format!(
+                r#"<p id="consent-error" class="error" role="alert">{}</p>"#,
+                esc(e)
+            )
+        })
+        .unwrap_or_default();
+    layout(
+        "동의하고 계속하기",
+        &format!(
+            r#"<h1>{nick}님, 동의해 주세요 <span class="tag">Consent</span></h1>
+<p class="sub">앱 <code>{client}</code>이(가) 다음 정보를 요청합니다. The app asks for the following.</p>
+<form method="post" action="/oauth/consent">
+<input type="hidden" name="tx" value="{tx}">
+<div class="row item"><input type="checkbox" id="consent-all" name="consent_all" value="1" onclick="for(const c of document.querySelectorAll('input.optional'))c.checked=this.checked"><label for="consent-all"><b>전체 동의하기 · Agree to all</b></label></div>
+{rows}
+{error}
+<button type="submit" id="consent-agree" class="primary" name="action" value="agree">동의하고 계속하기 · Agree and continue</button>
+<button type="submit" id="consent-cancel" class="secondary" name="action" value="cancel" formnovalidate>취소 · Cancel</button>
+</form>"#,
+            nick = esc(nickname),
+            client = esc(client_id),
+            tx = esc(tx)
+        ),
+    )
+}
+
+/// Error page with a KOE code (configuration errors never redirect).
+pub fn error_page(code: &str, explanation: &str) -> String {
+    layout(
+        "앱 관리자 설정 오류",
+        &format!(
+            r#"<h1>앱 관리자 설정 오류 <span class="tag">Admin Settings Issue</span></h1>
+<p>에러 코드 · Error code: <span id="koe-code">{}</span></p>
+<p id="koe-message">{}</p>
+<p class="sub">서비스 관리자에게 문의하세요. Contact the service administrator.</p>"#,
+            esc(code),
+            esc(explanation)
+        ),
+    )
+}
+
+/// `GET /`: what this server is.
+pub async fn index(State(sh): State<Arc<Shared>>) -> Response<Body> {
+    let (client_id, logins): (String, Vec<String>) = {
+        let st = sh.lock();
+        (
+            st.app.client_id.clone(),
+            st.users.values().map(|u| u.cfg.login.clone()).collect(),
+        )
+    };
+    let users: String = logins
+        .iter()
+        .map(|l| format!("<li><code>{}</code></li>", esc(l)))
+        .collect();
+    let base = &sh.base_url;
+    html_response(
+        StatusCode::OK,
+        layout(
+            "Kakao simulator",
+            &format!(
+                r#"<h1>Kakao simulator</h1>
+<p class="sub">This server imitates <code>kauth.kakao.com</code> and <code>kapi.kakao.com</code> for offline tests and the app's sandbox run. It is not Kakao.</p>
+<p>client_id: <code>{}</code><br>Discovery: <a href="{base}/.well-known/openid-configuration">/.well-known/openid-configuration</a></p>
+<p>Accounts (password: see the simulator README):</p><ul>{users}</ul>"#,
+                esc(&client_id)
+            ),
+        ),
+    )
+}
+
+/// `GET /__sim/img/{name}`: placeholder profile images (SVG).
+pub async fn image(Path(name): Path<String>) -> Response<Body> {
+    let initial = name.chars().next().unwrap_or('?').to_ascii_uppercase();
+    let hue: u32 = name.bytes().map(u32::from).sum::<u32>() % 360;
+    let (bg, text) = if name.starts_with("default") {
+        ("#d8dde3".to_string(), String::new())
+    } else {
+        (format!("hsl({hue},60%,70%)"), initial.to_string())
+    };
+    let svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="640" height="640" viewBox="0 0 100 100"><rect width="100" height="100" fill="{bg}"/><circle cx="50" cy="38" r="18" fill="#fff" opacity=".8"/><rect x="20" y="62" width="60" height="40" rx="20" fill="#fff" opacity=".8"/><text x="50" y="45" font-size="20" text-anchor="middle" font-family="sans-serif" fill="#333">{}</text></svg>"##,
+        esc(&text)
+    );
+    let mut r = Response::new(Body::from(svg));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    r
+}
