@@ -1,0 +1,442 @@
+//! [`KakaoClient`]: one object holding the seams and the app's identity, with one async method
+//! per Kakao call. Cheap to clone (everything inside is shared).
+
+use super::api::{self, AccessTokenInfo, OidcUserInfo, Scopes, UserId, UserMe};
+use super::authorize::{self, AuthorizeParams};
+use super::endpoints::Endpoints;
+use super::error::{ApiCall, Error};
+use super::http::{HttpClient, HttpRequest, HttpResponse};
+use super::idtoken::{self, Expected, IdTokenClaims, JwksCache};
+use super::pkce::{Nonce, PkceVerifier, StateToken};
+use super::token::{self, TokenResponse};
+use crate::clock::Clock;
+use crate::secret::Secret;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use url::Url;
+
+#[derive(Clone)]
+pub struct KakaoClient {
+    http: Arc<dyn HttpClient>,
+    endpoints: Endpoints,
+    client_id: String,
+    client_secret: Option<Secret>,
+    clock: Arc<dyn Clock>,
+    jwks: JwksCache,
+    leeway_secs: i64,
+}
+
+impl std::fmt::Debug for KakaoClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KakaoClient")
+            .field("endpoints", &self.endpoints)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("jwks", &self.jwks)
+            .finish()
+    }
+}
+
+impl KakaoClient {
+    /// `client_secret`: `None` (or empty) when the app's client secret setting is off.
+    pub fn new(
+        http: Arc<dyn HttpClient>,
+        endpoints: Endpoints,
+        client_id: impl Into<String>,
+        client_secret: Option<Secret>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        KakaoClient {
+            http,
+            endpoints,
+            client_id: client_id.into(),
+            client_secret: client_secret.filter(|s| !s.is_empty()),
+            clock,
+            jwks: JwksCache::default(),
+            leeway_secs: idtoken::DEFAULT_LEEWAY_SECS,
+        }
+    }
+
+    /// Clock skew tolerated on ID token `exp`/`iat` (default 60 s).
+    pub fn with_leeway_secs(mut self, secs: i64) -> Self {
+        self.leeway_secs = secs;
+        self
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    pub fn now_unix(&self) -> i64 {
+        self.clock.now_unix()
+    }
+
+    /// The URL to open in the browser.
+    pub fn authorize_url(
+        &self,
+        params: &AuthorizeParams,
+        state: &StateToken,
+        nonce: Option<&Nonce>,
+    ) -> Url {
+        authorize::authorize_url(&self.endpoints, &self.client_id, params, state, nonce)
+    }
+
+    /// Kakao account logout in the browser (S07).
+    pub fn account_logout_url(&self, logout_redirect_uri: &str, state: &StateToken) -> Url {
+        authorize::account_logout_url(&self.endpoints, &self.client_id, logout_redirect_uri, state)
+    }
+
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        Ok(self.http.send(request).await?)
+    }
+
+    /// Code → tokens. Errors carry `redirect_uri` so KOE303/KOE006 fixes can name it.
+    pub async fn exchange_code(
+        &self,
+        code: &Secret,
+        redirect_uri: &str,
+        verifier: &PkceVerifier,
+    ) -> Result<TokenResponse, Error> {
+        let request = token::exchange_request(
+            &self.endpoints,
+            &self.client_id,
+            self.client_secret.as_ref(),
+            redirect_uri,
+            code,
+            verifier,
+        );
+        let response = self.send(request).await?;
+        token::parse_token_response(&response).map_err(|e| e.with_redirect_uri(redirect_uri))
+    }
+
+    /// Refresh. `refresh_token` in the result is `Some` only when Kakao rotated it; the caller
+    /// must persist a rotated one before using the new access token.
+    pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenResponse, Error> {
+        let request = token::refresh_request(
+            &self.endpoints,
+            &self.client_id,
+            self.client_secret.as_ref(),
+            refresh_token,
+        );
+        let response = self.send(request).await?;
+        token::parse_token_response(&response)
+    }
+
+    /// Verifies the ID token from a code exchange against the nonce of that sign-in.
+    pub async fn verify_id_token(
+        &self,
+        id_token: &Secret,
+        nonce: &Nonce,
+    ) -> Result<IdTokenClaims, Error> {
+        self.verify(id_token, Some(nonce)).await
+    }
+
+    /// Verifies an ID token that came with a refresh (Kakao sends no nonce then).
+    pub async fn verify_refreshed_id_token(
+        &self,
+        id_token: &Secret,
+    ) -> Result<IdTokenClaims, Error> {
+        self.verify(id_token, None).await
+    }
+
+    async fn verify(
+        &self,
+        id_token: &Secret,
+        nonce: Option<&Nonce>,
+    ) -> Result<IdTokenClaims, Error> {
+        let issuer = self.endpoints.issuer();
+        let expected = Expected {
+            issuer: &issuer,
+            client_id: &self.client_id,
+            nonce,
+            now: self.clock.now_unix(),
+            leeway: self.leeway_secs,
+        };
+        idtoken::verify(
+            &*self.http,
+            &self.endpoints,
+            &self.jwks,
+            id_token,
+            &expected,
+        )
+        .await
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        request: HttpRequest,
+        call: ApiCall,
+    ) -> Result<T, Error> {
+        let response = self.send(request).await?;
+        api::parse_api_json(&response, call)
+    }
+
+    pub async fn user_me(&self, access_token: &Secret) -> Result<UserMe, Error> {
+        self.call(
+            api::user_me_request(&self.endpoints, access_token),
+            ApiCall::UserMe,
+        )
+        .await
+    }
+
+    pub async fn access_token_info(&self, access_token: &Secret) -> Result<AccessTokenInfo, Error> {
+        self.call(
+            api::access_token_info_request(&self.endpoints, access_token),
+            ApiCall::AccessTokenInfo,
+        )
+        .await
+    }
+
+    /// `POST /v1/user/logout`; returns the member id.
+    pub async fn logout(&self, access_token: &Secret) -> Result<i64, Error> {
+        let id: UserId = self
+            .call(
+                api::logout_request(&self.endpoints, access_token),
+                ApiCall::Logout,
+            )
+            .await?;
+        Ok(id.id)
+    }
+
+    /// `POST /v1/user/unlink`; returns the member id.
+    pub async fn unlink(&self, access_token: &Secret) -> Result<i64, Error> {
+        let id: UserId = self
+            .call(
+                api::unlink_request(&self.endpoints, access_token),
+                ApiCall::Unlink,
+            )
+            .await?;
+        Ok(id.id)
+    }
+
+    /// `GET /v2/user/scopes`, optionally only the given ids.
+    pub async fn scopes(
+        &self,
+        access_token: &Secret,
+        filter: Option<&[String]>,
+    ) -> Result<Scopes, Error> {
+        self.call(
+            api::scopes_request(&self.endpoints, access_token, filter),
+            ApiCall::Scopes,
+        )
+        .await
+    }
+
+    /// `POST /v2/user/revoke/scopes`. A required item gives kind `scope_not_revocable`.
+    pub async fn revoke_scopes(
+        &self,
+        access_token: &Secret,
+        scopes: &[String],
+    ) -> Result<Scopes, Error> {
+        self.call(
+            api::revoke_scopes_request(&self.endpoints, access_token, scopes),
+            ApiCall::RevokeScopes,
+        )
+        .await
+    }
+
+    pub async fn oidc_userinfo(&self, access_token: &Secret) -> Result<OidcUserInfo, Error> {
+        self.call(
+            api::oidc_userinfo_request(&self.endpoints, access_token),
+            ApiCall::OidcUserInfo,
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::kakao::http::testing::FakeHttp;
+    use crate::kakao::http::{Method, TransportError, TransportErrorKind};
+    use crate::kakao::idtoken::test_support::{claims, jwks, sign, NOW};
+    use serde_json::json;
+
+    fn client(fake: &Arc<FakeHttp>, secret: Option<&str>) -> (KakaoClient, ManualClock) {
+        let clock = ManualClock::new(NOW);
+        let c = KakaoClient::new(
+            fake.clone(),
+            Endpoints::kakao(),
+            "rest-key",
+            secret.map(Secret::new),
+            Arc::new(clock.clone()),
+        );
+        (c, clock)
+    }
+
+    #[tokio::test]
+    async fn exchange_sends_exact_request_and_parses() {
+        let fake = Arc::new(FakeHttp::new());
+        let (c, _) = client(&fake, Some("sec"));
+        fake.push_json(
+            200,
+            json!({"token_type":"bearer","access_token":"AT","expires_in":21599,
+                   "refresh_token":"RT","refresh_token_expires_in":5183999,"scope":"profile_nickname openid"}),
+        );
+        let v = PkceVerifier::from_secret(Secret::new("verifier"));
+        let t = c
+            .exchange_code(&Secret::new("CODE"), "http://127.0.0.1:9212/cb", &v)
+            .await
+            .unwrap();
+        assert_eq!(t.access_token.expose(), "AT");
+        let r = fake.only_request();
+        assert_eq!(r.method, Method::Post);
+        assert_eq!(r.url.as_str(), "https://kauth.kakao.com/oauth/token");
+        assert_eq!(
+            r.encoded_form(),
+            "grant_type=authorization_code&client_id=rest-key\
+             &redirect_uri=http%3A%2F%2F127.0.0.1%3A9212%2Fcb&code=CODE&code_verifier=verifier\
+             &client_secret=sec"
+        );
+        assert_eq!(
+            r.header_value("content-type"),
+            Some("application/x-www-form-urlencoded;charset=utf-8")
+        );
+    }
+
+    #[tokio::test]
+    async fn koe303_names_the_redirect_uri() {
+        let fake = Arc::new(FakeHttp::new());
+        let (c, _) = client(&fake, None);
+        fake.push_json(
+            400,
+            json!({"error":"invalid_grant","error_description":"Redirect URI mismatch.","error_code":"KOE303"}),
+        );
+        let v = PkceVerifier::generate();
+        let err = c
+            .exchange_code(&Secret::new("CODE"), "http://127.0.0.1:9212/cb", &v)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), "redirect_uri_mismatch");
+        assert!(err.fix().unwrap().en.contains("http://127.0.0.1:9212/cb"));
+        assert!(fake.only_request().form_value("client_secret").is_none());
+    }
+
+    #[tokio::test]
+    async fn refresh_and_transport_errors() {
+        let fake = Arc::new(FakeHttp::new());
+        let (c, _) = client(&fake, None);
+        fake.push_json(
+            200,
+            json!({"token_type":"bearer","access_token":"AT2","expires_in":21599}),
+        );
+        let t = c.refresh(&Secret::new("RT")).await.unwrap();
+        assert!(t.refresh_token.is_none());
+        assert_eq!(
+            fake.only_request().encoded_form(),
+            "grant_type=refresh_token&client_id=rest-key&refresh_token=RT"
+        );
+        fake.push_error(TransportError::new(TransportErrorKind::Timeout, "deadline"));
+        let err = c.refresh(&Secret::new("RT")).await.unwrap_err();
+        assert_eq!(err.kind(), "timeout");
+        assert!(err.is_transient() && !err.is_refresh_token_dead());
+        fake.push_json(
+            400,
+            json!({"error":"invalid_grant","error_description":"expired_or_invalid_refresh_token","error_code":"KOE322"}),
+        );
+        let err = c.refresh(&Secret::new("RT")).await.unwrap_err();
+        assert!(err.is_refresh_token_dead() && !err.is_transient());
+    }
+
+    #[tokio::test]
+    async fn id_token_uses_clock_issuer_and_client_id() {
+        let fake = Arc::new(FakeHttp::new());
+        let (c, clock) = client(&fake, None);
+        fake.push_json(200, jwks(&["k1"]));
+        let nonce = Nonce::from_string("n1");
+        let tok = Secret::new(sign(
+            "k1",
+            &claims("https://kauth.kakao.com", "rest-key", "n1"),
+        ));
+        let claims = c.verify_id_token(&tok, &nonce).await.unwrap();
+        assert_eq!(claims.member_id, 1376016924429759243);
+        // Same token, later: expired according to the injected clock.
+        clock.advance(21599 + 61);
+        let err = c.verify_id_token(&tok, &nonce).await.unwrap_err();
+        assert!(matches!(
+            err,
+            Error::IdToken(crate::kakao::IdTokenError::Expired)
+        ));
+        clock.set(NOW);
+        // No nonce check for refreshed ID tokens, but everything else still is.
+        c.verify_refreshed_id_token(&tok).await.unwrap();
+        let wrong_nonce = Nonce::from_string("n2");
+        assert_eq!(
+            c.verify_id_token(&tok, &wrong_nonce)
+                .await
+                .unwrap_err()
+                .kind(),
+            "id_token_invalid"
+        );
+        assert_eq!(fake.requests().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn api_calls() {
+        let fake = Arc::new(FakeHttp::new());
+        let (c, _) = client(&fake, None);
+        let at = Secret::new("AT");
+        fake.push_json(200, json!({"id": 1376016924429759243_i64}));
+        assert_eq!(c.user_me(&at).await.unwrap().id, 1376016924429759243);
+        fake.push_json(200, json!({"id": 5, "expires_in": 100, "app_id": 7}));
+        assert_eq!(c.access_token_info(&at).await.unwrap().expires_in, 100);
+        fake.push_json(200, json!({"id": 5}));
+        assert_eq!(c.logout(&at).await.unwrap(), 5);
+        fake.push_json(200, json!({"id": 5}));
+        assert_eq!(c.unlink(&at).await.unwrap(), 5);
+        fake.push_json(200, json!({"id": 5, "scopes": []}));
+        assert!(c.scopes(&at, None).await.unwrap().scopes.is_empty());
+        fake.push_json(403, json!({"msg":"[profile] is not revocable.","code":-3}));
+        let err = c.revoke_scopes(&at, &["profile".into()]).await.unwrap_err();
+        assert_eq!(err.kind(), "scope_not_revocable");
+        fake.push_json(200, json!({"sub": "5"}));
+        assert_eq!(c.oidc_userinfo(&at).await.unwrap().member_id(), Some(5));
+        let urls: Vec<String> = fake
+            .requests()
+            .iter()
+            .map(|r| format!("{:?} {}", r.method, r.url))
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "Get https://kapi.kakao.com/v2/user/me?secure_resource=true",
+                "Get https://kapi.kakao.com/v1/user/access_token_info",
+                "Post https://kapi.kakao.com/v1/user/logout",
+                "Post https://kapi.kakao.com/v1/user/unlink",
+                "Get https://kapi.kakao.com/v2/user/scopes",
+                "Post https://kapi.kakao.com/v2/user/revoke/scopes",
+                "Get https://kapi.kakao.com/v1/oidc/userinfo",
+            ]
+        );
+        assert!(fake
+            .requests()
+            .iter()
+            .all(|r| r.header_value("authorization") == Some("Bearer AT")));
+    }
+
+    #[test]
+    fn debug_redacts_secret() {
+        let fake = Arc::new(FakeHttp::new());
+        let (c, _) = client(&fake, Some("topsecret"));
+        assert!(!format!("{c:?}").contains("topsecret"));
+        let url = c.authorize_url(
+            &AuthorizeParams {
+                redirect_uri: "http://127.0.0.1:1/cb".into(),
+                code_challenge: "ch".into(),
+                ..Default::default()
+            },
+            &StateToken::from_string("s"),
+            None,
+        );
+        assert!(url.as_str().contains("client_id=rest-key"));
+        assert!(c
+            .account_logout_url("http://127.0.0.1:1/lo", &StateToken::from_string("s"))
+            .as_str()
+            .starts_with("https://kauth.kakao.com/oauth/logout?client_id=rest-key"));
+    }
+}

@@ -1,0 +1,428 @@
+//! The HTTP seam. Everything in `kakao` builds an [`HttpRequest`] value and reads an
+//! [`HttpResponse`] value; only [`ReqwestHttp`] touches the network. Tests use
+//! [`testing::FakeHttp`] and assert the exact request, as oauth2-rs does.
+
+use futures::future::BoxFuture;
+use std::fmt;
+use std::time::Duration;
+use url::Url;
+
+/// The two methods Kakao's endpoints use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+/// Content type of every form post to kauth and kapi (REFERENCE §2, §4).
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=utf-8";
+
+/// One request. `form` is sent url-encoded as the body when `method` is POST.
+///
+/// Values here are the wire form (codes, tokens, secrets in clear), so `Debug` prints header and
+/// field *names* only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: Url,
+    /// Header names are lower-case.
+    pub headers: Vec<(String, String)>,
+    pub form: Vec<(String, String)>,
+}
+
+impl HttpRequest {
+    pub fn get(url: Url) -> Self {
+        HttpRequest {
+            method: Method::Get,
+            url,
+            headers: vec![("accept".into(), "application/json".into())],
+            form: Vec::new(),
+        }
+    }
+
+    /// A form post; the content type header is set here so tests see exactly what is sent.
+    pub fn post_form(url: Url, form: Vec<(String, String)>) -> Self {
+        HttpRequest {
+            method: Method::Post,
+            url,
+            headers: vec![
+                ("accept".into(), "application/json".into()),
+                ("content-type".into(), FORM_CONTENT_TYPE.into()),
+            ],
+            form,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    /// First value of a header (name compared case-insensitively).
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// First value of a form field.
+    pub fn form_value(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as sent: `application/x-www-form-urlencoded`.
+    pub fn encoded_form(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.form.iter())
+            .finish()
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        let fields: Vec<&str> = self.form.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &headers)
+            .field("form_fields", &fields)
+            .finish()
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names are lower-case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// A JSON response as Kakao sends it.
+    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+        HttpResponse {
+            status,
+            headers: vec![(
+                "content-type".into(),
+                "application/json;charset=UTF-8".into(),
+            )],
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    // Bodies of token responses hold tokens: never print them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportErrorKind {
+    /// The connect or the overall timeout elapsed.
+    Timeout,
+    /// No connection could be made (DNS, refused, TLS handshake).
+    Connect,
+    /// The connection broke or the body could not be read.
+    Dropped,
+}
+
+/// The request did not produce an HTTP response. Always transient for callers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    pub kind: TransportErrorKind,
+    /// Technical detail for logs; built without the URL.
+    pub detail: String,
+}
+
+impl TransportError {
+    pub fn new(kind: TransportErrorKind, detail: impl Into<String>) -> Self {
+        TransportError {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.detail)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// Sends one request. Object safe so the client can hold an `Arc<dyn HttpClient>`.
+pub trait HttpClient: Send + Sync + 'static {
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>>;
+}
+
+/// The production client: reqwest with rustls, timeouts, and no redirects followed (a redirect
+/// from kauth/kapi is an error to report, not something to chase with a token attached).
+#[derive(Debug, Clone)]
+pub struct ReqwestHttp {
+    client: reqwest::Client,
+}
+
+impl ReqwestHttp {
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+    pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(connect_timeout)
+            .timeout(timeout)
+            .user_agent(concat!("kakao-signin/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| TransportError::new(TransportErrorKind::Connect, e.to_string()))?;
+        Ok(ReqwestHttp { client })
+    }
+
+    pub fn with_default_timeouts() -> Result<Self, TransportError> {
+        Self::new(Self::DEFAULT_CONNECT_TIMEOUT, Self::DEFAULT_TIMEOUT)
+    }
+}
+
+fn map_reqwest_error(e: reqwest::Error) -> TransportError {
+    let kind = if e.is_timeout() {
+        TransportErrorKind::Timeout
+    } else if e.is_connect() {
+        TransportErrorKind::Connect
+    } else {
+        TransportErrorKind::Dropped
+    };
+    // without_url: keep even harmless URLs out of error text.
+    let e = e.without_url();
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        detail.push_str(": ");
+        detail.push_str(&s.to_string());
+        source = s.source();
+    }
+    TransportError::new(kind, detail)
+}
+
+impl HttpClient for ReqwestHttp {
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
+        Box::pin(async move {
+            let method = match request.method {
+                Method::Get => reqwest::Method::GET,
+                Method::Post => reqwest::Method::POST,
+            };
+            let mut builder = self.client.request(method, request.url.clone());
+            for (name, value) in &request.headers {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            if request.method == Method::Post {
+                builder = builder.body(request.encoded_form());
+            }
+            let response = builder.send().await.map_err(map_reqwest_error)?;
+            let status = response.status().as_u16();
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = response.bytes().await.map_err(map_reqwest_error)?.to_vec();
+            Ok(HttpResponse {
+                status,
+                headers,
+                body,
+            })
+        })
+    }
+}
+
+/// A scripted HTTP client for tests (this crate's and downstream ones).
+pub mod testing {
+    use super::*;
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    /// Answers requests from a FIFO script and records every request it got.
+    /// With the script exhausted it answers a `Dropped` transport error, so a test that forgot
+    /// a response sees a failure rather than a hang.
+    #[derive(Default)]
+    pub struct FakeHttp {
+        script: Mutex<VecDeque<Result<HttpResponse, TransportError>>>,
+        requests: Mutex<Vec<HttpRequest>>,
+    }
+
+    impl FakeHttp {
+        pub fn new() -> Self {
+            Self::default()
+        }
+
+        pub fn push(&self, response: HttpResponse) -> &Self {
+            self.script.lock().unwrap().push_back(Ok(response));
+            self
+        }
+
+        pub fn push_json(&self, status: u16, body: serde_json::Value) -> &Self {
+            self.push(HttpResponse::json(status, &body))
+        }
+
+        pub fn push_error(&self, error: TransportError) -> &Self {
+            self.script.lock().unwrap().push_back(Err(error));
+            self
+        }
+
+        /// Every request sent so far, oldest first.
+        pub fn requests(&self) -> Vec<HttpRequest> {
+            self.requests.lock().unwrap().clone()
+        }
+
+        /// The single request sent so far; panics if there were none or several.
+        pub fn only_request(&self) -> HttpRequest {
+            let requests = self.requests();
+            assert_eq!(
+                requests.len(),
+                1,
+                "expected exactly one request: {requests:?}"
+            );
+            requests.into_iter().next().unwrap()
+        }
+
+        pub fn remaining(&self) -> usize {
+            self.script.lock().unwrap().len()
+        }
+    }
+
+    impl HttpClient for FakeHttp {
+        fn send(
+            &self,
+            request: HttpRequest,
+        ) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
+            self.requests.lock().unwrap().push(request);
+            let next = self.script.lock().unwrap().pop_front();
+            Box::pin(async move {
+                next.unwrap_or_else(|| {
+                    Err(TransportError::new(
+                        TransportErrorKind::Dropped,
+                        "FakeHttp: no scripted response left",
+                    ))
+                })
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::FakeHttp;
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_values() {
+        let req = HttpRequest::post_form(
+            Url::parse("https://kauth.kakao.com/oauth/token").unwrap(),
+            vec![("code".into(), "the-secret-code".into())],
+        )
+        .header("Authorization", "Bearer the-token");
+        let dbg = format!("{req:?}");
+        assert!(!dbg.contains("the-secret-code"), "{dbg}");
+        assert!(!dbg.contains("the-token"), "{dbg}");
+        assert!(dbg.contains("code") && dbg.contains("authorization"));
+        let resp = HttpResponse::new(200, b"{\"access_token\":\"tok\"}".to_vec());
+        assert!(!format!("{resp:?}").contains("tok\""));
+    }
+
+    #[test]
+    fn form_is_url_encoded() {
+        let req = HttpRequest::post_form(
+            Url::parse("https://kapi.kakao.com/v2/user/revoke/scopes").unwrap(),
+            vec![
+                ("scopes".into(), r#"["a","b"]"#.into()),
+                ("x".into(), "a b+c&d".into()),
+            ],
+        );
+        assert_eq!(
+            req.encoded_form(),
+            "scopes=%5B%22a%22%2C%22b%22%5D&x=a+b%2Bc%26d"
+        );
+        assert_eq!(req.header_value("Content-Type"), Some(FORM_CONTENT_TYPE));
+    }
+
+    #[tokio::test]
+    async fn fake_records_and_answers_in_order() {
+        let fake = FakeHttp::new();
+        fake.push_json(200, serde_json::json!({"a": 1}));
+        let url = Url::parse("https://kapi.kakao.com/x").unwrap();
+        let r = fake.send(HttpRequest::get(url.clone())).await.unwrap();
+        assert_eq!(r.status, 200);
+        let e = fake.send(HttpRequest::get(url)).await.unwrap_err();
+        assert_eq!(e.kind, TransportErrorKind::Dropped);
+        assert_eq!(fake.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn reqwest_connect_refused_is_connect_error() {
+        // Bind then drop to get a port that is (very likely) closed.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let http = ReqwestHttp::with_default_timeouts().unwrap();
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/oauth/token")).unwrap();
+        let err = http.send(HttpRequest::get(url)).await.unwrap_err();
+        assert_eq!(err.kind, TransportErrorKind::Connect, "{err}");
+        assert!(!err.detail.contains("/oauth/token"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn reqwest_does_not_follow_redirects_and_times_out() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            // First connection: a redirect. Second: never answer.
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            s.write_all(
+                b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            )
+            .await
+            .unwrap();
+            drop(s);
+            let (_s2, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        let http = ReqwestHttp::new(Duration::from_secs(2), Duration::from_millis(300)).unwrap();
+        let url = Url::parse(&format!("http://{addr}/x")).unwrap();
+        let r = http.send(HttpRequest::get(url.clone())).await.unwrap();
+        assert_eq!(r.status, 302);
+        let e = http.send(HttpRequest::get(url)).await.unwrap_err();
+        assert_eq!(e.kind, TransportErrorKind::Timeout, "{e}");
+    }
+}

@@ -1,0 +1,559 @@
+//! ID token verification (REFERENCE §7): RS256 only, key by `kid` from the JWKS at
+//! `<auth>/.well-known/jwks.json`, then `iss`, `aud`, `exp`, `iat`, `nonce`.
+//!
+//! jsonwebtoken checks the signature only; every claim is checked here, times against the
+//! [`Clock`](crate::clock::Clock) seam (jsonwebtoken would read the system clock).
+
+use super::endpoints::Endpoints;
+use super::error::{Error, IdTokenError};
+use super::http::{HttpClient, HttpRequest};
+use super::pkce::{constant_time_eq, Nonce};
+use crate::secret::Secret;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+/// Clock skew tolerated on `exp` and `iat`, in seconds.
+pub const DEFAULT_LEEWAY_SECS: i64 = 60;
+
+/// What a valid ID token says about the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    pub aud: String,
+    /// The member id as sent (a string).
+    pub sub: String,
+    /// `sub` as the 64-bit member id.
+    pub member_id: i64,
+    pub iat: i64,
+    pub exp: i64,
+    pub auth_time: Option<i64>,
+    pub nickname: Option<String>,
+    /// Thumbnail URL.
+    pub picture: Option<String>,
+    /// Only when the email is valid and verified.
+    pub email: Option<String>,
+}
+
+/// What the token must match.
+pub struct Expected<'a> {
+    /// [`Endpoints::issuer`].
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    /// `None` only for ID tokens from a refresh, which Kakao issues without a nonce.
+    pub nonce: Option<&'a Nonce>,
+    pub now: i64,
+    pub leeway: i64,
+}
+
+/// JWKS keys by `kid`. Shared by clones of the client.
+#[derive(Clone, Default)]
+pub struct JwksCache {
+    keys: Arc<Mutex<HashMap<String, DecodingKey>>>,
+}
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.keys.lock().unwrap().len();
+        f.debug_struct("JwksCache").field("keys", &n).finish()
+    }
+}
+
+impl JwksCache {
+    fn get(&self, kid: &str) -> Option<DecodingKey> {
+        self.keys.lock().unwrap().get(kid).cloned()
+    }
+
+    fn replace(&self, keys: HashMap<String, DecodingKey>) {
+        *self.keys.lock().unwrap() = keys;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.lock().unwrap().is_empty()
+    }
+}
+
+#[derive(Deserialize)]
+struct RawJwks {
+    keys: Vec<RawJwk>,
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    kty: String,
+    #[serde(default)]
+    alg: Option<String>,
+    #[serde(rename = "use", default)]
+    use_: Option<String>,
+    #[serde(default)]
+    n: Option<String>,
+    #[serde(default)]
+    e: Option<String>,
+}
+
+/// Parses a JWKS body into RS256 signing keys; other keys are skipped.
+pub fn parse_jwks(body: &[u8]) -> Result<HashMap<String, DecodingKey>, String> {
+    let raw: RawJwks = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let mut keys = HashMap::new();
+    for k in raw.keys {
+        let usable = k.kty == "RSA"
+            && k.alg.as_deref().is_none_or(|a| a == "RS256")
+            && k.use_.as_deref().is_none_or(|u| u == "sig");
+        if let (true, Some(kid), Some(n), Some(e)) = (usable, k.kid, k.n, k.e) {
+            if let Ok(key) = DecodingKey::from_rsa_components(&n, &e) {
+                keys.insert(kid, key);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+async fn fetch_jwks(
+    http: &dyn HttpClient,
+    endpoints: &Endpoints,
+) -> Result<HashMap<String, DecodingKey>, Error> {
+    let response = http.send(HttpRequest::get(endpoints.jwks())).await?;
+    if !response.is_success() {
+        return Err(Error::Status {
+            status: response.status,
+        });
+    }
+    parse_jwks(&response.body).map_err(|e| Error::decode(response.status, e))
+}
+
+struct Header {
+    kid: String,
+}
+
+/// Reads the header ourselves so `alg: none` (which jsonwebtoken cannot even parse) and HS*
+/// get a precise refusal before any key is looked up.
+fn parse_header(token: &str) -> Result<Header, IdTokenError> {
+    let mut parts = token.split('.');
+    let (Some(h), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(IdTokenError::Malformed("not a three-part JWT"));
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(h)
+        .map_err(|_| IdTokenError::Malformed("header is not base64url"))?;
+    let header: Value = serde_json::from_slice(&bytes)
+        .map_err(|_| IdTokenError::Malformed("header is not JSON"))?;
+    let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    if alg != "RS256" {
+        return Err(IdTokenError::UnsupportedAlg(alg.chars().take(20).collect()));
+    }
+    let kid = header
+        .get("kid")
+        .and_then(Value::as_str)
+        .ok_or(IdTokenError::UnknownKid)?;
+    Ok(Header {
+        kid: kid.to_owned(),
+    })
+}
+
+/// Signature and claims against one key.
+pub fn verify_with_key(
+    token: &str,
+    key: &DecodingKey,
+    expected: &Expected<'_>,
+) -> Result<IdTokenClaims, IdTokenError> {
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims = HashSet::new();
+    let data =
+        jsonwebtoken::decode::<Value>(token, key, &validation).map_err(|e| match e.kind() {
+            ErrorKind::InvalidSignature => IdTokenError::BadSignature,
+            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                IdTokenError::UnsupportedAlg(String::new())
+            }
+            ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat => IdTokenError::BadSignature,
+            _ => IdTokenError::Malformed("payload"),
+        })?;
+    let c = data.claims;
+    let s = |name: &str| c.get(name).and_then(Value::as_str).map(str::to_owned);
+    let n = |name: &str| c.get(name).and_then(Value::as_i64);
+
+    let iss = s("iss").ok_or(IdTokenError::Malformed("no iss"))?;
+    if iss != expected.issuer {
+        return Err(IdTokenError::Issuer {
+            expected: expected.issuer.to_owned(),
+            found: iss.chars().take(200).collect(),
+        });
+    }
+    let aud_ok = match c.get("aud") {
+        Some(Value::String(a)) => a == expected.client_id,
+        Some(Value::Array(list)) => {
+            !list.is_empty() && list.iter().all(|a| a.as_str() == Some(expected.client_id))
+        }
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(IdTokenError::Audience);
+    }
+    let exp = n("exp").ok_or(IdTokenError::Malformed("no exp"))?;
+    if exp + expected.leeway <= expected.now {
+        return Err(IdTokenError::Expired);
+    }
+    let iat = n("iat").ok_or(IdTokenError::Malformed("no iat"))?;
+    if iat > expected.now + expected.leeway {
+        return Err(IdTokenError::IssuedInFuture);
+    }
+    if let Some(nonce) = expected.nonce {
+        match s("nonce") {
+            Some(got) if constant_time_eq(nonce.as_str(), &got) => {}
+            _ => return Err(IdTokenError::Nonce),
+        }
+    }
+    let sub = s("sub").ok_or(IdTokenError::Malformed("no sub"))?;
+    let member_id = sub
+        .parse::<i64>()
+        .map_err(|_| IdTokenError::Malformed("sub is not a member id"))?;
+    Ok(IdTokenClaims {
+        iss,
+        aud: expected.client_id.to_owned(),
+        sub,
+        member_id,
+        iat,
+        exp,
+        auth_time: n("auth_time"),
+        nickname: s("nickname"),
+        picture: s("picture"),
+        email: s("email"),
+    })
+}
+
+/// Full verification: header, key from the cached JWKS (fetched when empty, refetched once when
+/// the `kid` is unknown, then [`IdTokenError::UnknownKid`]), signature, claims.
+pub async fn verify(
+    http: &dyn HttpClient,
+    endpoints: &Endpoints,
+    cache: &JwksCache,
+    token: &Secret,
+    expected: &Expected<'_>,
+) -> Result<IdTokenClaims, Error> {
+    let token = token.expose();
+    let header = parse_header(token)?;
+    let key = match cache.get(&header.kid) {
+        Some(key) => key,
+        None => {
+            // Kakao rotates keys: one fetch, no more, so a bad kid can't make us hammer the JWKS.
+            cache.replace(fetch_jwks(http, endpoints).await?);
+            cache.get(&header.kid).ok_or(IdTokenError::UnknownKid)?
+        }
+    };
+    Ok(verify_with_key(token, &key, expected)?)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! A locally generated RSA key that signs test ID tokens, and its JWKS.
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::traits::PublicKeyParts;
+    use rsa::RsaPrivateKey;
+    use serde_json::{json, Value};
+    use std::sync::OnceLock;
+
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    pub struct TestKey {
+        pub der: Vec<u8>,
+        pub n: String,
+        pub e: String,
+    }
+
+    /// Generated once per test binary: keygen is slow.
+    pub fn key() -> &'static TestKey {
+        static KEY: OnceLock<TestKey> = OnceLock::new();
+        KEY.get_or_init(|| {
+            let key = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("keygen");
+            TestKey {
+                der: key.to_pkcs1_der().unwrap().as_bytes().to_vec(),
+                n: URL_SAFE_NO_PAD.encode(key.n().to_bytes_be()),
+                e: URL_SAFE_NO_PAD.encode(key.e().to_bytes_be()),
+            }
+        })
+    }
+
+    pub fn jwks(kids: &[&str]) -> Value {
+        let k = key();
+        json!({"keys": kids.iter().map(|kid| json!({
+            "kid": kid, "kty": "RSA", "alg": "RS256", "use": "sig", "n": k.n, "e": k.e
+        })).collect::<Vec<_>>()})
+    }
+
+    pub fn sign(kid: &str, claims: &Value) -> String {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some(kid.to_owned());
+        jsonwebtoken::encode(
+            &header,
+            claims,
+            &jsonwebtoken::EncodingKey::from_rsa_der(&key().der),
+        )
+        .unwrap()
+    }
+
+    pub const NOW: i64 = 1_700_000_000;
+
+    pub fn claims(iss: &str, aud: &str, nonce: &str) -> Value {
+        json!({
+            "iss": iss, "aud": aud, "sub": "1376016924429759243",
+            "iat": NOW - 5, "exp": NOW + 21599, "auth_time": NOW - 5,
+            "nonce": nonce, "nickname": "홍길동", "picture": "https://x/t.jpg",
+            "email": "a@b.c"
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::*;
+    use super::*;
+    use crate::kakao::http::testing::FakeHttp;
+    use crate::kakao::http::HttpResponse;
+    use serde_json::json;
+
+    const ISS: &str = "https://kauth.kakao.com";
+    const AUD: &str = "rest-key";
+
+    fn nonce() -> Nonce {
+        Nonce::from_string("nonce-1")
+    }
+
+    fn expected(n: &Nonce) -> Expected<'_> {
+        Expected {
+            issuer: ISS,
+            client_id: AUD,
+            nonce: Some(n),
+            now: NOW,
+            leeway: DEFAULT_LEEWAY_SECS,
+        }
+    }
+
+    fn check(token: &str) -> Result<IdTokenClaims, IdTokenError> {
+        let k = key();
+        let dk = DecodingKey::from_rsa_components(&k.n, &k.e).unwrap();
+        let n = nonce();
+        verify_with_key(token, &dk, &expected(&n))
+    }
+
+    fn with(field: &str, value: Value) -> String {
+        let mut c = claims(ISS, AUD, "nonce-1");
+        c[field] = value;
+        sign("k1", &c)
+    }
+
+    #[test]
+    fn valid_token() {
+        let c = check(&sign("k1", &claims(ISS, AUD, "nonce-1"))).unwrap();
+        assert_eq!(c.member_id, 1376016924429759243);
+        assert_eq!(c.sub, "1376016924429759243");
+        assert_eq!(c.nickname.as_deref(), Some("홍길동"));
+        assert_eq!(c.email.as_deref(), Some("a@b.c"));
+        assert_eq!(c.auth_time, Some(NOW - 5));
+        // aud as a one-element array is fine too.
+        assert!(check(&with("aud", json!([AUD]))).is_ok());
+    }
+
+    #[test]
+    fn each_bad_claim() {
+        assert_eq!(
+            check(&with("iss", json!("https://evil.example"))).unwrap_err(),
+            IdTokenError::Issuer {
+                expected: ISS.into(),
+                found: "https://evil.example".into()
+            }
+        );
+        // Trailing slash is a different issuer string.
+        assert!(matches!(
+            check(&with("iss", json!("https://kauth.kakao.com/"))),
+            Err(IdTokenError::Issuer { .. })
+        ));
+        assert_eq!(
+            check(&with("aud", json!("other"))).unwrap_err(),
+            IdTokenError::Audience
+        );
+        assert_eq!(
+            check(&with("aud", json!([AUD, "other"]))).unwrap_err(),
+            IdTokenError::Audience
+        );
+        assert_eq!(
+            check(&with("exp", json!(NOW - 61))).unwrap_err(),
+            IdTokenError::Expired
+        );
+        assert!(
+            check(&with("exp", json!(NOW - 59))).is_ok(),
+            "within leeway"
+        );
+        assert_eq!(
+            check(&with("iat", json!(NOW + 61))).unwrap_err(),
+            IdTokenError::IssuedInFuture
+        );
+        assert!(
+            check(&with("iat", json!(NOW + 59))).is_ok(),
+            "within leeway"
+        );
+        assert_eq!(
+            check(&with("nonce", json!("nonce-2"))).unwrap_err(),
+            IdTokenError::Nonce
+        );
+        let mut c = claims(ISS, AUD, "x");
+        c.as_object_mut().unwrap().remove("nonce");
+        assert_eq!(check(&sign("k1", &c)).unwrap_err(), IdTokenError::Nonce);
+        assert!(matches!(
+            check(&with("sub", json!("not-a-number"))),
+            Err(IdTokenError::Malformed(_))
+        ));
+        assert!(matches!(
+            check(&with("exp", Value::Null)),
+            Err(IdTokenError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn bad_signature() {
+        let good = sign("k1", &claims(ISS, AUD, "nonce-1"));
+        let parts: Vec<&str> = good.split('.').collect();
+        // Swap in another payload, keep the signature.
+        let mut other = claims(ISS, AUD, "nonce-1");
+        other["sub"] = json!("1");
+        let forged_payload = URL_SAFE_NO_PAD.encode(other.to_string());
+        let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
+        assert_eq!(check(&forged).unwrap_err(), IdTokenError::BadSignature);
+        // Flip a signature byte.
+        let mut sig = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+        sig[10] ^= 1;
+        let flipped = format!("{}.{}.{}", parts[0], parts[1], URL_SAFE_NO_PAD.encode(sig));
+        assert_eq!(check(&flipped).unwrap_err(), IdTokenError::BadSignature);
+    }
+
+    #[test]
+    fn alg_none_and_hs256_refused() {
+        let payload = URL_SAFE_NO_PAD.encode(claims(ISS, AUD, "nonce-1").to_string());
+        let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"k1"}"#);
+        let none = format!("{none_header}.{payload}.");
+        assert_eq!(
+            parse_header(&none).err(),
+            Some(IdTokenError::UnsupportedAlg("none".into()))
+        );
+        assert!(check(&none).is_err());
+        let mut h = jsonwebtoken::Header::new(Algorithm::HS256);
+        h.kid = Some("k1".into());
+        // HS256 keyed with the public modulus: the classic key-confusion attack.
+        let hs = jsonwebtoken::encode(
+            &h,
+            &claims(ISS, AUD, "nonce-1"),
+            &jsonwebtoken::EncodingKey::from_secret(key().n.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(
+            parse_header(&hs).err(),
+            Some(IdTokenError::UnsupportedAlg("HS256".into()))
+        );
+        assert!(check(&hs).is_err());
+        assert!(matches!(
+            parse_header("abc"),
+            Err(IdTokenError::Malformed(_))
+        ));
+        let no_kid = format!(
+            "{}.{payload}.sig",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#)
+        );
+        assert_eq!(parse_header(&no_kid).err(), Some(IdTokenError::UnknownKid));
+    }
+
+    async fn run(fake: &FakeHttp, cache: &JwksCache, token: &str) -> Result<IdTokenClaims, Error> {
+        let n = nonce();
+        verify(
+            fake,
+            &Endpoints::kakao(),
+            cache,
+            &Secret::new(token),
+            &expected(&n),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn jwks_cached_then_refetched_once_on_unknown_kid() {
+        let fake = FakeHttp::new();
+        let cache = JwksCache::default();
+        fake.push_json(200, jwks(&["k1"]));
+        let t1 = sign("k1", &claims(ISS, AUD, "nonce-1"));
+        run(&fake, &cache, &t1).await.unwrap();
+        run(&fake, &cache, &t1).await.unwrap();
+        let reqs = fake.requests();
+        assert_eq!(reqs.len(), 1, "cached");
+        assert_eq!(
+            reqs[0].url.as_str(),
+            "https://kauth.kakao.com/.well-known/jwks.json"
+        );
+        assert_eq!(reqs[0].method, crate::kakao::http::Method::Get);
+
+        // Rotation: k2 appears in the JWKS → one refetch, success.
+        fake.push_json(200, jwks(&["k1", "k2"]));
+        let t2 = sign("k2", &claims(ISS, AUD, "nonce-1"));
+        run(&fake, &cache, &t2).await.unwrap();
+        assert_eq!(fake.requests().len(), 2);
+
+        // Unknown kid: one refetch, then fail.
+        fake.push_json(200, jwks(&["k1", "k2"]));
+        fake.push_json(200, jwks(&["k1", "k2"]));
+        let t3 = sign("k3", &claims(ISS, AUD, "nonce-1"));
+        let err = run(&fake, &cache, &t3).await.unwrap_err();
+        assert!(
+            matches!(err, Error::IdToken(IdTokenError::UnknownKid)),
+            "{err:?}"
+        );
+        assert_eq!(err.kind(), "id_token_invalid");
+        assert_eq!(fake.requests().len(), 3, "exactly one refetch");
+        assert_eq!(fake.remaining(), 1);
+        // The earlier keys still work from the cache.
+        run(&fake, &cache, &t1).await.unwrap();
+        assert_eq!(fake.requests().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn jwks_failures_are_typed() {
+        let cache = JwksCache::default();
+        let fake = FakeHttp::new();
+        let t1 = sign("k1", &claims(ISS, AUD, "nonce-1"));
+        // Network down → transient, not an ID-token verdict.
+        let err = run(&fake, &cache, &t1).await.unwrap_err();
+        assert_eq!(err.kind(), "network");
+        fake.push(HttpResponse::new(200, b"not json".to_vec()));
+        assert_eq!(
+            run(&fake, &cache, &t1).await.unwrap_err().kind(),
+            "malformed_response"
+        );
+        fake.push(HttpResponse::new(503, Vec::new()));
+        assert_eq!(
+            run(&fake, &cache, &t1).await.unwrap_err().kind(),
+            "kakao_temporary"
+        );
+        assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn jwks_skips_foreign_keys() {
+        let k = key();
+        let body = json!({"keys": [
+            {"kid":"ec","kty":"EC","crv":"P-256","x":"a","y":"b"},
+            {"kid":"enc","kty":"RSA","use":"enc","n":k.n,"e":k.e},
+            {"kid":"hs","kty":"RSA","alg":"HS256","n":k.n,"e":k.e},
+            {"kid":"ok","kty":"RSA","n":k.n,"e":k.e}
+        ]});
+        let keys = parse_jwks(body.to_string().as_bytes()).unwrap();
+        assert_eq!(keys.keys().collect::<Vec<_>>(), ["ok"]);
+    }
+}
