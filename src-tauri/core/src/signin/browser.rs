@@ -1,0 +1,279 @@
+//! The browser seam: how the authorize (or logout) URL reaches a browser.
+//!
+//! Errors never contain the URL: it carries `state`, `nonce` and the PKCE challenge.
+
+use super::Error;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+/// The environment variable that overrides the system browser, e.g. `firefox --new-window`.
+pub const BROWSER_ENV: &str = "KAKAO_SIGNIN_BROWSER";
+
+pub trait BrowserOpener: Send + Sync {
+    /// Hands `url` to a browser and returns without waiting for it.
+    fn open(&self, url: &str) -> Result<(), Error>;
+}
+
+/// Any closure works as an opener, e.g. a test that follows the URL itself.
+impl<F> BrowserOpener for F
+where
+    F: Fn(&str) -> Result<(), Error> + Send + Sync,
+{
+    fn open(&self, url: &str) -> Result<(), Error> {
+        self(url)
+    }
+}
+
+/// The platform's default browser through the `open` crate (xdg-open & co. on Linux).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemBrowser;
+
+impl BrowserOpener for SystemBrowser {
+    fn open(&self, url: &str) -> Result<(), Error> {
+        open::that_detached(url).map_err(|e| Error::BrowserFailed {
+            program: "default browser".into(),
+            // `open` puts the launcher command line, URL included, into its messages.
+            detail: redact(&e.to_string(), url),
+            from_env: false,
+        })
+    }
+}
+
+/// A browser command line from [`BROWSER_ENV`], split like a shell would; the URL is appended
+/// as the last argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandBrowser {
+    program: String,
+    args: Vec<String>,
+}
+
+impl CommandBrowser {
+    pub fn parse(command_line: &str) -> Result<CommandBrowser, Error> {
+        let invalid = |detail: &str| Error::BrowserFailed {
+            program: BROWSER_ENV.into(),
+            detail: detail.into(),
+            from_env: true,
+        };
+        let mut words = shell_words::split(command_line)
+            .map_err(|_| invalid("the command line has an unmatched quote"))?
+            .into_iter();
+        let program = words
+            .next()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| invalid("the command line is empty"))?;
+        Ok(CommandBrowser {
+            program,
+            args: words.collect(),
+        })
+    }
+
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+
+    fn command(&self, url: &str) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args)
+            .arg(url)
+            .stdin(Stdio::null())
+            // The browser may print the URL; keep it out of the app's output.
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // Own process group: a Ctrl-C in the app's terminal doesn't close the browser.
+            cmd.process_group(0);
+        }
+        #[cfg(windows)]
+        {
+            use std::os::windows::process::CommandExt;
+            const DETACHED_PROCESS: u32 = 0x0000_0008;
+            const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+            cmd.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
+        }
+        cmd
+    }
+}
+
+impl BrowserOpener for CommandBrowser {
+    fn open(&self, url: &str) -> Result<(), Error> {
+        let mut child = self
+            .command(url)
+            .spawn()
+            .map_err(|e| Error::BrowserFailed {
+                program: self.program.clone(),
+                detail: redact(&e.to_string(), url),
+                from_env: true,
+            })?;
+        // Don't wait for the browser; reap it when it exits so it never lingers as a zombie.
+        let _ = std::thread::Builder::new()
+            .name("browser-reaper".into())
+            .spawn(move || {
+                let _ = child.wait();
+            });
+        Ok(())
+    }
+}
+
+/// The opener for this process: [`CommandBrowser`] when [`BROWSER_ENV`] is set and not blank,
+/// otherwise [`SystemBrowser`].
+pub fn browser_from_env() -> Result<Box<dyn BrowserOpener>, Error> {
+    browser_from_value(std::env::var(BROWSER_ENV).ok().as_deref())
+}
+
+/// [`browser_from_env`] for a given value (testable without touching the environment).
+pub fn browser_from_value(value: Option<&str>) -> Result<Box<dyn BrowserOpener>, Error> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) => Ok(Box::new(CommandBrowser::parse(v)?)),
+        None => Ok(Box::new(SystemBrowser)),
+    }
+}
+
+fn redact(message: &str, url: &str) -> String {
+    if url.is_empty() {
+        return message.to_owned();
+    }
+    message.replace(url, "<url>")
+}
+
+/// A fake for tests: records every URL, opens nothing. Can be told to fail.
+#[derive(Debug, Default)]
+pub struct RecordingBrowser {
+    opened: Mutex<Vec<String>>,
+    fail: bool,
+}
+
+impl RecordingBrowser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every `open` fails with `browser_failed` (and is still recorded).
+    pub fn failing() -> Self {
+        RecordingBrowser {
+            opened: Mutex::default(),
+            fail: true,
+        }
+    }
+
+    pub fn opened(&self) -> Vec<String> {
+        self.opened
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn last(&self) -> Option<String> {
+        self.opened().pop()
+    }
+}
+
+impl BrowserOpener for RecordingBrowser {
+    fn open(&self, url: &str) -> Result<(), Error> {
+        self.opened
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(url.to_owned());
+        if self.fail {
+            return Err(Error::BrowserFailed {
+                program: "recording-browser".into(),
+                detail: "told to fail".into(),
+                from_env: false,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_is_split_like_a_shell() {
+        let b =
+            CommandBrowser::parse(r#"'/opt/My Browser/bin' --new-window "--profile=a b""#).unwrap();
+        assert_eq!(b.program(), "/opt/My Browser/bin");
+        assert_eq!(b.args(), ["--new-window", "--profile=a b"]);
+    }
+
+    #[test]
+    fn bad_command_lines_are_browser_failed_with_env_advice() {
+        for bad in ["", "   ", "firefox 'unclosed"] {
+            let e = match CommandBrowser::parse(bad) {
+                Err(e) => e,
+                Ok(b) => panic!("{bad:?} parsed as {b:?}"),
+            };
+            assert_eq!(e.kind(), "browser_failed");
+            assert!(e.fix().unwrap().en.contains("KAKAO_SIGNIN_BROWSER"));
+        }
+    }
+
+    #[test]
+    fn blank_env_value_means_system_browser() {
+        assert!(browser_from_value(None).is_ok());
+        assert!(browser_from_value(Some("  ")).is_ok());
+        assert!(browser_from_value(Some("firefox 'x")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn command_gets_the_url_last_and_does_not_block() {
+        let dir = std::env::temp_dir().join(format!("kakao-browser-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("args");
+        // A "browser" that writes its arguments, then keeps running: open must not wait for it.
+        let script = format!(
+            "sh -c 'printf \"%s\\n\" \"$@\" > {}; sleep 3' browser --flag",
+            out.display()
+        );
+        let b = CommandBrowser::parse(&script).unwrap();
+        let url = "http://127.0.0.1:1/authorize?state=abc&x=1";
+        let started = std::time::Instant::now();
+        b.open(url).unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let mut got = String::new();
+        for _ in 0..100 {
+            got = std::fs::read_to_string(&out).unwrap_or_default();
+            if got.lines().count() == 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(got, format!("--flag\n{url}\n"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn missing_program_names_it_but_not_the_url() {
+        let b = CommandBrowser::parse("/nonexistent/kakao-test-browser --x").unwrap();
+        let url = "http://127.0.0.1:1/a?state=SECRETSTATE";
+        let e = b.open(url).unwrap_err();
+        assert_eq!(e.kind(), "browser_failed");
+        let shown = format!("{e} {e:?} {:?} {:?}", e.message(), e.fix());
+        assert!(shown.contains("/nonexistent/kakao-test-browser"));
+        assert!(!shown.contains("SECRETSTATE"));
+    }
+
+    #[test]
+    fn recording_fake_records_and_can_fail() {
+        let r = RecordingBrowser::new();
+        r.open("http://a/1").unwrap();
+        r.open("http://a/2").unwrap();
+        assert_eq!(r.opened(), ["http://a/1", "http://a/2"]);
+        let f = RecordingBrowser::failing();
+        assert_eq!(f.open("http://a/3").unwrap_err().kind(), "browser_failed");
+        assert_eq!(f.last().as_deref(), Some("http://a/3"));
+        let closure = |u: &str| -> Result<(), Error> {
+            assert!(u.starts_with("http"));
+            Ok(())
+        };
+        let boxed: Box<dyn BrowserOpener> = Box::new(closure);
+        boxed.open("http://x").unwrap();
+    }
+}

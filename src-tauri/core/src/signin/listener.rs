@@ -1,0 +1,483 @@
+//! The loopback listener: one socket on 127.0.0.1, held from bind to shutdown, serving the
+//! redirect back from Kakao with axum.
+//!
+//! Rules it keeps (RFC 8252 §7.3/§8.3, RFC 9700 §4.7):
+//! - binds `127.0.0.1` only, on the first free port of a configured list, never a random one;
+//! - `state` is checked first, in constant time, and is good for one callback only;
+//! - a request with a missing or wrong `state`, a stray path or method gets a page and changes
+//!   nothing: an attacker's request can't end the person's real attempt;
+//! - a code is answered with `302 /done` so it leaves the address bar and the history.
+
+use super::pages::{self, DeniedReason, Page};
+use super::Error;
+use crate::secret::Secret;
+use crate::text::Lang;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+use tokio::sync::{oneshot, watch, Notify};
+use tokio::task::JoinHandle;
+
+/// How long a person has to finish in the browser unless the caller says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// How long the listener stays up after a code arrived, only to serve `/done`.
+pub const DONE_LINGER: Duration = Duration::from_secs(5);
+/// Path of the redirect URI (`http://127.0.0.1:<port>/callback`).
+pub const CALLBACK_PATH: &str = "/callback";
+/// Path of the logout redirect URI (`http://127.0.0.1:<port>/logout`).
+pub const LOGOUT_PATH: &str = "/logout";
+/// The clean page the callback redirects to.
+pub const DONE_PATH: &str = "/done";
+
+/// Bounded wait for in-flight responses at shutdown before the server task is aborted.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// What the browser brought back with the right `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackOutcome {
+    /// The authorization code (single use, exchange it at once).
+    Code(Secret),
+    /// Kakao redirected with `error` (e.g. `access_denied` when the person pressed Cancel).
+    /// Both strings are untrusted input from the URL: show them as data, never as markup.
+    Denied {
+        error: String,
+        description: Option<String>,
+    },
+}
+
+/// The `state` this attempt expects back. Kept as a [`Secret`] so it can't be logged.
+#[derive(Debug, Clone)]
+pub struct ExpectedState(Secret);
+
+impl ExpectedState {
+    pub fn new(state: impl Into<String>) -> Self {
+        ExpectedState(Secret::new(state))
+    }
+
+    /// Constant-time comparison. An empty expected state matches nothing.
+    fn matches(&self, got: &str) -> bool {
+        let want = self.0.expose().as_bytes();
+        !want.is_empty() && bool::from(want.ct_eq(got.as_bytes()))
+    }
+}
+
+impl From<&str> for ExpectedState {
+    fn from(s: &str) -> Self {
+        ExpectedState::new(s)
+    }
+}
+impl From<String> for ExpectedState {
+    fn from(s: String) -> Self {
+        ExpectedState::new(s)
+    }
+}
+impl From<Secret> for ExpectedState {
+    fn from(s: Secret) -> Self {
+        ExpectedState(s)
+    }
+}
+impl From<&Secret> for ExpectedState {
+    fn from(s: &Secret) -> Self {
+        ExpectedState(s.clone())
+    }
+}
+
+/// Ends a wait at once with [`Error::Cancelled`] and frees the port. Cheap to clone; a cancel
+/// before the wait starts counts too.
+#[derive(Debug, Clone)]
+pub struct CancelHandle(Arc<watch::Sender<bool>>);
+
+impl CancelHandle {
+    pub fn cancel(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+}
+
+/// A bound loopback socket, ready for one sign-in (or one logout) redirect.
+///
+/// Dropping it without waiting closes the socket.
+#[derive(Debug)]
+pub struct Loopback {
+    listener: TcpListener,
+    port: u16,
+    cancel: Arc<watch::Sender<bool>>,
+}
+
+impl Loopback {
+    /// Binds `127.0.0.1` on the first port of `ports` that is free, in order.
+    ///
+    /// Errors: [`Error::PortsInvalid`] for an empty list or port 0, [`Error::PortsBusy`] naming
+    /// every port when all are in use, [`Error::ListenerFailed`] for any other bind failure.
+    pub fn bind(ports: &[u16]) -> Result<Loopback, Error> {
+        if ports.is_empty() {
+            return Err(Error::PortsInvalid {
+                reason: "no ports configured",
+            });
+        }
+        if ports.contains(&0) {
+            return Err(Error::PortsInvalid {
+                reason: "port 0 would be a random port",
+            });
+        }
+        let mut busy = Vec::new();
+        let mut other: Option<io::Error> = None;
+        for &port in ports {
+            match TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)) {
+                Ok(listener) => {
+                    let (cancel, _) = watch::channel(false);
+                    return Ok(Loopback {
+                        listener,
+                        port,
+                        cancel: Arc::new(cancel),
+                    });
+                }
+                Err(e) if is_in_use(&e) => busy.push(port),
+                Err(e) => {
+                    other = Some(io::Error::new(e.kind(), format!("127.0.0.1:{port}: {e}")));
+                }
+            }
+        }
+        match other {
+            Some(e) => Err(Error::ListenerFailed(e)),
+            None => Err(Error::PortsBusy { ports: busy }),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The socket's address; always `127.0.0.1:<port>`.
+    pub fn local_addr(&self) -> SocketAddr {
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    /// `http://127.0.0.1:<port>/callback`: the IP literal, as registered in the Kakao console.
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+    }
+
+    /// `http://127.0.0.1:<port>/logout`, for `/oauth/logout`'s `logout_redirect_uri`.
+    pub fn logout_redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}{LOGOUT_PATH}", self.port)
+    }
+
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.cancel.clone())
+    }
+
+    /// Serves `/callback` until one request with the right `state` arrives, then returns what it
+    /// carried. The listener lingers in the background only to serve `/done` (until it was
+    /// served or [`DONE_LINGER`]), then closes. On timeout, cancel or error the port is free
+    /// when this returns.
+    pub async fn wait_for_callback(
+        self,
+        expected_state: impl Into<ExpectedState>,
+        lang: Lang,
+        timeout: Duration,
+    ) -> Result<CallbackOutcome, Error> {
+        match self
+            .serve(Mode::Callback, expected_state.into(), lang, timeout)
+            .await?
+        {
+            Delivered::Callback(outcome) => Ok(outcome),
+            Delivered::LoggedOut => unreachable!("callback mode never delivers a logout"),
+        }
+    }
+
+    /// Serves `/logout` until `GET /logout?state=<expected>` arrives (Kakao's redirect after the
+    /// Kakao account logout), shows a "logged out" page and closes.
+    pub async fn wait_for_logout(
+        self,
+        expected_state: impl Into<ExpectedState>,
+        lang: Lang,
+        timeout: Duration,
+    ) -> Result<(), Error> {
+        self.serve(Mode::Logout, expected_state.into(), lang, timeout)
+            .await
+            .map(|_| ())
+    }
+
+    async fn serve(
+        self,
+        mode: Mode,
+        expected: ExpectedState,
+        lang: Lang,
+        timeout: Duration,
+    ) -> Result<Delivered, Error> {
+        let Loopback {
+            listener,
+            port,
+            cancel,
+        } = self;
+        // Holding `cancel` keeps the sender alive, so `wait_for` below only ends on a real cancel.
+        let mut cancel_rx = cancel.subscribe();
+        if *cancel_rx.borrow() {
+            return Err(Error::Cancelled);
+        }
+        listener
+            .set_nonblocking(true)
+            .map_err(Error::ListenerFailed)?;
+        let listener =
+            tokio::net::TcpListener::from_std(listener).map_err(Error::ListenerFailed)?;
+
+        let (tx, rx) = oneshot::channel();
+        let attempt = Arc::new(Attempt {
+            mode,
+            expected,
+            lang,
+            host: format!("127.0.0.1:{port}"),
+            slot: Mutex::new(Some(tx)),
+            succeeded: AtomicBool::new(false),
+            done_served: Notify::new(),
+        });
+        let mut server = Server::start(listener, router(attempt.clone()));
+
+        let result = tokio::select! {
+            // A delivered outcome wins over a cancel or timeout that fires in the same instant.
+            biased;
+            r = rx => r.unwrap_or_else(|_| Err(Error::ListenerFailed(io::Error::other("the listener stopped")))),
+            _ = cancel_rx.wait_for(|c| *c) => Err(Error::Cancelled),
+            _ = tokio::time::sleep(timeout) => Err(Error::TimedOut(timeout)),
+            e = server.finished() => Err(Error::ListenerFailed(e)),
+        };
+
+        if matches!(result, Ok(Delivered::Callback(CallbackOutcome::Code(_)))) {
+            // Return the code now (the exchange shouldn't wait), keep serving `/done` briefly.
+            tokio::spawn(async move {
+                let _cancel = cancel;
+                tokio::select! {
+                    _ = attempt.done_served.notified() => {}
+                    _ = tokio::time::sleep(DONE_LINGER) => {}
+                    _ = cancel_rx.wait_for(|c| *c) => {}
+                }
+                server.shutdown().await;
+            });
+        } else {
+            server.shutdown().await;
+        }
+        result
+    }
+}
+
+fn is_in_use(e: &io::Error) -> bool {
+    // Windows reports a port held exclusively by another program as WSAEACCES.
+    e.kind() == io::ErrorKind::AddrInUse
+        || (cfg!(windows) && e.kind() == io::ErrorKind::PermissionDenied)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Callback,
+    Logout,
+}
+
+enum Delivered {
+    Callback(CallbackOutcome),
+    LoggedOut,
+}
+
+struct Attempt {
+    mode: Mode,
+    expected: ExpectedState,
+    lang: Lang,
+    /// `Host` a browser sends for our redirect URI; anything else (DNS rebinding) gets 404.
+    host: String,
+    /// Taken by the one request with the right state: exactly-once delivery by construction.
+    slot: Mutex<Option<oneshot::Sender<Result<Delivered, Error>>>>,
+    /// `/done` shows the success page only after a code arrived.
+    succeeded: AtomicBool,
+    done_served: Notify,
+}
+
+impl Attempt {
+    fn take_slot(&self) -> Option<oneshot::Sender<Result<Delivered, Error>>> {
+        self.slot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    }
+
+    fn is_ours(&self, method: &Method, headers: &HeaderMap) -> bool {
+        method == Method::GET
+            && headers
+                .get(header::HOST)
+                .is_some_and(|h| h.as_bytes() == self.host.as_bytes())
+            && !is_prefetch(headers)
+    }
+}
+
+/// Speculative loads (Chrome/Safari `Sec-Purpose`/`Purpose`, Firefox `X-Moz`) must not consume
+/// the one-time state.
+fn is_prefetch(headers: &HeaderMap) -> bool {
+    let has = |name: &str, needle: &str| {
+        headers.get_all(name).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.to_ascii_lowercase().contains(needle))
+        })
+    };
+    has("sec-purpose", "prefetch")
+        || has("sec-purpose", "prerender")
+        || has("purpose", "prefetch")
+        || has("x-moz", "prefetch")
+        || has("x-purpose", "preview")
+}
+
+fn router(attempt: Arc<Attempt>) -> Router {
+    let path = match attempt.mode {
+        Mode::Callback => CALLBACK_PATH,
+        Mode::Logout => LOGOUT_PATH,
+    };
+    Router::new()
+        .route(path, any(redirect_back))
+        .route(DONE_PATH, any(done))
+        .fallback(not_found)
+        .layer(axum::middleware::map_response(add_headers))
+        .with_state(attempt)
+}
+
+async fn add_headers(mut res: Response) -> Response {
+    pages::harden(res.headers_mut());
+    res
+}
+
+async fn not_found(State(a): State<Arc<Attempt>>) -> Response {
+    pages::page(StatusCode::NOT_FOUND, Page::NotFound, a.lang)
+}
+
+async fn done(State(a): State<Arc<Attempt>>, method: Method, headers: HeaderMap) -> Response {
+    if !a.is_ours(&method, &headers) || !a.succeeded.load(Ordering::SeqCst) {
+        return pages::page(StatusCode::NOT_FOUND, Page::NotFound, a.lang);
+    }
+    a.done_served.notify_one();
+    pages::page(StatusCode::OK, Page::Done, a.lang)
+}
+
+async fn redirect_back(
+    State(a): State<Arc<Attempt>>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let lang = a.lang;
+    if !a.is_ours(&method, &headers) {
+        return pages::page(StatusCode::NOT_FOUND, Page::NotFound, lang);
+    }
+    let query = query.unwrap_or_default();
+    let params = || url::form_urlencoded::parse(query.as_bytes());
+
+    // `state` first, and nothing else in the query is read until it matched. Exactly one
+    // `state` parameter: a repeated one is ambiguous and refused.
+    let mut states = params().filter(|(k, _)| k == "state").map(|(_, v)| v);
+    let good = match (states.next(), states.next()) {
+        (Some(s), None) => a.expected.matches(&s),
+        _ => false,
+    };
+    if !good {
+        return pages::page(StatusCode::BAD_REQUEST, Page::BadState, lang);
+    }
+    let Some(tx) = a.take_slot() else {
+        return pages::page(StatusCode::CONFLICT, Page::AlreadyUsed, lang);
+    };
+
+    if a.mode == Mode::Logout {
+        let _ = tx.send(Ok(Delivered::LoggedOut));
+        return pages::page(StatusCode::OK, Page::LoggedOut, lang);
+    }
+
+    let first = |name: &str| {
+        params()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    let codes: Vec<_> = params().filter(|(k, _)| k == "code").collect();
+    // An `error` wins even next to a `code`: a half-failed redirect is a failure.
+    if let Some(error) = first("error") {
+        let reason = DeniedReason::from_error(&error);
+        let description = first("error_description");
+        let _ = tx.send(Ok(Delivered::Callback(CallbackOutcome::Denied {
+            error,
+            description,
+        })));
+        return pages::page(StatusCode::OK, Page::Denied(reason), lang);
+    }
+    match codes.as_slice() {
+        [(_, code)] if !code.is_empty() => {
+            a.succeeded.store(true, Ordering::SeqCst);
+            let _ = tx.send(Ok(Delivered::Callback(CallbackOutcome::Code(Secret::new(
+                code.as_ref(),
+            )))));
+            pages::redirect_to(DONE_PATH)
+        }
+        _ => {
+            let _ = tx.send(Err(Error::CallbackMalformed));
+            pages::page(StatusCode::BAD_REQUEST, Page::Malformed, lang)
+        }
+    }
+}
+
+/// The axum server task and its graceful-shutdown trigger.
+struct Server {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Server {
+    fn start(listener: tokio::net::TcpListener, app: Router) -> Server {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Server {
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Resolves only if the server ends on its own (it shouldn't); never resolves afterwards.
+    async fn finished(&mut self) -> io::Error {
+        let Some(task) = self.task.as_mut() else {
+            return std::future::pending().await;
+        };
+        let r = task.await;
+        self.task = None;
+        match r {
+            Ok(Ok(())) => io::Error::other("the listener stopped"),
+            Ok(Err(e)) => e,
+            Err(e) => io::Error::other(format!("the listener task failed: {e}")),
+        }
+    }
+
+    /// Stops accepting, lets in-flight responses finish for a moment, then aborts. When this
+    /// returns the listening socket is closed, so the port can be bound again at once.
+    async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+                let _ = task.await;
+            }
+        }
+    }
+}

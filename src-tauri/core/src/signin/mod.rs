@@ -1,0 +1,36 @@
+//! One sign-in attempt's local half: the loopback listener that receives Kakao's redirect, the
+//! pages it shows, and the browser opener. Knows nothing of Kakao's wire format: the caller
+//! builds the authorize URL (with [`Loopback::redirect_uri`] and its own `state`), opens it with a
+//! [`BrowserOpener`], and waits.
+//!
+//! ```no_run
+//! # async fn f(authorize_url_for: impl Fn(&str) -> String, state: &str) -> Result<(), kakao_signin_core::signin::Error> {
+//! use kakao_signin_core::signin::{self, BrowserOpener, CallbackOutcome, Loopback};
+//! use kakao_signin_core::text::Lang;
+//! let loopback = Loopback::bind(&[53682, 53683])?;
+//! let cancel = loopback.cancel_handle(); // give this to the UI's cancel button
+//! signin::browser_from_env()?.open(&authorize_url_for(&loopback.redirect_uri()))?;
+//! match loopback.wait_for_callback(state, Lang::Ko, signin::DEFAULT_TIMEOUT).await? {
+//!     CallbackOutcome::Code(code) => { /* exchange it */ }
+//!     CallbackOutcome::Denied { error, .. } => { /* access_denied: the person cancelled */ }
+//! }
+//! # drop(cancel); Ok(()) }
+//! ```
+
+mod browser;
+mod error;
+mod listener;
+mod pages;
+
+pub use browser::{
+    browser_from_env, browser_from_value, BrowserOpener, CommandBrowser, RecordingBrowser,
+    SystemBrowser, BROWSER_ENV,
+};
+pub use error::Error;
+pub use listener::{
+    CallbackOutcome, CancelHandle, ExpectedState, Loopback, CALLBACK_PATH, DEFAULT_TIMEOUT,
+    DONE_LINGER, DONE_PATH, LOGOUT_PATH,
+};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,563 @@
+//! The loopback listener over real sockets, driven by a real HTTP client (redirects off, like a
+//! browser seen one hop at a time).
+
+use super::*;
+use crate::secret::Secret;
+use crate::text::Lang;
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+
+const STATE: &str = "s7aT3-good-state-0123456789abcdef";
+
+/// A port that was free a moment ago (the OS picks it; we then hand it to `Loopback::bind` as a
+/// "configured" port, the way a developer's list would be).
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+struct Running {
+    port: u16,
+    cancel: CancelHandle,
+    task: JoinHandle<Result<CallbackOutcome, Error>>,
+}
+
+impl Running {
+    fn url(&self, path_and_query: &str) -> String {
+        format!("http://127.0.0.1:{}{path_and_query}", self.port)
+    }
+
+    async fn outcome(self) -> Result<CallbackOutcome, Error> {
+        tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .expect("the wait should have ended")
+            .unwrap()
+    }
+}
+
+fn start_with(lang: Lang, timeout: Duration) -> Running {
+    let loopback = Loopback::bind(&[free_port()]).unwrap();
+    let port = loopback.port();
+    let cancel = loopback.cancel_handle();
+    let task = tokio::spawn(loopback.wait_for_callback(STATE, lang, timeout));
+    Running { port, cancel, task }
+}
+
+fn start() -> Running {
+    start_with(Lang::Ko, Duration::from_secs(30))
+}
+
+async fn get(url: &str) -> (StatusCode, HeaderMap, String) {
+    let res = client().get(url).send().await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    (status, headers, res.text().await.unwrap())
+}
+
+fn assert_hardened(h: &HeaderMap) {
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe"), "{csp}");
+}
+
+/// The port can be bound again right now (the listener is gone).
+fn assert_port_free(port: u16) {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .unwrap_or_else(|e| panic!("port {port} still held: {e}"));
+}
+
+async fn eventually_port_free(port: u16, within: Duration) {
+    let start = Instant::now();
+    while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() {
+        assert!(
+            start.elapsed() < within,
+            "port {port} still held after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Lets a request that should change nothing reach the server and be answered, then checks the
+/// attempt is still waiting.
+async fn assert_still_waiting(r: &Running) {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        !r.task.is_finished(),
+        "the attempt ended but should still wait"
+    );
+}
+
+#[test]
+fn redirect_uris_use_the_ip_literal() {
+    let l = Loopback::bind(&[free_port()]).unwrap();
+    let p = l.port();
+    assert_eq!(l.redirect_uri(), format!("http://127.0.0.1:{p}/callback"));
+    assert_eq!(
+        l.logout_redirect_uri(),
+        format!("http://127.0.0.1:{p}/logout")
+    );
+    assert_eq!(
+        l.local_addr(),
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), p)
+    );
+}
+
+#[tokio::test]
+async fn good_callback_gives_the_code_once_and_redirects_to_done() {
+    let r = start();
+    let (status, h, body) =
+        get(&r.url(&format!("/callback?code=the-code-123&state={STATE}"))).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(h["location"], "/done");
+    assert_hardened(&h);
+    assert!(body.is_empty());
+
+    let port = r.port;
+    let url_done = r.url("/done");
+    let url_replay = r.url(&format!("/callback?code=the-code-123&state={STATE}"));
+    match r.outcome().await.unwrap() {
+        CallbackOutcome::Code(code) => assert_eq!(code, Secret::new("the-code-123")),
+        other => panic!("{other:?}"),
+    }
+
+    // Replay while the listener lingers for /done: "already used", nothing delivered.
+    let (status, h, body) = get(&url_replay).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_hardened(&h);
+    assert!(body.contains("이미 사용된") && body.contains("already used"));
+    assert!(!body.contains("the-code-123"));
+
+    let (status, h, body) = get(&url_done).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_hardened(&h);
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(body.contains("로그인 완료") && body.contains("Sign-in complete"));
+    assert!(body.contains("close this tab"));
+    assert!(!body.contains("the-code-123") && !body.contains(STATE));
+    assert!(body.find("로그인 완료") < body.find("Sign-in complete"));
+
+    // /done was served: the listener closes without waiting out the linger.
+    eventually_port_free(port, Duration::from_secs(2)).await;
+}
+
+#[tokio::test]
+async fn english_first_when_asked() {
+    let r = start_with(Lang::En, Duration::from_secs(30));
+    get(&r.url(&format!("/callback?code=c&state={STATE}"))).await;
+    let done = r.url("/done");
+    r.outcome().await.unwrap();
+    let (_, _, body) = get(&done).await;
+    assert!(body.starts_with("<!doctype html>\n<html lang=\"en\">"));
+    assert!(body.find("Sign-in complete") < body.find("로그인 완료"));
+}
+
+#[tokio::test]
+async fn wrong_missing_or_repeated_state_is_refused_and_the_attempt_keeps_waiting() {
+    let r = start();
+    for q in [
+        "/callback?code=evil&state=wrong".to_owned(),
+        "/callback?code=evil".to_owned(),
+        "/callback".to_owned(),
+        "/callback?code=evil&state=".to_owned(),
+        format!("/callback?code=evil&state={STATE}x"),
+        format!("/callback?code=evil&state={}", &STATE[..STATE.len() - 1]),
+        format!("/callback?code=evil&state={STATE}&state=wrong"),
+        // An attacker's error must not end the real attempt either.
+        "/callback?error=access_denied&state=wrong".to_owned(),
+        "/callback?error=access_denied".to_owned(),
+    ] {
+        let (status, h, body) = get(&r.url(&q)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{q}");
+        assert_hardened(&h);
+        assert!(body.contains("did not come from the sign-in"), "{q}");
+        assert!(
+            body.contains("앱에서 시작한 로그인에서 온 것이 아닙니다"),
+            "{q}"
+        );
+        assert!(!body.contains("evil") && !body.contains("wrong"));
+        assert_still_waiting(&r).await;
+    }
+    // The real callback still works afterwards.
+    let (status, _, _) = get(&r.url(&format!("/callback?state={STATE}&code=real"))).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(
+        r.outcome().await.unwrap(),
+        CallbackOutcome::Code(Secret::new("real"))
+    );
+}
+
+#[tokio::test]
+async fn access_denied_shows_the_cancel_page_never_the_success_page() {
+    let r = start();
+    let port = r.port;
+    let (status, h, body) = get(&r.url(&format!(
+        "/callback?error=access_denied&error_description=User%20denied%20access&state={STATE}"
+    )))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_hardened(&h);
+    assert!(body.contains("로그인을 취소했습니다") && body.contains("You cancelled sign-in"));
+    assert!(!body.contains("로그인 완료") && !body.contains("Sign-in complete"));
+    assert!(
+        !body.contains("User denied access"),
+        "description reflected"
+    );
+    assert_eq!(
+        r.outcome().await.unwrap(),
+        CallbackOutcome::Denied {
+            error: "access_denied".into(),
+            description: Some("User denied access".into()),
+        }
+    );
+    // An error outcome closes the listener at once; /done never shows success.
+    match client()
+        .get(format!("http://127.0.0.1:{port}/done"))
+        .send()
+        .await
+    {
+        Err(e) => assert!(e.is_connect(), "{e}"),
+        Ok(res) => assert_ne!(res.status(), StatusCode::OK),
+    }
+    assert_port_free(port);
+}
+
+#[tokio::test]
+async fn other_errors_name_only_known_error_names() {
+    let r = start();
+    let (_, _, body) =
+        get(&r.url(&format!("/callback?error=consent_required&state={STATE}"))).await;
+    assert!(body.contains("consent_required"));
+    assert!(!body.contains("Sign-in complete"));
+    assert!(
+        matches!(r.outcome().await.unwrap(), CallbackOutcome::Denied { error, description: None } if error == "consent_required")
+    );
+
+    let r = start();
+    let (_, _, body) = get(&r.url(&format!(
+        "/callback?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E&error_description=%3Cb%3Ex&state={STATE}"
+    )))
+    .await;
+    assert!(body.contains("unknown error") && body.contains("알 수 없는 오류"));
+    assert!(!body.contains("alert") && !body.contains("<b>"));
+    match r.outcome().await.unwrap() {
+        // Handed to the app verbatim, as data.
+        CallbackOutcome::Denied { error, description } => {
+            assert_eq!(error, "<script>alert(1)</script>");
+            assert_eq!(description.as_deref(), Some("<b>x"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn code_and_error_together_is_an_error() {
+    let r = start();
+    let (status, _, body) = get(&r.url(&format!(
+        "/callback?code=c&error=server_error&state={STATE}"
+    )))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("server_error") && !body.contains("Sign-in complete"));
+    assert!(
+        matches!(r.outcome().await.unwrap(), CallbackOutcome::Denied { error, .. } if error == "server_error")
+    );
+}
+
+#[tokio::test]
+async fn good_state_without_code_or_error_is_malformed() {
+    let r = start();
+    let (status, h, body) = get(&r.url(&format!("/callback?state={STATE}&code="))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_hardened(&h);
+    assert!(!body.contains("Sign-in complete"));
+    assert_eq!(r.outcome().await.unwrap_err().kind(), "callback_malformed");
+
+    let r = start();
+    get(&r.url(&format!("/callback?state={STATE}&code=a&code=b"))).await;
+    assert_eq!(r.outcome().await.unwrap_err().kind(), "callback_malformed");
+}
+
+#[tokio::test]
+async fn stray_requests_get_404_and_the_attempt_keeps_waiting() {
+    let r = start();
+    let good = format!("?code=c&state={STATE}");
+    for path in [
+        "/favicon.ico".to_owned(),
+        "/".to_owned(),
+        "/done".to_owned(), // no success yet
+        format!("/callback/{good}"),
+        format!("/CALLBACK{good}"),
+        format!("/callbackx{good}"),
+        format!("/logout?state={STATE}"),
+    ] {
+        let (status, h, body) = get(&r.url(&path)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_hardened(&h);
+        assert!(body.contains("Not found") && !body.contains(STATE));
+        assert_still_waiting(&r).await;
+    }
+    let c = client();
+    let url = r.url(&format!("/callback{good}"));
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::HEAD,
+        reqwest::Method::PUT,
+    ] {
+        let res = c.request(method.clone(), &url).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{method}");
+        assert_hardened(res.headers());
+        assert_still_waiting(&r).await;
+    }
+    // Speculative loads don't consume the one-time state.
+    for (name, value) in [
+        ("sec-purpose", "prefetch"),
+        ("sec-purpose", "prefetch;prerender"),
+        ("purpose", "prefetch"),
+        ("x-moz", "prefetch"),
+    ] {
+        let res = c.get(&url).header(name, value).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{name}: {value}");
+        assert_still_waiting(&r).await;
+    }
+    // A page reaching us under another name (DNS rebinding) is not served.
+    let res = c
+        .get(&url)
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_still_waiting(&r).await;
+
+    let (status, _, _) = get(&url).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(
+        r.outcome().await.unwrap(),
+        CallbackOutcome::Code(Secret::new("c"))
+    );
+}
+
+#[tokio::test]
+async fn replay_after_success_delivers_nothing() {
+    let r = start();
+    let url = r.url(&format!("/callback?code=first&state={STATE}"));
+    let replay = r.url(&format!("/callback?code=replayed-code-2&state={STATE}"));
+    let (status, _, _) = get(&url).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let (status, _, body) = get(&replay).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(!body.contains("replayed-code-2"));
+    assert_eq!(
+        r.outcome().await.unwrap(),
+        CallbackOutcome::Code(Secret::new("first"))
+    );
+}
+
+#[tokio::test]
+async fn the_listener_closes_after_the_linger_even_without_done() {
+    let r = start();
+    let port = r.port;
+    get(&r.url(&format!("/callback?code=c&state={STATE}"))).await;
+    r.outcome().await.unwrap();
+    eventually_port_free(port, DONE_LINGER + Duration::from_secs(2)).await;
+}
+
+#[tokio::test]
+async fn all_ports_busy_names_every_port() {
+    let held: Vec<TcpListener> = (0..3)
+        .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap())
+        .collect();
+    let ports: Vec<u16> = held
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect();
+    let e = Loopback::bind(&ports).unwrap_err();
+    assert_eq!(e.kind(), "ports_busy");
+    match &e {
+        Error::PortsBusy { ports: p } => assert_eq!(p, &ports),
+        other => panic!("{other:?}"),
+    }
+    let list = ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert!(e.message().en.contains(&list) && e.message().ko.contains(&list));
+    let fix = e.fix().unwrap();
+    assert!(
+        fix.en.contains("KAKAO_SIGNIN_REDIRECT_PORTS")
+            && fix.ko.contains("KAKAO_SIGNIN_REDIRECT_PORTS")
+    );
+
+    // The first free one in order is taken.
+    let free = free_port();
+    let l = Loopback::bind(&[ports[0], ports[1], free, ports[2]]).unwrap();
+    assert_eq!(l.port(), free);
+    drop(held);
+}
+
+#[test]
+fn empty_list_and_port_zero_are_refused() {
+    assert_eq!(Loopback::bind(&[]).unwrap_err().kind(), "ports_invalid");
+    assert_eq!(Loopback::bind(&[0]).unwrap_err().kind(), "ports_invalid");
+    assert_eq!(
+        Loopback::bind(&[free_port(), 0]).unwrap_err().kind(),
+        "ports_invalid"
+    );
+}
+
+#[tokio::test]
+async fn timeout_frees_the_port_at_once() {
+    let r = start_with(Lang::Ko, Duration::from_millis(200));
+    let port = r.port;
+    // An idle keep-alive connection must not keep the socket open.
+    let c = client();
+    c.get(r.url("/favicon.ico")).send().await.unwrap();
+    let started = Instant::now();
+    let e = r.outcome().await.unwrap_err();
+    assert_eq!(e.kind(), "timed_out");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_port_free(port);
+    // And a new attempt on the same port works.
+    let again = Loopback::bind(&[port]).unwrap();
+    assert_eq!(again.port(), port);
+    drop(c);
+}
+
+#[tokio::test]
+async fn cancel_ends_the_wait_at_once_and_frees_the_port() {
+    let r = start();
+    let port = r.port;
+    let c = client();
+    c.get(r.url("/favicon.ico")).send().await.unwrap();
+    assert_still_waiting(&r).await;
+    let started = Instant::now();
+    r.cancel.cancel();
+    assert!(r.cancel.is_cancelled());
+    let e = r.outcome().await.unwrap_err();
+    assert_eq!(e.kind(), "cancelled");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_port_free(port);
+    drop(c);
+}
+
+#[tokio::test]
+async fn cancel_before_the_wait_starts_counts() {
+    let l = Loopback::bind(&[free_port()]).unwrap();
+    let port = l.port();
+    l.cancel_handle().cancel();
+    let e = l
+        .wait_for_callback(STATE, Lang::Ko, DEFAULT_TIMEOUT)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "cancelled");
+    assert_port_free(port);
+}
+
+/// The machine's address on its default route, if it has one (no packet is sent by a UDP
+/// connect). Falls back to `hostname -I`.
+fn non_loopback_ipv4() -> Option<Ipv4Addr> {
+    let udp = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
+    if udp.connect(("192.0.2.1", 9)).is_ok() {
+        if let Ok(SocketAddr::V4(a)) = udp.local_addr() {
+            if !a.ip().is_loopback() && !a.ip().is_unspecified() {
+                return Some(*a.ip());
+            }
+        }
+    }
+    let out = std::process::Command::new("hostname")
+        .arg("-I")
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|s| s.parse::<Ipv4Addr>().ok())
+        .find(|ip| !ip.is_loopback())
+}
+
+#[tokio::test]
+async fn unreachable_from_other_addresses_of_the_machine() {
+    let r = start();
+    let addr = r.url("");
+    assert!(addr.starts_with("http://127.0.0.1:"));
+    match non_loopback_ipv4() {
+        Some(ip) => {
+            let target = SocketAddr::new(IpAddr::V4(ip), r.port);
+            let res = tokio::time::timeout(
+                Duration::from_secs(2),
+                tokio::net::TcpStream::connect(target),
+            )
+            .await;
+            assert!(!matches!(res, Ok(Ok(_))), "listener reachable on {target}");
+        }
+        None => {
+            // No other address here; the bound address itself must be loopback.
+            let l = Loopback::bind(&[free_port()]).unwrap();
+            assert_eq!(l.local_addr().ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
+        }
+    }
+    assert_still_waiting(&r).await;
+    r.cancel.cancel();
+}
+
+#[tokio::test]
+async fn logout_waits_for_its_state_and_shows_the_logged_out_page() {
+    let l = Loopback::bind(&[free_port()]).unwrap();
+    let port = l.port();
+    let task =
+        tokio::spawn(l.wait_for_logout("logout-state-xyz", Lang::En, Duration::from_secs(30)));
+    let base = format!("http://127.0.0.1:{port}");
+
+    let (status, _, _) = get(&format!("{base}/logout?state=nope")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = get(&format!("{base}/callback?state=logout-state-xyz&code=c")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!task.is_finished());
+
+    let (status, h, body) = get(&format!("{base}/logout?state=logout-state-xyz")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_hardened(&h);
+    assert!(body.contains("logged out of your Kakao account"));
+    assert!(body.contains("카카오계정이 로그아웃되었습니다"));
+    assert!(body.find("Logged out").unwrap() < body.find("로그아웃 완료").unwrap());
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_port_free(port);
+}
+
+#[tokio::test]
+async fn logout_timeout_frees_the_port() {
+    let l = Loopback::bind(&[free_port()]).unwrap();
+    let port = l.port();
+    let e = l
+        .wait_for_logout("st", Lang::Ko, Duration::from_millis(100))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "timed_out");
+    assert_port_free(port);
+}
