@@ -1,14 +1,255 @@
-// The window: holds no secret, calls the app's commands, renders view models.
-const { invoke } = window.__TAURI__.core;
+// The window: holds no secret and no session state of its own. It calls the app's commands,
+// and renders whatever SessionView came last (from a command or the `session-changed` event).
+// The only things it keeps are the language the person picked, open dialogs, a dismissed
+// notice and a rejected command's error until the next view.
 
-async function render() {
-  const view = await invoke('app_state');
-  document.getElementById('version').textContent = `Kakao Sign-in ${view.version}`;
-  for (const s of document.querySelectorAll('.screen')) {
-    s.hidden = s.dataset.screen !== view.screen;
+import { $, copyText, toast } from './dom.js';
+import { applyStatic, lang, pick, setLang, t } from './i18n.js';
+import { renderConsents } from './views/consents.js';
+import { renderProfile } from './views/profile.js';
+import { renderSetup } from './views/setup.js';
+import { renderWaiting } from './views/waiting.js';
+
+const STATUSES = ['restoring', 'unconfigured', 'signed_out', 'waiting', 'completing', 'signed_in', 'offline'];
+
+let view = null;
+let chosenLang = null; // set when the person switches; wins over view.lang from then on
+let localError = null; // an ErrorView from a rejected command, shown until the next view
+let dismissedNotice = null;
+let shownStatus = null;
+let lastSeq = -Infinity;
+
+const tauri = window.__TAURI__;
+
+// ---- talking to the core ---------------------------------------------------------------
+
+function toErrorView(err) {
+  if (err && typeof err === 'object' && err.message && typeof err.message === 'object') return err;
+  const s = String(err && err.message ? err.message : err);
+  return { kind: 'unexpected', message: { ko: s, en: s }, fix: null, code: null };
+}
+
+/** Accepts a SessionView. An optional numeric `seq` lets the core order views; without it the last one wins. */
+function show(next) {
+  if (!next || typeof next !== 'object' || !('status' in next)) return;
+  if (typeof next.seq === 'number') {
+    if (next.seq < lastSeq) return;
+    lastSeq = next.seq;
+  }
+  view = next;
+  render();
+}
+
+/**
+ * Runs a command. The button that started it is marked busy (and ignores clicks) until the
+ * answer comes; nothing else waits for it.
+ */
+async function call(name, args, button) {
+  if (button) {
+    if (button.getAttribute('aria-busy') === 'true') return undefined;
+    button.setAttribute('aria-busy', 'true');
+  }
+  try {
+    const next = await tauri.core.invoke(name, args);
+    localError = null;
+    show(next);
+    return next;
+  } catch (err) {
+    localError = toErrorView(err);
+    render();
+    return undefined;
+  } finally {
+    if (button) button.removeAttribute('aria-busy');
   }
 }
 
-render().catch((e) => {
-  document.getElementById('screen-loading').textContent = String(e && e.message ? e.message : e);
-});
+// ---- actions the views call --------------------------------------------------------------
+
+const actions = {
+  requestConsent: (scopes, button) => call('request_consent', { scopes }, button),
+  setEnteredValue: (field, value, button) => call('set_entered_value', { field, value }, button),
+  confirmWithdraw: (consent) => {
+    const dialog = $('withdraw-dialog');
+    dialog.dataset.scope = consent.id;
+    $('withdraw-title').textContent = t('withdraw_title', { name: consent.display_name || consent.id });
+    dialog.showModal();
+  },
+};
+
+function openLogout() {
+  $('logout-kakao-account').checked = false;
+  $('logout-dialog').showModal();
+}
+
+async function copyDiagnostics(button) {
+  let text;
+  try {
+    if (button.getAttribute('aria-busy') === 'true') return;
+    button.setAttribute('aria-busy', 'true');
+    text = await tauri.core.invoke('diagnostics');
+  } catch (err) {
+    localError = toErrorView(err);
+    render();
+    return;
+  } finally {
+    button.removeAttribute('aria-busy');
+  }
+  try {
+    await navigator.clipboard.writeText(String(text));
+    toast(t('diagnostics_copied'));
+  } catch {
+    // No clipboard permission: show the text so it can be copied by hand.
+    const area = $('diagnostics-text');
+    area.value = String(text);
+    $('diagnostics-dialog').showModal();
+    area.select();
+  }
+}
+
+function setLanguage(l) {
+  if (l === lang()) return;
+  chosenLang = l;
+  render();
+  call('set_language', { lang: l });
+}
+
+function wire() {
+  const on = (id, fn) => $(id).addEventListener('click', (e) => fn(e.currentTarget));
+  on('lang-ko', () => setLanguage('ko'));
+  on('lang-en', () => setLanguage('en'));
+  on('signin', (b) => call('sign_in', { prompt: null }, b));
+  on('signin-other-account', (b) => call('sign_in', { prompt: 'login' }, b));
+  on('signin-choose-account', (b) => call('sign_in', { prompt: 'select_account' }, b));
+  on('copy-redirect-uri', () => view?.waiting && copyText(view.waiting.redirect_uri));
+  on('cancel-signin', (b) => call('cancel_sign_in', undefined, b));
+  on('refresh-profile', (b) => call('refresh_profile', undefined, b));
+  on('open-consents', (b) => call('load_consents', undefined, b));
+  on('logout', openLogout);
+  on('offline-logout', openLogout);
+  on('logout-confirm', () => {
+    const kakaoAccount = $('logout-kakao-account').checked;
+    $('logout-dialog').close();
+    call('logout', { kakaoAccount }, $('logout'));
+  });
+  on('unlink', () => $('unlink-dialog').showModal());
+  on('unlink-confirm', () => {
+    $('unlink-dialog').close();
+    call('unlink', undefined, $('unlink'));
+  });
+  on('withdraw-confirm', () => {
+    const dialog = $('withdraw-dialog');
+    const scope = dialog.dataset.scope;
+    dialog.close();
+    if (scope) call('withdraw_consent', { scope }, $('open-consents'));
+  });
+  on('retry', (b) => call('retry', undefined, b));
+  on('copy-diagnostics', copyDiagnostics);
+  on('dismiss-error', (b) => {
+    const fromCore = Boolean(view?.error);
+    localError = null;
+    if (fromCore) call('dismiss_error', undefined, b);
+    else render();
+  });
+  on('dismiss-notice', () => {
+    dismissedNotice = JSON.stringify(view?.notice ?? null);
+    render();
+  });
+  for (const b of document.querySelectorAll('dialog [data-close]')) {
+    b.addEventListener('click', () => b.closest('dialog').close());
+  }
+}
+
+// ---- rendering -----------------------------------------------------------------------------
+
+function renderMessages() {
+  const err = view.error ?? localError;
+  const box = $('error');
+  box.hidden = !err;
+  if (err) {
+    $('error-message').textContent = pick(err.message);
+    const fix = pick(err.fix);
+    $('error-fix').textContent = fix;
+    $('error-fix').hidden = !fix;
+    // A Kakao code is shown small, next to the message, never alone.
+    $('error-code').textContent = err.code ? t('error_code', { code: err.code }) : '';
+    $('error-code').hidden = !err.code;
+    box.dataset.kind = err.kind ?? '';
+    $('error-kind').textContent = err.kind ?? '';
+    $('error-kind').dataset.kind = err.kind ?? '';
+  }
+  const notice = view.notice;
+  const noticeShown = Boolean(notice) && JSON.stringify(notice) !== dismissedNotice;
+  $('notice').hidden = !noticeShown;
+  if (noticeShown) $('notice-text').textContent = pick(notice);
+}
+
+function visible(el) {
+  return el && el !== document.body && el.isConnected && el.getClientRects().length > 0;
+}
+
+function render() {
+  if (!view) return;
+  const active = document.activeElement;
+  const activeId = active && active.id;
+
+  setLang(chosenLang ?? view.lang);
+  applyStatic();
+  for (const l of ['ko', 'en']) $(`lang-${l}`).setAttribute('aria-pressed', String(lang() === l));
+  $('sandbox-banner').hidden = !view.sandbox;
+
+  const status = STATUSES.includes(view.status) ? view.status : 'restoring';
+  for (const s of document.querySelectorAll('main > [data-screen]')) s.hidden = s.dataset.screen !== status;
+
+  renderMessages();
+  if (status === 'unconfigured') renderSetup(view);
+  renderWaiting(view);
+  if (status === 'signed_in') {
+    renderProfile(view, actions);
+    renderConsents(view, actions);
+  }
+  $('version').textContent = t('about', { version: view.version ?? '' });
+
+  // Dialogs that no longer fit the state (e.g. the session ended elsewhere) close themselves.
+  if (status !== 'signed_in' && status !== 'offline') {
+    for (const id of ['logout-dialog', 'unlink-dialog', 'withdraw-dialog']) if ($(id).open) $(id).close();
+  }
+
+  // Keep focus where the person was; when their control went away (new screen, rebuilt row),
+  // put it on the same id if it still exists, else on the new screen's heading.
+  if (!visible(document.activeElement) && !document.querySelector('dialog[open]')) {
+    const again = activeId && $(activeId);
+    if (visible(again)) again.focus();
+    else if (status !== shownStatus && shownStatus !== null) {
+      document.querySelector(`main > [data-screen="${status}"] h1`)?.focus();
+    }
+  }
+  shownStatus = status;
+}
+
+// ---- start ---------------------------------------------------------------------------------
+
+async function boot() {
+  applyStatic();
+  wire();
+  if (!tauri || !tauri.core || !tauri.event) {
+    view = { status: 'restoring', sandbox: false, lang: 'ko', version: '', error: toErrorView('window.__TAURI__ is missing') };
+    render();
+    return;
+  }
+  let heard = false;
+  await tauri.event.listen('session-changed', (e) => {
+    heard = true;
+    show(e.payload);
+  });
+  try {
+    const first = await tauri.core.invoke('app_state');
+    // An event that arrived while app_state was on its way is newer: keep it.
+    if (!heard) show(first);
+  } catch (err) {
+    localError = toErrorView(err);
+    view = view ?? { status: 'restoring', sandbox: false, lang: 'ko', version: '' };
+    render();
+  }
+}
+
+boot();
