@@ -1,38 +1,107 @@
-//! Thin Tauri commands: check arguments, call the core, return view models. No command returns
-//! or receives a token, code, verifier or callback URL.
+//! Thin Tauri commands: check arguments, call the session, return its view model. No command
+//! takes or returns a token, code, verifier or callback URL; errors travel inside the view as
+//! `{kind, message, fix}`.
 
-use kakao_signin_core::config::Config;
-use serde::Serialize;
+use kakao_signin_core::kakao::Prompt;
+use kakao_signin_core::session::view::SessionView;
+use kakao_signin_core::session::Session;
+use kakao_signin_core::text::Lang;
+use std::sync::Arc;
+use tauri::State;
 
+/// The app's state as Tauri manages it.
 pub struct AppState {
-    config: Config,
+    pub session: Arc<Session>,
+    /// Extra lines for diagnostics (config file, keyring service): no secrets.
+    pub diagnostics: Vec<(&'static str, String)>,
 }
 
-impl AppState {
-    pub fn new(config: Config) -> Self {
-        AppState { config }
-    }
-}
+type S<'a> = State<'a, AppState>;
 
-#[derive(Debug, Serialize)]
-pub struct AppView {
-    pub screen: &'static str,
-    pub version: &'static str,
-    pub configured: bool,
-    pub redirect_uris: Vec<String>,
+#[tauri::command]
+pub fn app_state(state: S<'_>) -> SessionView {
+    state.session.view()
 }
 
 #[tauri::command]
-pub fn app_state(state: tauri::State<'_, AppState>) -> AppView {
-    AppView {
-        screen: "signed_out",
-        version: env!("CARGO_PKG_VERSION"),
-        configured: state.config.client_id.is_some(),
-        redirect_uris: state
-            .config
-            .redirect_ports
-            .iter()
-            .map(|p| format!("http://127.0.0.1:{p}/callback"))
-            .collect(),
+pub async fn sign_in(state: S<'_>, prompt: Option<String>) -> Result<SessionView, String> {
+    let prompt = match prompt.as_deref() {
+        None | Some("") => None,
+        Some("login") => Some(Prompt::Login),
+        Some("select_account") => Some(Prompt::SelectAccount),
+        Some(other) => return Err(format!("unknown prompt {other:?}")),
+    };
+    Ok(state.session.sign_in(prompt))
+}
+
+#[tauri::command]
+pub fn cancel_sign_in(state: S<'_>) -> SessionView {
+    state.session.cancel_sign_in()
+}
+
+#[tauri::command]
+pub async fn request_consent(state: S<'_>, scopes: Vec<String>) -> Result<SessionView, String> {
+    if scopes.len() > 20 {
+        return Err("too many scopes".into());
     }
+    Ok(state.session.request_consent(scopes).await)
+}
+
+#[tauri::command]
+pub async fn refresh_profile(state: S<'_>) -> Result<SessionView, String> {
+    Ok(state.session.refresh_profile().await)
+}
+
+#[tauri::command]
+pub async fn load_consents(state: S<'_>) -> Result<SessionView, String> {
+    Ok(state.session.load_consents().await)
+}
+
+#[tauri::command]
+pub async fn withdraw_consent(state: S<'_>, scope: String) -> Result<SessionView, String> {
+    Ok(state.session.withdraw_consent(&scope).await)
+}
+
+#[tauri::command]
+pub async fn logout(state: S<'_>, kakao_account: bool) -> Result<SessionView, String> {
+    Ok(state.session.logout(kakao_account).await)
+}
+
+#[tauri::command]
+pub async fn unlink(state: S<'_>) -> Result<SessionView, String> {
+    Ok(state.session.unlink().await)
+}
+
+#[tauri::command]
+pub async fn set_entered_value(
+    state: S<'_>,
+    field: String,
+    value: String,
+) -> Result<SessionView, String> {
+    Ok(state.session.set_entered_value(&field, &value).await)
+}
+
+#[tauri::command]
+pub fn set_language(state: S<'_>, lang: Lang) -> SessionView {
+    state.session.set_language(lang)
+}
+
+#[tauri::command]
+pub async fn retry(state: S<'_>) -> Result<SessionView, String> {
+    Ok(state.session.retry().await)
+}
+
+#[tauri::command]
+pub fn dismiss_error(state: S<'_>) -> SessionView {
+    state.session.dismiss_error()
+}
+
+#[tauri::command]
+pub fn diagnostics(state: S<'_>) -> String {
+    let extra: Vec<(&str, String)> = state
+        .diagnostics
+        .iter()
+        .map(|(k, v)| (*k, v.clone()))
+        .collect();
+    state.session.diagnostics(&extra)
 }

@@ -41,6 +41,8 @@ const TEST_PACKAGES: &[&str] = &[
     "x11-utils",
     "chromium",
     "chromium-driver",
+    // Hangul glyphs for screenshots on a machine without a Korean desktop.
+    "fonts-nanum",
 ];
 
 fn main() -> ExitCode {
@@ -184,7 +186,14 @@ fn ensure_tauri_driver() -> Result<()> {
 fn run(app_args: &[String]) -> Result<()> {
     ensure_packages(BUILD_PACKAGES)?;
     let mut c = cargo();
-    c.args(["run", "--package", "kakao-signin", "--features", "sandbox", "--"]);
+    c.args([
+        "run",
+        "--package",
+        "kakao-signin",
+        "--features",
+        "sandbox",
+        "--",
+    ]);
     c.args(app_args.iter().skip_while(|a| *a == "--"));
     status(c, "the app")
 }
@@ -205,7 +214,14 @@ fn test(_args: &[String]) -> Result<()> {
     status(
         {
             let mut c = cargo();
-            c.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+            c.args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]);
             c
         },
         "cargo clippy",
@@ -311,7 +327,14 @@ fn start_xvfb() -> Result<(Child, String)> {
         }
         let display = format!(":{n}");
         let mut child = Command::new("Xvfb")
-            .args([display.as_str(), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1280x1024x24",
+                "-nolisten",
+                "tcp",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

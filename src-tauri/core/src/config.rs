@@ -70,9 +70,7 @@ impl Config {
             .filter(|(k, _)| k.starts_with("KAKAO_SIGNIN_"))
             .collect();
         let dirs = directories::ProjectDirs::from("", "", "kakao-signin");
-        let file = dirs
-            .as_ref()
-            .map(|d| d.config_dir().join("config.toml"));
+        let file = dirs.as_ref().map(|d| d.config_dir().join("config.toml"));
         let default_data = dirs
             .as_ref()
             .map(|d| d.data_dir().to_path_buf())
@@ -107,7 +105,10 @@ impl Config {
         let get = |k: &str| values.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
 
         let client_id = match get("KAKAO_SIGNIN_CLIENT_ID") {
-            Some(v) if v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') => {
+            Some(v)
+                if v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
                 Some(v.to_owned())
             }
             Some(v) => {
@@ -132,19 +133,22 @@ impl Config {
             "KAKAO_SIGNIN_API_URL",
             get("KAKAO_SIGNIN_API_URL").unwrap_or(DEFAULT_API_URL),
         )?;
-        let browser = match get("KAKAO_SIGNIN_BROWSER") {
-            Some(v) if shell_words::split(v).map(|w| !w.is_empty()).unwrap_or(false) => {
-                Some(v.to_owned())
-            }
-            Some(v) => {
-                return Err(ConfigError::new(
+        let browser =
+            match get("KAKAO_SIGNIN_BROWSER") {
+                Some(v)
+                    if shell_words::split(v)
+                        .map(|w| !w.is_empty())
+                        .unwrap_or(false) =>
+                {
+                    Some(v.to_owned())
+                }
+                Some(v) => return Err(ConfigError::new(
                     "KAKAO_SIGNIN_BROWSER",
                     v,
                     "a command line such as `firefox --new-window` (the URL is added at the end)",
-                ))
-            }
-            None => None,
-        };
+                )),
+                None => None,
+            };
         let keyring_service = match get("KAKAO_SIGNIN_KEYRING_SERVICE") {
             Some(v) if v.len() <= 128 && !v.chars().any(char::is_control) => v.to_owned(),
             Some(v) => {
@@ -323,7 +327,10 @@ mod tests {
         }
         let c = load(&[("KAKAO_SIGNIN_REDIRECT_PORTS", " 50001, 50002 ")]).unwrap();
         assert_eq!(c.redirect_ports, vec![50001, 50002]);
-        let eleven = (50000..50011).map(|p| p.to_string()).collect::<Vec<_>>().join(",");
+        let eleven = (50000..50011)
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
         assert!(load(&[("KAKAO_SIGNIN_REDIRECT_PORTS", &eleven)]).is_err());
     }
 
@@ -362,15 +369,21 @@ mod tests {
     #[test]
     fn other_bad_values() {
         assert_eq!(
-            load(&[("KAKAO_SIGNIN_CLIENT_ID", "has space")]).unwrap_err().key,
+            load(&[("KAKAO_SIGNIN_CLIENT_ID", "has space")])
+                .unwrap_err()
+                .key,
             "KAKAO_SIGNIN_CLIENT_ID"
         );
         assert_eq!(
-            load(&[("KAKAO_SIGNIN_DATA_DIR", "relative/dir")]).unwrap_err().key,
+            load(&[("KAKAO_SIGNIN_DATA_DIR", "relative/dir")])
+                .unwrap_err()
+                .key,
             "KAKAO_SIGNIN_DATA_DIR"
         );
         assert_eq!(
-            load(&[("KAKAO_SIGNIN_BROWSER", "'unterminated")]).unwrap_err().key,
+            load(&[("KAKAO_SIGNIN_BROWSER", "'unterminated")])
+                .unwrap_err()
+                .key,
             "KAKAO_SIGNIN_BROWSER"
         );
         let c = load(&[("KAKAO_SIGNIN_BROWSER", "chromium --headless")]).unwrap();

@@ -6,7 +6,8 @@
 //! - [`signin`]: one sign-in attempt: loopback listener, its pages, the browser opener.
 //! - [`vault`]: tokens in the OS keychain.
 //! - [`kakao`]: Kakao's wire format. Knows nothing of the keychain, the listener or Tauri.
-//! - [`secret`], [`text`], [`clock`]: small shared pieces.
+//! - [`localdata`]: values the person typed in (not secrets), per member id.
+//! - [`secret`], [`text`], [`clock`], [`config`]: small shared pieces.
 //!
 //! This crate does not depend on Tauri at all, so the compiler enforces that the protocol and the
 //! session can be tested without a window.
@@ -14,6 +15,7 @@
 pub mod clock;
 pub mod config;
 pub mod kakao;
+pub mod localdata;
 pub mod secret;
 pub mod session;
 pub mod signin;

@@ -82,7 +82,9 @@ pub struct ProcessGroup {
 impl ProcessGroup {
     pub fn spawn(name: &'static str, mut cmd: Command) -> Result<ProcessGroup> {
         cmd.process_group(0).stdin(Stdio::null());
-        let child = cmd.spawn().with_context(|| format!("could not start {name}"))?;
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("could not start {name}"))?;
         Ok(ProcessGroup { child, name })
     }
 
@@ -116,7 +118,10 @@ impl Drop for ProcessGroup {
 async fn wait_for_status(port: u16, what: &str, proc_: &mut ProcessGroup) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
         if !proc_.is_running() {
@@ -149,9 +154,14 @@ impl App {
         let port = free_port();
         let native_port = free_port();
         let mut cmd = Command::new(find_program("tauri-driver").expect("checked above"));
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
         for (k, v) in &options.env {
             cmd.env(k, v);
         }

@@ -23,6 +23,9 @@ async fn window_shows_signed_out_screen_with_kakao_button() -> anyhow::Result<()
     );
     assert_eq!(app.client.title().await?, "Kakao Sign-in");
     let shot = app.screenshot("signed-out").await?;
-    assert!(std::fs::metadata(&shot)?.len() > 1000, "screenshot is empty");
+    assert!(
+        std::fs::metadata(&shot)?.len() > 1000,
+        "screenshot is empty"
+    );
     app.close().await
 }

@@ -1,0 +1,161 @@
+//! Values the person typed in themselves (S09, S14, S15): kept on this machine only, keyed by the
+//! Kakao member id, marked as entered by the user, and deleted on unlink. Not secrets, so a plain
+//! JSON file per member under the data directory; never a token.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnteredValue {
+    pub value: String,
+    /// Unix seconds.
+    pub entered_at: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not {action} {path}: {source}")]
+pub struct LocalDataError {
+    action: &'static str,
+    path: String,
+    #[source]
+    source: std::io::Error,
+}
+
+impl LocalDataError {
+    pub fn kind(&self) -> &'static str {
+        "local_data_failed"
+    }
+}
+
+/// Fields a person may fill in when Kakao has no value for them.
+pub const ENTERABLE_FIELDS: [&str; 6] = [
+    "email",
+    "phone_number",
+    "name",
+    "birthday",
+    "birthyear",
+    "gender",
+];
+
+#[derive(Debug, Clone)]
+pub struct LocalData {
+    dir: PathBuf,
+}
+
+impl LocalData {
+    pub fn new(data_dir: &Path) -> Self {
+        LocalData {
+            dir: data_dir.join("users"),
+        }
+    }
+
+    fn file(&self, member_id: i64) -> PathBuf {
+        self.dir.join(format!("{member_id}.json"))
+    }
+
+    pub fn load(&self, member_id: i64) -> Result<BTreeMap<String, EnteredValue>, LocalDataError> {
+        let path = self.file(member_id);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(serde_json::from_slice(&bytes).unwrap_or_default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(source) => Err(LocalDataError {
+                action: "read",
+                path: path.display().to_string(),
+                source,
+            }),
+        }
+    }
+
+    /// Sets (or, with an empty value, removes) one field. Written to a temporary file and renamed,
+    /// so a crash never leaves half a file.
+    pub fn set(
+        &self,
+        member_id: i64,
+        field: &str,
+        value: &str,
+        now: i64,
+    ) -> Result<(), LocalDataError> {
+        let mut all = self.load(member_id)?;
+        let value = value.trim();
+        if value.is_empty() {
+            all.remove(field);
+        } else {
+            all.insert(
+                field.to_owned(),
+                EnteredValue {
+                    value: value.to_owned(),
+                    entered_at: now,
+                },
+            );
+        }
+        let path = self.file(member_id);
+        let io = |action, source| LocalDataError {
+            action,
+            path: path.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(&self.dir).map_err(|e| io("create", e))?;
+        let tmp = path.with_extension("json.tmp");
+        let json = serde_json::to_vec_pretty(&all).expect("map of strings serialises");
+        std::fs::write(&tmp, json).map_err(|e| io("write", e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io("write", e))
+    }
+
+    /// Unlink: everything kept for this member goes.
+    pub fn delete_member(&self, member_id: i64) -> Result<(), LocalDataError> {
+        let path = self.file(member_id);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(LocalDataError {
+                action: "delete",
+                path: path.display().to_string(),
+                source,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ks-local-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn set_load_clear_and_delete_per_member() {
+        let dir = temp_dir("roundtrip");
+        let store = LocalData::new(&dir);
+        assert!(store.load(1).unwrap().is_empty());
+        store
+            .set(1, "phone_number", " +82 10-1234-5678 ", 100)
+            .unwrap();
+        store.set(2, "email", "b@example.com", 101).unwrap();
+        let one = store.load(1).unwrap();
+        assert_eq!(one["phone_number"].value, "+82 10-1234-5678");
+        assert_eq!(one["phone_number"].entered_at, 100);
+        assert!(!one.contains_key("email"));
+        store.set(1, "phone_number", "", 102).unwrap();
+        assert!(store.load(1).unwrap().is_empty());
+        store.delete_member(2).unwrap();
+        assert!(store.load(2).unwrap().is_empty());
+        assert!(!dir.join("users/2.json").exists());
+        store.delete_member(2).unwrap(); // already gone is fine
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn ids_beyond_f64_precision_keep_separate_files() {
+        let dir = temp_dir("bigid");
+        let store = LocalData::new(&dir);
+        // 2^53 + 1 and 2^53 + 2 collapse to the same f64; they must not share data.
+        store.set(9_007_199_254_740_993, "email", "a@x", 1).unwrap();
+        assert!(store.load(9_007_199_254_740_994).unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

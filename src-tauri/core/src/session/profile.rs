@@ -1,0 +1,307 @@
+//! `/v2/user/me` and `/v2/user/scopes` → what the window shows: each field in one of four
+//! states (S09), the notes the FAQ calls for (S14, S15), and the consent list (S13).
+
+use super::view::{ConsentView, FieldState, FieldView, ProfileView};
+use crate::kakao::{
+    ConsentState, HttpClient, HttpRequest, KakaoAccount, ProfileField, ScopeInfo, UserMe,
+};
+use crate::localdata::{EnteredValue, ENTERABLE_FIELDS};
+use crate::text::Text;
+use base64::Engine;
+use std::collections::BTreeMap;
+use url::Url;
+
+/// Fields shown, in order. CI (연계정보) is left out: it is an identity hash for partner apps,
+/// meaningless to a person.
+const SHOWN: [(ProfileField, &str); 9] = [
+    (ProfileField::Nickname, "nickname"),
+    (ProfileField::ProfileImage, "profile_image"),
+    (ProfileField::Email, "email"),
+    (ProfileField::Name, "name"),
+    (ProfileField::Gender, "gender"),
+    (ProfileField::AgeRange, "age_range"),
+    (ProfileField::Birthday, "birthday"),
+    (ProfileField::Birthyear, "birthyear"),
+    (ProfileField::PhoneNumber, "phone_number"),
+];
+
+fn label(id: &str) -> Text {
+    match id {
+        "nickname" => Text::fixed("닉네임", "Nickname"),
+        "profile_image" => Text::fixed("프로필 사진", "Profile picture"),
+        "email" => Text::fixed("카카오계정(이메일)", "Email"),
+        "name" => Text::fixed("이름", "Name"),
+        "gender" => Text::fixed("성별", "Gender"),
+        "age_range" => Text::fixed("연령대", "Age range"),
+        "birthday" => Text::fixed("생일", "Birthday"),
+        "birthyear" => Text::fixed("출생 연도", "Birth year"),
+        "phone_number" => Text::fixed("전화번호", "Phone number"),
+        _ => Text::owned(id, id),
+    }
+}
+
+fn value(field: ProfileField, a: &KakaoAccount) -> Option<String> {
+    let p = a.profile.as_ref();
+    match field {
+        ProfileField::Nickname => p.and_then(|p| p.nickname.clone()),
+        ProfileField::ProfileImage => p.and_then(|p| {
+            p.thumbnail_image_url
+                .clone()
+                .or(p.profile_image_url.clone())
+        }),
+        ProfileField::Email => a.email.clone(),
+        ProfileField::Name => a.name.clone(),
+        ProfileField::Gender => a.gender.as_ref().map(|g| g.as_str().to_owned()),
+        ProfileField::AgeRange => a.age_range.as_ref().map(|r| r.as_str().to_owned()),
+        ProfileField::Birthday => a.birthday.as_ref().map(|b| {
+            let formatted = if b.len() == 4 {
+                format!("{}-{}", &b[..2], &b[2..])
+            } else {
+                b.clone()
+            };
+            match a.birthday_type.as_ref().map(|t| t.as_str()) {
+                Some("LUNAR") => format!("{formatted} (음력/lunar)"),
+                _ => formatted,
+            }
+        }),
+        ProfileField::Birthyear => a.birthyear.clone(),
+        ProfileField::PhoneNumber => a.phone_number.clone(),
+        ProfileField::Ci => None,
+    }
+}
+
+/// Why Kakao has nothing, where the FAQ says why.
+fn empty_note(field: ProfileField) -> Text {
+    match field {
+        ProfileField::PhoneNumber => Text::fixed(
+            "카카오는 전화번호를 카카오톡에서 가져옵니다. 카카오톡을 쓰지 않는 계정에는 전화번호가 없습니다. 직접 입력할 수 있습니다.",
+            "Kakao takes the phone number from KakaoTalk, so an account without KakaoTalk has none. You can enter it yourself.",
+        ),
+        ProfileField::Email => Text::fixed(
+            "카카오계정에 이메일이 없습니다. 직접 입력할 수 있습니다.",
+            "Your Kakao account has no email address. You can enter one yourself.",
+        ),
+        _ => Text::fixed(
+            "동의했지만 카카오계정에 이 정보가 없습니다(입력한 적이 없음).",
+            "You agreed, but your Kakao account has no value for this (it was never entered).",
+        ),
+    }
+}
+
+pub(super) fn profile_view(
+    me: &UserMe,
+    entered: &BTreeMap<String, EnteredValue>,
+    image: Option<String>,
+    now: i64,
+) -> ProfileView {
+    let account = me.kakao_account.as_ref();
+    let fields = SHOWN
+        .iter()
+        .map(|&(field, id)| {
+            let state = match field.consent_state(account) {
+                ConsentState::AgreedWithValue => FieldState::Agreed,
+                ConsentState::AgreedEmpty => FieldState::AgreedEmpty,
+                ConsentState::NeedsConsent => FieldState::NeedsConsent,
+                ConsentState::NotRequested => FieldState::NotRequested,
+            };
+            let enterable = ENTERABLE_FIELDS.contains(&id) && state == FieldState::AgreedEmpty;
+            let mut note = (state == FieldState::AgreedEmpty).then(|| empty_note(field));
+            let (mut email_valid, mut email_verified) = (None, None);
+            if field == ProfileField::Email {
+                email_valid = account.and_then(|a| a.is_email_valid);
+                email_verified = account.and_then(|a| a.is_email_verified);
+                if state == FieldState::Agreed && email_valid == Some(false) {
+                    note = Some(Text::fixed(
+                        "이 이메일은 다른 카카오계정에서 사용되어 더 이상 유효하지 않습니다.",
+                        "This email is no longer valid: another Kakao account now uses it.",
+                    ));
+                }
+            }
+            FieldView {
+                id,
+                label: label(id),
+                state,
+                value: match state {
+                    FieldState::Agreed => account.and_then(|a| value(field, a)),
+                    _ => None,
+                },
+                scope: field.scope_id(),
+                entered: if state == FieldState::AgreedEmpty {
+                    entered.get(id).map(|e| e.value.clone())
+                } else {
+                    None
+                },
+                enterable,
+                note,
+                email_valid,
+                email_verified,
+            }
+        })
+        .collect();
+    let profile = account.and_then(|a| a.profile.as_ref());
+    ProfileView {
+        member_id: me.id.to_string(),
+        nickname: profile.and_then(|p| p.nickname.clone()),
+        is_default_nickname: profile.and_then(|p| p.is_default_nickname).unwrap_or(false),
+        image,
+        connected_at: me.connected_at.clone(),
+        fields,
+        fetched_at: now,
+    }
+}
+
+pub(super) fn consent_views(scopes: &[ScopeInfo]) -> Vec<ConsentView> {
+    scopes
+        .iter()
+        .map(|s| ConsentView {
+            id: s.id.clone(),
+            display_name: s.display_name.clone(),
+            agreed: s.agreed,
+            // Kakao sends `revocable` only for agreed items; an agreed item that cannot be
+            // withdrawn is one the app set as required.
+            required: s.agreed && s.revocable == Some(false),
+            revocable: s.agreed && s.revocable == Some(true),
+            using: s.using,
+        })
+        .collect()
+}
+
+/// Largest picture we turn into a data URL (Kakao's are 110×110 thumbnails, a few KB).
+const MAX_IMAGE_BYTES: usize = 512 * 1024;
+
+/// Fetches the profile picture so the window shows it as a `data:` URL and its CSP need not
+/// allow remote images. Any failure just means the placeholder is shown.
+pub(super) async fn fetch_image(http: &dyn HttpClient, me: &UserMe) -> Option<String> {
+    let profile = me.kakao_account.as_ref()?.profile.as_ref()?;
+    if profile.is_default_image == Some(true) {
+        return None;
+    }
+    let raw = profile
+        .thumbnail_image_url
+        .as_ref()
+        .or(profile.profile_image_url.as_ref())?;
+    let url = Url::parse(raw).ok()?;
+    // HTTPS, or plain HTTP to loopback (the simulator).
+    let allowed = url.scheme() == "https"
+        || (url.scheme() == "http" && crate::config::is_loopback_host(&url));
+    if !allowed {
+        return None;
+    }
+    let response = http.send(HttpRequest::get(url)).await.ok()?;
+    if !response.is_success() || response.body.len() > MAX_IMAGE_BYTES {
+        return None;
+    }
+    let content_type = response
+        .headers
+        .iter()
+        .find(|(k, _)| k == "content-type")
+        .map(|(_, v)| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })?;
+    if !matches!(
+        content_type.as_str(),
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+    ) {
+        return None;
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&response.body);
+    Some(format!("data:{content_type};base64,{b64}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn me(json: serde_json::Value) -> UserMe {
+        serde_json::from_value(json).unwrap()
+    }
+
+    fn state_of(p: &ProfileView, id: &str) -> FieldState {
+        p.fields.iter().find(|f| f.id == id).unwrap().state
+    }
+
+    #[test]
+    fn four_states_from_needs_agreement_rules() {
+        let m = me(serde_json::json!({
+            "id": 3000000000000000001i64,
+            "kakao_account": {
+                "profile_nickname_needs_agreement": false,
+                "profile": {"nickname": "홍길동", "is_default_nickname": false},
+                "email_needs_agreement": false,
+                "phone_number_needs_agreement": false,
+                "gender_needs_agreement": true,
+                "birthday_needs_agreement": false,
+                "birthday": "0228",
+                "birthday_type": "SOLAR"
+            }
+        }));
+        let mut entered = BTreeMap::new();
+        entered.insert(
+            "phone_number".to_string(),
+            EnteredValue {
+                value: "+82 10-0000-0000".into(),
+                entered_at: 1,
+            },
+        );
+        let p = profile_view(&m, &entered, None, 42);
+        assert_eq!(p.member_id, "3000000000000000001");
+        assert_eq!(state_of(&p, "nickname"), FieldState::Agreed);
+        assert_eq!(state_of(&p, "email"), FieldState::AgreedEmpty);
+        assert_eq!(state_of(&p, "phone_number"), FieldState::AgreedEmpty);
+        assert_eq!(state_of(&p, "gender"), FieldState::NeedsConsent);
+        assert_eq!(state_of(&p, "name"), FieldState::NotRequested);
+        let phone = p.fields.iter().find(|f| f.id == "phone_number").unwrap();
+        assert!(phone.enterable);
+        assert_eq!(phone.entered.as_deref(), Some("+82 10-0000-0000"));
+        assert!(phone.note.as_ref().unwrap().en.contains("KakaoTalk"));
+        let gender = p.fields.iter().find(|f| f.id == "gender").unwrap();
+        assert_eq!(gender.scope, "gender");
+        assert_eq!(gender.value, None);
+        let birthday = p.fields.iter().find(|f| f.id == "birthday").unwrap();
+        assert_eq!(birthday.value.as_deref(), Some("02-28"));
+        assert_eq!(p.fetched_at, 42);
+    }
+
+    #[test]
+    fn invalid_email_gets_a_note_and_flags() {
+        let m = me(serde_json::json!({
+            "id": 1,
+            "kakao_account": {
+                "email_needs_agreement": false,
+                "email": "old@example.com",
+                "is_email_valid": false,
+                "is_email_verified": true
+            }
+        }));
+        let p = profile_view(&m, &BTreeMap::new(), None, 0);
+        let email = p.fields.iter().find(|f| f.id == "email").unwrap();
+        assert_eq!(email.state, FieldState::Agreed);
+        assert_eq!(email.email_valid, Some(false));
+        assert_eq!(email.email_verified, Some(true));
+        assert!(email.note.is_some());
+    }
+
+    #[test]
+    fn no_kakao_account_means_nothing_requested() {
+        let p = profile_view(&me(serde_json::json!({"id": 7})), &BTreeMap::new(), None, 0);
+        assert!(p.fields.iter().all(|f| f.state == FieldState::NotRequested));
+    }
+
+    #[test]
+    fn consent_required_and_revocable() {
+        let scopes: Vec<ScopeInfo> = serde_json::from_value(serde_json::json!([
+            {"id": "profile_nickname", "display_name": "닉네임", "type": "PRIVACY", "using": true, "agreed": true, "revocable": false},
+            {"id": "account_email", "display_name": "이메일", "type": "PRIVACY", "using": true, "agreed": true, "revocable": true},
+            {"id": "gender", "display_name": "성별", "type": "PRIVACY", "using": true, "agreed": false}
+        ]))
+        .unwrap();
+        let v = consent_views(&scopes);
+        assert!(v[0].required && !v[0].revocable);
+        assert!(!v[1].required && v[1].revocable);
+        assert!(!v[2].agreed && !v[2].required && !v[2].revocable);
+    }
+}

@@ -1,0 +1,137 @@
+//! View models: everything the window ever receives. Plain data, no secret: no token, code,
+//! verifier, client secret or callback URL can be put in here (`Secret` is not `Serialize`).
+//!
+//! Member ids are 64-bit and exceed JavaScript's exact integers, so they cross as strings.
+
+use crate::text::{Lang, Text};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Start-up: reading the keychain and checking the tokens.
+    Restoring,
+    /// No REST API key configured (and not in the sandbox): show what to register.
+    Unconfigured,
+    SignedOut,
+    /// The browser is open at Kakao; the loopback listener waits for the answer.
+    Waiting,
+    /// The answer came; exchanging the code and fetching the profile.
+    Completing,
+    SignedIn,
+    /// Tokens are kept but Kakao could not be reached; retry later.
+    Offline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitPurpose {
+    SignIn,
+    /// Additional consent (S12): authorize again with `scope=`.
+    Consent,
+    /// Logging out of the Kakao account in the browser (S07).
+    KakaoLogout,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaitingView {
+    pub purpose: WaitPurpose,
+    /// The exact redirect URI sent to Kakao (S01): what the developer must have registered.
+    pub redirect_uri: String,
+    /// Seconds until the attempt gives up.
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorView {
+    /// Stable identifier the UI may branch on (e.g. `redirect_uri_not_registered`).
+    pub kind: String,
+    pub message: Text,
+    pub fix: Option<Text>,
+    /// Kakao's code when there is one (`KOE006`, `-401`), shown small, never alone.
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldState {
+    /// Agreed, and Kakao has a value.
+    Agreed,
+    /// Agreed, but the account has no such information (S09, S14, S15).
+    AgreedEmpty,
+    /// The app asks for it but the user has not agreed: offer additional consent (S12).
+    NeedsConsent,
+    /// This app does not ask for it.
+    NotRequested,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldView {
+    /// `nickname`, `profile_image`, `email`, `name`, `gender`, `age_range`, `birthday`,
+    /// `birthyear`, `phone_number`.
+    pub id: &'static str,
+    pub label: Text,
+    pub state: FieldState,
+    /// Kakao's value, formatted for display (Agreed only).
+    pub value: Option<String>,
+    /// The consent item that unlocks it (for NeedsConsent: what `request_consent` takes).
+    pub scope: &'static str,
+    /// A value the person typed in (AgreedEmpty only), kept on this machine only.
+    pub entered: Option<String>,
+    /// Whether the person may type a value in when Kakao has none.
+    pub enterable: bool,
+    /// Why it is empty, when Kakao says why or the FAQ does (e.g. phone number comes from
+    /// KakaoTalk, S15).
+    pub note: Option<Text>,
+    /// Email only: Kakao's `is_email_valid` / `is_email_verified` (S14).
+    pub email_valid: Option<bool>,
+    pub email_verified: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProfileView {
+    /// 회원번호, stable per app (S08). A string: it exceeds JavaScript's safe integers.
+    pub member_id: String,
+    pub nickname: Option<String>,
+    pub is_default_nickname: bool,
+    /// The profile picture as a `data:` URL fetched by the core, so the window's CSP stays
+    /// closed to remote images.
+    pub image: Option<String>,
+    pub connected_at: Option<String>,
+    pub fields: Vec<FieldView>,
+    /// Unix seconds when this profile was fetched from `/v2/user/me` (S11).
+    pub fetched_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsentView {
+    pub id: String,
+    pub display_name: String,
+    pub agreed: bool,
+    /// Agreed and Kakao says it cannot be withdrawn (set as required by the app).
+    pub required: bool,
+    pub revocable: bool,
+    /// The app still uses this item.
+    pub using: bool,
+}
+
+/// Everything the window shows, in one value: each command returns it and the
+/// `session-changed` event carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionView {
+    pub status: Status,
+    /// Talking to the offline simulator, not Kakao.
+    pub sandbox: bool,
+    pub lang: Lang,
+    pub version: String,
+    /// What the developer registers in the Kakao console (setup screen, S01).
+    pub redirect_uris: Vec<String>,
+    pub logout_redirect_uris: Vec<String>,
+    pub waiting: Option<WaitingView>,
+    pub profile: Option<ProfileView>,
+    /// Filled by `load_consents`; `None` until asked.
+    pub consents: Option<Vec<ConsentView>>,
+    pub error: Option<ErrorView>,
+    /// A non-error message, e.g. "logged out on this device; Kakao could not be told".
+    pub notice: Option<Text>,
+}
