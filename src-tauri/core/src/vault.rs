@@ -106,7 +106,8 @@ fn map_keyring(e: keyring::Error) -> StoreError {
         keyring::Error::NoStorageAccess(inner) => {
             let msg = inner.to_string();
             if msg.contains("no result found") {
-                // No default collection to put the entry in: nothing set the keychain up.
+                // No default collection (seen with a fresh gnome-keyring that never created its
+                // login keyring): nothing to store into until one exists.
                 StoreError::Unavailable(msg)
             } else {
                 // Locked, or the unlock prompt was dismissed (macOS: access denied).
@@ -117,6 +118,9 @@ fn map_keyring(e: keyring::Error) -> StoreError {
             let msg = inner.to_string();
             if is_unavailable(&msg) {
                 StoreError::Unavailable(msg)
+            } else if msg.contains("locked collection") || msg.contains("is locked") {
+                // gnome-keyring: "Cannot create an item in a locked collection".
+                StoreError::Locked(msg)
             } else {
                 StoreError::Failed(msg)
             }
@@ -273,6 +277,13 @@ impl Error {
         }
     }
 
+    /// A retry may work without changing anything installed: a timeout (an unlock prompt may be
+    /// waiting) or a locked keychain (the person can unlock it). Unavailable, corrupt and other
+    /// failures need a change first. No vault error says anything about the tokens themselves.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Timeout { .. } | Error::Locked { .. })
+    }
+
     pub fn message(&self) -> Text {
         match self {
             Error::Unavailable { .. } => Text::fixed(
@@ -309,8 +320,8 @@ impl Error {
                 "Check that the Windows Credential Manager service is running.",
             )),
             Error::Unavailable { .. } => Some(Text::fixed(
-                "Secret Service 제공자(gnome-keyring 또는 KeePassXC, KWallet 등)를 설치하고 데스크톱 세션에서 실행하세요 (D-Bus 세션 버스가 필요합니다). 예: sudo apt install gnome-keyring, 그리고 로그인 키링을 잠금 해제하세요.",
-                "Install and run a Secret Service provider (gnome-keyring, or KeePassXC, KWallet…) in your desktop session (it needs the D-Bus session bus), e.g. `sudo apt install gnome-keyring`, and unlock the login keyring.",
+                "Secret Service 제공자(gnome-keyring 또는 KeePassXC, KWallet 등)를 설치하고 데스크톱 세션에서 실행하세요 (D-Bus 세션 버스가 필요합니다). 예: sudo apt install gnome-keyring, 그리고 로그인 키링을 만들거나 잠금 해제하세요 (예: \"암호 및 키\" 앱).",
+                "Install and run a Secret Service provider (gnome-keyring, or KeePassXC, KWallet…) in your desktop session (it needs the D-Bus session bus), e.g. `sudo apt install gnome-keyring`, and create or unlock the login keyring (e.g. in \"Passwords and Keys\").",
             )),
             Error::Locked { .. } => Some(Text::fixed(
                 "로그인 키링(키체인)을 잠금 해제한 뒤 다시 시도하세요. 잠금 해제 창이 뜨면 허용하세요.",
@@ -777,6 +788,18 @@ mod tests {
                 "Secret Service: object locked"
             ))),
             "keychain_locked"
+        );
+        assert_eq!(
+            k(keyring::Error::PlatformFailure(boxed(
+                "DBus error: Cannot create an item in a locked collection"
+            ))),
+            "keychain_locked"
+        );
+        assert_eq!(
+            k(keyring::Error::NoStorageAccess(boxed(
+                "Secret Service: no result found"
+            ))),
+            "keychain_unavailable"
         );
         assert_eq!(
             k(keyring::Error::BadEncoding(b"acc-TOKEN\xff".to_vec())),
