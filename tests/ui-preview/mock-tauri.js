@@ -8,6 +8,7 @@
 //   complete=<ms>       after sign_in, emit completing and then signed_in after <ms>
 //   click=#a,#b         click these elements once the window has rendered (open a dialog, …)
 //   focus=#a            focus this element after the clicks (to see the focus ring)
+//   selftest=<name>     also load selftest.js and run that scenario (browser.test.mjs)
 // Every call is recorded in window.__mockCalls.
 (function () {
   'use strict';
@@ -17,6 +18,11 @@
   const listeners = new Set();
   const calls = [];
   window.__mockCalls = calls;
+  if (params.get('selftest')) {
+    const s = document.createElement('script');
+    s.src = '/__preview/selftest.js';
+    document.head.append(s);
+  }
   let current = null;
 
   const clone = (v) => JSON.parse(JSON.stringify(v));

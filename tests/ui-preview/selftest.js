@@ -1,0 +1,214 @@
+// Behaviour checks of the real ui/ against the mock, run inside headless Chromium by
+// browser.test.mjs (?selftest=<scenario>). Results land in <pre id="selftest-result"> as JSON,
+// which the runner reads with --dump-dom.
+(function () {
+  'use strict';
+  const params = new URLSearchParams(location.search);
+  const name = params.get('selftest');
+  const $ = (s) => document.querySelector(s);
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const calls = () => window.__mockCalls;
+  const last = (cmd) => [...calls()].reverse().find((c) => c.cmd === cmd);
+  const shown = (sel) => { const el = $(sel); return Boolean(el) && el.getClientRects().length > 0; };
+  const screen = () => [...document.querySelectorAll('main > [data-screen]')].filter((s) => !s.hidden).map((s) => s.dataset.screen).join(',');
+
+  async function until(what, fn, ms = 6000) {
+    const end = Date.now() + ms;
+    for (;;) {
+      try { if (fn()) return; } catch { /* not yet */ }
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what} (screen ${screen()})`);
+      await sleep(50);
+    }
+  }
+  function eq(a, b, what) {
+    const ja = JSON.stringify(a); const jb = JSON.stringify(b);
+    if (ja !== jb) throw new Error(`${what}: got ${ja}, want ${jb}`);
+  }
+  function ok(v, what) { if (!v) throw new Error(what); }
+  const click = (sel) => { const el = $(sel); ok(el, `no ${sel}`); el.click(); };
+
+  const scenarios = {
+    async signin_cancel() {
+      await until('signed_out', () => screen() === 'signed_out');
+      click('#signin');
+      await until('waiting', () => screen() === 'waiting');
+      eq(last('sign_in').args, { prompt: null }, 'sign_in args');
+      eq($('#waiting-redirect-uri').textContent, 'http://127.0.0.1:53682/callback', 'redirect uri');
+      ok($('#koe006-help').hidden, 'KOE006 help hidden at first');
+      await until('KOE006 help after a few seconds', () => !$('#koe006-help').hidden, 12000);
+      ok($('#waiting-progress').value > 0, 'progress shows time left');
+      click('#cancel-signin');
+      await until('signed_out again', () => screen() === 'signed_out');
+      ok(last('cancel_sign_in'), 'cancel_sign_in called');
+    },
+    async signin_prompts() {
+      await until('signed_out', () => screen() === 'signed_out');
+      click('#signin-other-account');
+      await until('sign_in login', () => last('sign_in'));
+      eq(last('sign_in').args, { prompt: 'login' }, 'use another account');
+      click('#cancel-signin');
+      await until('signed_out', () => screen() === 'signed_out');
+      click('#signin-choose-account');
+      await until('second sign_in', () => calls().filter((c) => c.cmd === 'sign_in').length === 2);
+      eq(last('sign_in').args, { prompt: 'select_account' }, 'choose account');
+    },
+    async language() {
+      await until('signed_out', () => screen() === 'signed_out');
+      eq(document.documentElement.lang, 'ko', 'initial lang from the core');
+      ok($('#signin').textContent.includes('카카오 로그인'), 'ko label');
+      click('#lang-en');
+      await until('set_language', () => last('set_language'));
+      eq(last('set_language').args, { lang: 'en' }, 'set_language args');
+      eq(document.documentElement.lang, 'en', 'html lang');
+      ok($('#signin').textContent.includes('Login with Kakao'), 'en label');
+      eq($('#lang-en').getAttribute('aria-pressed'), 'true', 'aria-pressed');
+      ok(shown('#sandbox-banner') && $('#sandbox-banner').textContent.includes('Sandbox'), 'sandbox banner in en');
+    },
+    async fields() {
+      await until('signed_in', () => screen() === 'signed_in');
+      eq($('#profile-member-id').textContent, '4102937465123456789', 'member id kept exact');
+      eq($('#field-email').dataset.state, 'agreed', 'email state');
+      eq($('#field-name').dataset.state, 'needs_consent', 'name state');
+      eq($('#field-birthday').dataset.state, 'agreed_empty', 'birthday state');
+      eq($('#field-gender').dataset.state, 'not_requested', 'gender state');
+      ok(!$('#fields-not-requested').open && $('#fields-not-requested').contains($('#field-gender')), 'not requested is collapsed');
+      ok($('#field-email-flags'), 'email flags');
+      click('#field-name-consent');
+      await until('consent waiting', () => screen() === 'waiting');
+      eq(last('request_consent').args, { scopes: ['name'] }, 'request_consent args');
+      // The mock cancels in the browser: back to signed_in with a notice, not an error.
+      await until('notice after cancel', () => screen() === 'signed_in' && shown('#notice'), 8000);
+      ok(!shown('#error'), 'no error on consent cancel');
+      eq($('#field-name').dataset.state, 'needs_consent', 'still needs consent');
+    },
+    async enter_value() {
+      await until('signed_in', () => screen() === 'signed_in');
+      const nasty = '<img src=x id=pwned>';
+      $('#field-birthday-input').value = nasty;
+      $('#field-birthday-enter').requestSubmit();
+      await until('set_entered_value', () => last('set_entered_value'));
+      eq(last('set_entered_value').args, { field: 'birthday', value: nasty }, 'set_entered_value args');
+      await until('entered shown', () => $('#field-birthday-entered'));
+      ok($('#field-birthday-entered').textContent.includes(nasty), 'shown as text');
+      ok(!document.getElementById('pwned'), 'never parsed as markup');
+    },
+    async logout_kakao() {
+      await until('signed_in', () => screen() === 'signed_in');
+      click('#logout');
+      ok($('#logout-dialog').open, 'logout dialog open');
+      ok($('#logout-dialog').textContent.includes('이 기기에서만'), 'says this device only');
+      eq($('#logout-kakao-account').checked, false, 'unchecked by default');
+      click('#logout-kakao-account');
+      click('#logout-confirm');
+      await until('logout', () => last('logout'));
+      eq(last('logout').args, { kakaoAccount: true }, 'logout args');
+      ok(!$('#logout-dialog').open, 'dialog closed');
+      await until('kakao logout wait', () => screen() === 'waiting' && $('#waiting-redirect-uri').textContent.endsWith('/logout'));
+    },
+    async logout_cancel_then_device() {
+      await until('signed_in', () => screen() === 'signed_in');
+      click('#logout');
+      click('#logout-cancel');
+      ok(!$('#logout-dialog').open, 'cancel closes');
+      ok(!last('logout'), 'cancel does not log out');
+      click('#logout');
+      ok(!$('#logout-kakao-account').checked, 'checkbox reset when reopened');
+      click('#logout-confirm');
+      await until('signed_out', () => screen() === 'signed_out');
+      eq(last('logout').args, { kakaoAccount: false }, 'device-only logout');
+    },
+    async unlink() {
+      await until('signed_in', () => screen() === 'signed_in');
+      click('#unlink');
+      ok($('#unlink-dialog').open, 'unlink dialog open');
+      eq(document.activeElement && document.activeElement.id, 'unlink-cancel', 'focus starts on Cancel');
+      ok($('#unlink-dialog').querySelectorAll('.delete-list li').length === 3, 'says what it deletes');
+      click('#unlink-confirm');
+      await until('signed_out', () => screen() === 'signed_out');
+      ok(last('unlink'), 'unlink called');
+    },
+    async consents() {
+      await until('signed_in', () => screen() === 'signed_in');
+      ok(!shown('#consent-list'), 'consents hidden until loaded');
+      click('#open-consents');
+      await until('consents loaded', () => $('#consent-account_email'));
+      ok(last('load_consents'), 'load_consents called');
+      eq($('#consent-account_email').dataset.agreed, 'true', 'agreed');
+      eq($('#consent-name').dataset.agreed, 'false', 'not agreed');
+      ok(!$('#consent-profile_nickname-withdraw'), 'required item has no withdraw');
+      click('#consent-account_email-withdraw');
+      ok($('#withdraw-dialog').open, 'confirmation first');
+      ok(!last('withdraw_consent'), 'nothing withdrawn before confirming');
+      click('#withdraw-confirm');
+      await until('withdrawn', () => $('#consent-account_email').dataset.agreed === 'false');
+      eq(last('withdraw_consent').args, { scope: 'account_email' }, 'withdraw args');
+      eq($('#field-email').dataset.state, 'needs_consent', 'field follows');
+    },
+    async error() {
+      await until('error', () => shown('#error'));
+      eq($('#error').dataset.kind, 'redirect_uri_not_registered', 'error kind');
+      ok($('#error-message').textContent.length > 10, 'message');
+      ok($('#error-fix').textContent.includes('http://127.0.0.1:53682/callback'), 'fix names the URI');
+      ok($('#error-code').textContent.includes('KOE006'), 'code shown');
+      click('#dismiss-error');
+      await until('dismissed', () => !shown('#error'));
+      ok(last('dismiss_error'), 'dismiss_error called');
+    },
+    async offline() {
+      await until('offline', () => screen() === 'offline');
+      click('#retry');
+      await until('signed_in', () => screen() === 'signed_in');
+      ok(last('retry'), 'retry called');
+    },
+    async restore() {
+      await until('restoring', () => screen() === 'restoring');
+      await until('signed_in after the event', () => screen() === 'signed_in', 4000);
+    },
+    async setup() {
+      await until('setup', () => screen() === 'unconfigured');
+      ok(shown('#setup'), '#setup');
+      const uris = [...document.querySelectorAll('#setup-redirect-uris code')].map((c) => c.textContent);
+      eq(uris.length, 3, 'three redirect URIs');
+      ok(document.querySelectorAll('#setup-logout-uris code').length === 3, 'logout URIs');
+      ok(!shown('#sandbox-banner'), 'no sandbox banner for a real setup');
+    },
+    async diagnostics() {
+      await until('signed_out', () => screen() === 'signed_out');
+      click('#copy-diagnostics');
+      await until('copied or shown', () => $('#toast').textContent || $('#diagnostics-dialog').open);
+      ok(last('diagnostics'), 'diagnostics called');
+    },
+    async labels() {
+      await until('signed_in', () => screen() === 'signed_in');
+      await sleep(200);
+      // Every control has an accessible name (text, aria-label or a label).
+      const bad = [];
+      for (const el of document.querySelectorAll('button, input, textarea, summary, [role=group]')) {
+        const name = (el.getAttribute('aria-label') || el.textContent || '').trim()
+          || (el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent.trim())
+          || el.closest('label')?.textContent.trim();
+        if (!name) bad.push(el.id || el.outerHTML.slice(0, 60));
+      }
+      eq(bad, [], 'controls without a name');
+    },
+  };
+
+  async function run() {
+    const out = { scenario: name, ok: false, error: null };
+    try {
+      const fn = scenarios[name];
+      if (!fn) throw new Error(`unknown scenario ${name}`);
+      await fn();
+      out.ok = true;
+    } catch (e) {
+      out.error = String(e && e.message ? e.message : e);
+    }
+    out.calls = calls().map((c) => c.cmd);
+    const pre = document.createElement('pre');
+    pre.id = 'selftest-result';
+    pre.textContent = JSON.stringify(out);
+    document.body.append(pre);
+  }
+  window.__selftestScenarios = Object.keys(scenarios);
+  window.addEventListener('load', () => setTimeout(run, 100));
+})();
