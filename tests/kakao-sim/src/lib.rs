@@ -227,7 +227,8 @@ impl From<Fault> for FaultSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// `POST /oauth/token` requests by `grant_type` (`authorization_code`, `refresh_token`,
-    /// `(missing)`, `(other)`), successful or not.
+    /// `(missing)`, `(other)`), successful or not; requests answered by an injected fault are
+    /// not included (see `endpoint_hits` for those).
     pub token_requests: BTreeMap<String, u64>,
     /// Error answers of the token endpoint by KOE code.
     pub token_errors: BTreeMap<String, u64>,

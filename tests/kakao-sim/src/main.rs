@@ -4,7 +4,7 @@ use kakao_sim::{Sim, SimConfig};
 use std::io::Write;
 
 fn usage() -> ! {
-    eprintln!("usage: kakao-sim [--port N] [--config FILE]\n  --port N       port on 127.0.0.1 (default 0 = any free port)\n  --config FILE  TOML config (default: the built-in demo app and users)");
+    eprintln!("usage: kakao-sim [--port N] [--config FILE] | --print-demo-config\n  --port N       port on 127.0.0.1 (default 0 = any free port)\n  --config FILE  TOML config (default: the built-in demo app and users)");
     std::process::exit(2)
 }
 
@@ -23,6 +23,10 @@ async fn main() -> anyhow::Result<()> {
             }
             "--config" | "-c" => config = Some(args.next().unwrap_or_else(|| usage())),
             "--help" | "-h" => usage(),
+            "--print-demo-config" => {
+                print!("{}", SimConfig::demo().to_toml_string());
+                return Ok(());
+            }
             other => {
                 if let Some(v) = other.strip_prefix("--port=") {
                     port = v.parse().unwrap_or_else(|_| usage());
