@@ -181,7 +181,7 @@ impl Loopback {
     /// Serves `/callback` until one request with the right `state` arrives, then returns what it
     /// carried. The listener lingers in the background only to serve `/done` (until it was
     /// served or [`DONE_LINGER`]), then closes. On timeout, cancel or error the port is free
-    /// when this returns.
+    /// when this returns. Dropping the future also shuts the listener down (a moment later).
     pub async fn wait_for_callback(
         self,
         expected_state: impl Into<ExpectedState>,

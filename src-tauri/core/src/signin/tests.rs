@@ -561,3 +561,12 @@ async fn logout_timeout_frees_the_port() {
     assert_eq!(e.kind(), "timed_out");
     assert_port_free(port);
 }
+
+#[tokio::test]
+async fn dropping_the_wait_shuts_the_listener_down() {
+    let r = start();
+    let port = r.port;
+    get(&r.url("/favicon.ico")).await;
+    r.task.abort();
+    eventually_port_free(port, Duration::from_secs(1)).await;
+}
