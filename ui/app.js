@@ -191,6 +191,8 @@ function render() {
   if (!view) return;
   const active = document.activeElement;
   const activeId = active && active.id;
+  // The row around the focused control: where focus goes if that control is rebuilt away.
+  const activeRowId = active && active.closest && active.closest('li[id]')?.id;
 
   setLang(chosenLang ?? view.lang);
   applyStatic();
@@ -218,8 +220,14 @@ function render() {
   // put it on the same id if it still exists, else on the new screen's heading.
   if (!visible(document.activeElement) && !document.querySelector('dialog[open]')) {
     const again = activeId && $(activeId);
+    const row = activeRowId && $(activeRowId);
     if (visible(again)) again.focus();
-    else if (status !== shownStatus && shownStatus !== null) {
+    // focus() does nothing on a control that cannot take it (e.g. inside a closed <details>).
+    if (document.activeElement !== again && visible(row)) {
+      row.tabIndex = -1;
+      row.focus();
+    }
+    if (!visible(document.activeElement) && status !== shownStatus && shownStatus !== null) {
       document.querySelector(`main > [data-screen="${status}"] h1`)?.focus();
     }
   }
@@ -229,6 +237,8 @@ function render() {
 // ---- start ---------------------------------------------------------------------------------
 
 async function boot() {
+  // Until the core says which language, follow the OS like the core does.
+  setLang((navigator.language || '').toLowerCase().startsWith('ko') ? 'ko' : 'en');
   applyStatic();
   wire();
   if (!tauri || !tauri.core || !tauri.event) {

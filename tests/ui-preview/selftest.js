@@ -85,12 +85,14 @@
       await until('signed_in', () => screen() === 'signed_in');
       const nasty = '<img src=x id=pwned>';
       $('#field-birthday-input').value = nasty;
-      $('#field-birthday-enter').requestSubmit();
+      $('#field-birthday-save').focus();
+      $('#field-birthday-save').click();
       await until('set_entered_value', () => last('set_entered_value'));
       eq(last('set_entered_value').args, { field: 'birthday', value: nasty }, 'set_entered_value args');
       await until('entered shown', () => $('#field-birthday-entered'));
       ok($('#field-birthday-entered').textContent.includes(nasty), 'shown as text');
       ok(!document.getElementById('pwned'), 'never parsed as markup');
+      eq(document.activeElement && document.activeElement.id, 'field-birthday', 'focus stays on the row');
     },
     async logout_kakao() {
       await until('signed_in', () => screen() === 'signed_in');

@@ -56,7 +56,7 @@ function enterForm(field, label, actions) {
   },
   h('label', { class: 'sr-only', for: inputId }, t('enter_label', { label })),
   input,
-  h('button', { type: 'submit', class: 'button-secondary button-small' }, t('enter_save')));
+  h('button', { id: `field-${field.id}-save`, type: 'submit', class: 'button-secondary button-small' }, t('enter_save')));
   return form;
 }
 
