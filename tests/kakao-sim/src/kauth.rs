@@ -570,6 +570,8 @@ pub async fn discovery(State(sh): State<Arc<Shared>>) -> Response<Body> {
 pub async fn jwks(State(sh): State<Arc<Shared>>) -> Response<Body> {
     let now = sh.now();
     let st = sh.lock();
-    let keys: Vec<_> = st.published_keys(now).map(|k| k.jwk()).collect();
+    // Current key first, then recently retired ones.
+    let mut keys: Vec<_> = st.published_keys(now).map(|k| k.jwk()).collect();
+    keys.reverse();
     json_response(StatusCode::OK, &json!({ "keys": keys }))
 }
