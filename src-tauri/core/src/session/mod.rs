@@ -628,9 +628,13 @@ impl Session {
         let cancel = loopback.cancel_handle();
         {
             let mut s = self.lock();
-            if !matches!(s.status, Status::Waiting | Status::Completing) {
-                s.before_wait = s.status;
-            }
+            // Where a cancel or refusal returns to: only a settled state, never "restoring".
+            s.before_wait = match s.status {
+                Status::SignedIn => Status::SignedIn,
+                Status::Offline => Status::Offline,
+                Status::Waiting | Status::Completing => s.before_wait,
+                _ => Status::SignedOut,
+            };
             s.status = Status::Waiting;
             s.waiting = Some(WaitingView {
                 purpose,

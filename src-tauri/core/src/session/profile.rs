@@ -204,7 +204,8 @@ pub(super) async fn fetch_image(http: &dyn HttpClient, me: &UserMe) -> Option<St
         })?;
     if !matches!(
         content_type.as_str(),
-        "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+        // SVG is safe here: an <img> never runs an SVG's scripts.
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "image/svg+xml"
     ) {
         return None;
     }

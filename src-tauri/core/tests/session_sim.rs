@@ -1,0 +1,834 @@
+//! The session against the offline Kakao simulator over real HTTP and the real OS keychain
+//! (Secret Service; `cargo xtask test` provides a private unlocked gnome-keyring). The "browser"
+//! here posts the simulator's login and consent forms over HTTP, then follows Kakao's redirect
+//! to the app's real loopback listener, as a browser would; the real-browser run is in
+//! `tests/e2e`.
+
+use kakao_signin_core::clock::Clock;
+use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
+use kakao_signin_core::localdata::LocalData;
+use kakao_signin_core::session::view::{FieldState, SessionView, Status, WaitPurpose};
+use kakao_signin_core::session::{Deps, Session};
+use kakao_signin_core::signin::{self, BrowserOpener};
+use kakao_signin_core::text::Lang;
+use kakao_signin_core::vault::Vault;
+use kakao_sim::{Endpoint, Fault, Sim, SimConfig};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "demo1234";
+const FULL: &str = "full@kakao.test";
+const NO_EMAIL: &str = "noemail@kakao.test";
+const HOUR: i64 = 3600;
+const DAY: i64 = 24 * HOUR;
+
+// ------------------------------------------------------------------ the scripted browser
+
+#[derive(Clone, Debug)]
+enum Consent {
+    /// "Agree to all", optional items included.
+    All,
+    /// Only these items (required ones must be listed too).
+    Only(Vec<&'static str>),
+    /// Press Cancel.
+    Cancel,
+}
+
+#[derive(Clone, Debug)]
+struct Script {
+    login: &'static str,
+    consent: Consent,
+}
+
+/// A `BrowserOpener` that behaves like a person at the simulator's pages. Records every URL it
+/// was asked to open and what the last run ended with.
+struct SimBrowser {
+    runtime: tokio::runtime::Handle,
+    script: Mutex<Option<Script>>,
+    opened: Mutex<Vec<String>>,
+    finished: AtomicUsize,
+    last_page: Mutex<String>,
+}
+
+impl SimBrowser {
+    fn new(script: Option<Script>) -> Arc<SimBrowser> {
+        Arc::new(SimBrowser {
+            runtime: tokio::runtime::Handle::current(),
+            script: Mutex::new(script),
+            opened: Mutex::new(Vec::new()),
+            finished: AtomicUsize::new(0),
+            last_page: Mutex::new(String::new()),
+        })
+    }
+
+    fn set_script(&self, script: Option<Script>) {
+        *self.script.lock().unwrap() = script;
+    }
+
+    fn opened(&self) -> Vec<String> {
+        self.opened.lock().unwrap().clone()
+    }
+}
+
+struct Opener(Arc<SimBrowser>);
+
+impl BrowserOpener for Opener {
+    fn open(&self, url: &str) -> Result<(), signin::Error> {
+        let b = self.0.clone();
+        b.opened.lock().unwrap().push(url.to_owned());
+        let Some(script) = b.script.lock().unwrap().clone() else {
+            return Ok(()); // a browser the person never looks at
+        };
+        let url = url.to_owned();
+        self.0.runtime.spawn(async move {
+            let page = run_browser(&url, &script).await;
+            *b.last_page.lock().unwrap() = page;
+            b.finished.fetch_add(1, Ordering::SeqCst);
+        });
+        Ok(())
+    }
+}
+
+/// Follows redirects, logs in, answers the consent page; returns the last page's text.
+async fn run_browser(start: &str, script: &Script) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut cookies: BTreeMap<String, String> = BTreeMap::new();
+    let mut next: (String, Option<Vec<(String, String)>>) = (start.to_owned(), None);
+    for _ in 0..12 {
+        let (url, form) = next.clone();
+        let cookie = cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let req = match &form {
+            Some(f) => client.post(&url).form(f),
+            None => client.get(&url),
+        };
+        let r = match req.header("cookie", cookie).send().await {
+            Ok(r) => r,
+            Err(e) => return format!("request failed: {e}"),
+        };
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap_or("");
+            if let Some((k, val)) = v.split(';').next().and_then(|kv| kv.split_once('=')) {
+                cookies.insert(k.trim().to_owned(), val.trim().to_owned());
+            }
+        }
+        if r.status().is_redirection() {
+            let loc = r.headers()["location"].to_str().unwrap().to_owned();
+            let abs = reqwest::Url::parse(&url).unwrap().join(&loc).unwrap();
+            next = (abs.to_string(), None);
+            continue;
+        }
+        let base = {
+            let u = reqwest::Url::parse(&url).unwrap();
+            format!("{}://{}", u.scheme(), u.host_str().unwrap())
+                + &format!(":{}", u.port().unwrap())
+        };
+        let html = r.text().await.unwrap_or_default();
+        let tx = html
+            .split("name=\"tx\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .map(str::to_owned);
+        if html.contains("id=\"login-submit\"") {
+            let form = vec![
+                ("tx".into(), tx.unwrap()),
+                ("login_id".into(), script.login.into()),
+                ("password".into(), PASSWORD.into()),
+            ];
+            next = (format!("{base}/oauth/login"), Some(form));
+        } else if html.contains("id=\"consent-agree\"") {
+            let mut form = vec![("tx".to_string(), tx.unwrap())];
+            match &script.consent {
+                Consent::All => {
+                    form.push(("consent_all".into(), "1".into()));
+                    form.push(("action".into(), "agree".into()));
+                }
+                Consent::Only(items) => {
+                    for i in items {
+                        form.push(("scope".into(), (*i).into()));
+                    }
+                    form.push(("action".into(), "agree".into()));
+                }
+                Consent::Cancel => form.push(("action".into(), "cancel".into())),
+            }
+            next = (format!("{base}/oauth/consent"), Some(form));
+        } else {
+            // The app's loopback page (done or error) or a Kakao error page: the end.
+            return html;
+        }
+    }
+    "too many steps".into()
+}
+
+// ------------------------------------------------------------------ the keychain, from outside
+
+fn require_secret_service() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "these tests use the real Secret Service: run them through `cargo xtask test`, which \
+         starts a private D-Bus session with an unlocked gnome-keyring"
+    );
+}
+
+/// The `username` attributes of every item under `service`, seen by `secret-tool`.
+fn keychain_accounts(service: &str) -> Vec<String> {
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "service", service])
+        .output()
+        .expect("secret-tool (libsecret-tools) checks the keychain from outside");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let mut accounts: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("attribute.username = "))
+        .map(str::to_owned)
+        .collect();
+    accounts.sort();
+    accounts
+}
+
+// ------------------------------------------------------------------ the environment
+
+struct SimClock(Arc<Sim>);
+
+impl Clock for SimClock {
+    fn now_unix(&self) -> i64 {
+        self.0.now_unix()
+    }
+}
+
+struct Env {
+    sim: Arc<Sim>,
+    session: Arc<Session>,
+    browser: Arc<SimBrowser>,
+    service: String,
+    data_dir: PathBuf,
+    port: u16,
+    auth_url: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A session wired to real parts: the simulator over HTTP, the real keychain under `service`,
+/// the scripted browser, a clock that reads the simulator's (so tests move time, not sleep).
+fn build_session(
+    sim: &Arc<Sim>,
+    auth_url: &str,
+    service: &str,
+    data_dir: &std::path::Path,
+    browser: &Arc<SimBrowser>,
+    ports: Vec<u16>,
+) -> Arc<Session> {
+    let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
+    let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
+    let endpoints = Endpoints::new(auth_url, &sim.base_url()).unwrap();
+    let kakao = KakaoClient::new(
+        http.clone(),
+        endpoints,
+        "sandbox-rest-api-key",
+        None,
+        clock.clone(),
+    );
+    Session::new(
+        Deps {
+            kakao: Some(Arc::new(kakao)),
+            vault: Vault::keyring(service.to_owned()),
+            browser: Arc::new(Opener(browser.clone())),
+            clock,
+            local: LocalData::new(data_dir),
+            http,
+            redirect_ports: ports,
+            signin_timeout: Duration::from_secs(30),
+            sandbox: false,
+            lang: Lang::En,
+            version: "test".into(),
+        },
+        Arc::new(|_| {}),
+    )
+}
+
+impl Env {
+    async fn new(script: Option<Script>) -> Env {
+        Env::with_auth_url(script, None).await
+    }
+
+    /// `auth_url`: what the app is told the auth server is (default: the simulator's URL).
+    async fn with_auth_url(
+        script: Option<Script>,
+        auth_url: Option<&dyn Fn(&Sim) -> String>,
+    ) -> Env {
+        require_secret_service();
+        let port = free_port();
+        let mut cfg = SimConfig::demo();
+        cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
+        cfg.app.logout_redirect_uris = vec![format!("http://127.0.0.1:{port}/logout")];
+        let sim = Arc::new(Sim::start(cfg).await.expect("simulator starts"));
+        let n = SEQ.fetch_add(1, Ordering::SeqCst);
+        let service = format!("kakao-signin-test-{}-{n}", std::process::id());
+        let data_dir = std::env::temp_dir().join(format!("ks-session-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data_dir);
+        let auth_url = match auth_url {
+            Some(f) => f(&sim),
+            None => sim.base_url(),
+        };
+        let browser = SimBrowser::new(script);
+        let session = build_session(&sim, &auth_url, &service, &data_dir, &browser, vec![port]);
+        Env {
+            session,
+            sim,
+            browser,
+            service,
+            data_dir,
+            port,
+            auth_url,
+        }
+    }
+
+    /// A fresh session over the same keychain service, simulator and data: "the app started
+    /// again".
+    fn new_session(&self) -> Arc<Session> {
+        build_session(
+            &self.sim,
+            &self.auth_url,
+            &self.service,
+            &self.data_dir,
+            &self.browser,
+            vec![self.port],
+        )
+    }
+
+    fn accounts(&self) -> Vec<String> {
+        keychain_accounts(&self.service)
+    }
+
+    async fn stored(&self) -> Option<(String, Option<String>)> {
+        Vault::keyring(self.service.clone())
+            .load()
+            .await
+            .unwrap()
+            .map(|(s, r)| {
+                (
+                    s.access_token.expose().to_owned(),
+                    r.map(|r| r.refresh_token.expose().to_owned()),
+                )
+            })
+    }
+
+    async fn wait_for(&self, what: &str, pred: impl Fn(&SessionView) -> bool) -> SessionView {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let v = self.session.view();
+            if pred(&v) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; view: {v:#?}; browser's last page: {}",
+                self.browser.last_page.lock().unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Signs in through the browser script and waits for the profile.
+    async fn sign_in(&self) -> SessionView {
+        let v = self.session.sign_in(None);
+        assert_eq!(v.status, Status::Waiting, "{v:#?}");
+        self.wait_for("signed in", |v| {
+            v.status == Status::SignedIn && v.profile.is_some()
+        })
+        .await
+    }
+
+    fn member_id(&self, login: &str) -> i64 {
+        let cfg = SimConfig::demo();
+        cfg.users.iter().find(|u| u.login == login).unwrap().id
+    }
+
+    async fn cleanup(self) {
+        let _ = Vault::keyring(self.service.clone()).clear().await;
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+fn field(v: &SessionView, id: &str) -> FieldState {
+    v.profile
+        .as_ref()
+        .unwrap()
+        .fields
+        .iter()
+        .find(|f| f.id == id)
+        .unwrap_or_else(|| panic!("no field {id}"))
+        .state
+}
+
+fn script(login: &'static str, consent: Consent) -> Option<Script> {
+    Some(Script { login, consent })
+}
+
+// ------------------------------------------------------------------ tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sign_in_end_to_end_stores_tokens_in_the_keychain() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    assert_eq!(env.session.view().status, Status::Restoring);
+    let v = env.sign_in().await;
+    let p = v.profile.as_ref().unwrap();
+    assert_eq!(p.member_id, env.member_id(FULL).to_string());
+    assert!(p.nickname.is_some());
+    assert_eq!(field(&v, "email"), FieldState::Agreed);
+    assert!(
+        p.image.as_deref().unwrap_or("").starts_with("data:image/"),
+        "picture as data URL"
+    );
+    // The authorize URL carried PKCE, state and nonce, and the redirect URI on our port.
+    let url = env.browser.opened().pop().unwrap();
+    for part in [
+        "code_challenge=",
+        "code_challenge_method=S256",
+        "state=",
+        "nonce=",
+        "response_type=code",
+    ] {
+        assert!(url.contains(part), "{part} missing from {url}");
+    }
+    assert!(
+        url.contains(&format!("127.0.0.1%3A{}%2Fcallback", env.port)),
+        "{url}"
+    );
+    // One code exchange, the ID token issued and verified, both entries in the real keychain.
+    let stats = env.sim.stats();
+    assert_eq!(stats.token_requests.get("authorization_code"), Some(&1));
+    assert_eq!(stats.id_tokens_issued, 1);
+    assert_eq!(env.accounts(), vec!["refresh", "session"]);
+    let (access, refresh) = env.stored().await.unwrap();
+    assert!(env.sim.is_access_token_live(&access));
+    assert!(env.sim.is_refresh_token_live(refresh.as_deref().unwrap()));
+    // The loopback answered the browser with the done page.
+    assert!(
+        env.browser.last_page.lock().unwrap().contains("Kakao"),
+        "done page"
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn restore_in_a_new_process_uses_the_keychain_without_the_browser() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let opened = env.browser.opened().len();
+    let again = env.new_session();
+    let v = again.restore().await;
+    assert_eq!(v.status, Status::SignedIn, "{v:#?}");
+    assert_eq!(env.browser.opened().len(), opened, "no browser on restore");
+    assert_eq!(
+        env.sim.stats().refreshes,
+        0,
+        "a live access token needs no refresh"
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn restore_refreshes_an_expired_access_token() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let (old_access, old_refresh) = env.stored().await.unwrap();
+    env.sim.advance_clock(7 * HOUR); // REST API access tokens live 6 h
+    let v = env.new_session().restore().await;
+    assert_eq!(v.status, Status::SignedIn, "{v:#?}");
+    let stats = env.sim.stats();
+    assert_eq!(stats.refreshes, 1);
+    assert_eq!(
+        stats.refresh_rotations, 0,
+        "60-day token, 2 months left: no rotation"
+    );
+    let (new_access, new_refresh) = env.stored().await.unwrap();
+    assert_ne!(new_access, old_access);
+    assert_eq!(
+        new_refresh, old_refresh,
+        "refresh token kept when Kakao does not rotate it"
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rotated_refresh_token_is_stored_and_the_old_one_is_dead() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let (_, old_refresh) = env.stored().await.unwrap();
+    env.sim.advance_clock(31 * DAY); // under a month left → Kakao rotates
+    let session = env.new_session();
+    let v = session.restore().await;
+    assert_eq!(v.status, Status::SignedIn, "{v:#?}");
+    assert_eq!(env.sim.stats().refresh_rotations, 1);
+    let (_, new_refresh) = env.stored().await.unwrap();
+    let (old_refresh, new_refresh) = (old_refresh.unwrap(), new_refresh.unwrap());
+    assert_ne!(old_refresh, new_refresh);
+    assert!(!env.sim.is_refresh_token_live(&old_refresh));
+    assert!(env.sim.is_refresh_token_live(&new_refresh));
+    // And the app keeps working after the next expiry with the rotated token.
+    env.sim.advance_clock(7 * HOUR);
+    let v = env.new_session().restore().await;
+    assert_eq!(v.status, Status::SignedIn, "{v:#?}");
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_callers_cause_exactly_one_refresh() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    env.sim.advance_clock(7 * HOUR);
+    let before = env.sim.stats().refreshes;
+    let calls = (0..50).map(|_| {
+        let s = env.session.clone();
+        tokio::spawn(async move { s.refresh_profile().await })
+    });
+    for v in futures::future::join_all(calls).await {
+        let v = v.unwrap();
+        assert_eq!(v.status, Status::SignedIn, "{:?}", v.error);
+    }
+    assert_eq!(
+        env.sim.stats().refreshes - before,
+        1,
+        "single-flight refresh"
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_refresh_token_signs_out_and_clears_the_keychain() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    env.sim.expire_refresh_tokens_of(env.member_id(FULL));
+    env.sim.advance_clock(7 * HOUR);
+    let v = env.new_session().restore().await;
+    assert_eq!(v.status, Status::SignedOut, "{v:#?}");
+    assert!(v.notice.is_some(), "the person is told the session ended");
+    assert_eq!(env.sim.stats().token_errors.get("KOE322"), Some(&1));
+    assert!(env.accounts().is_empty(), "KOE322 deletes the tokens");
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn transient_failures_keep_every_token_and_say_offline() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let stored = env.stored().await.unwrap();
+    let cases: Vec<(&str, Endpoint, Fault, i64)> = vec![
+        (
+            "5xx on token info",
+            Endpoint::AccessTokenInfo,
+            Fault::Status(503),
+            0,
+        ),
+        (
+            "dropped token info",
+            Endpoint::AccessTokenInfo,
+            Fault::Drop,
+            0,
+        ),
+        (
+            "Kakao -1",
+            Endpoint::AccessTokenInfo,
+            Fault::KakaoTransient,
+            0,
+        ),
+        (
+            "malformed token info",
+            Endpoint::AccessTokenInfo,
+            Fault::Malformed,
+            0,
+        ),
+        (
+            "5xx on refresh",
+            Endpoint::Token,
+            Fault::Status(500),
+            7 * HOUR,
+        ),
+        ("dropped refresh", Endpoint::Token, Fault::Drop, 0),
+        ("rate-limited refresh", Endpoint::Token, Fault::RateLimit, 0),
+    ];
+    for (name, endpoint, fault, advance) in cases {
+        env.sim.clear_faults();
+        env.sim.set_fault(endpoint, fault);
+        env.sim.advance_clock(advance);
+        let v = env.new_session().restore().await;
+        assert_eq!(v.status, Status::Offline, "{name}: {v:#?}");
+        assert!(v.error.is_some(), "{name}: says what happened");
+        assert_eq!(
+            env.stored().await.as_ref(),
+            Some(&stored),
+            "{name}: tokens kept"
+        );
+    }
+    env.sim.clear_faults();
+    let v = env.new_session().restore().await;
+    assert_eq!(
+        v.status,
+        Status::SignedIn,
+        "recovers once the fault is gone: {v:#?}"
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_clears_the_keychain_even_with_the_network_down() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    env.sim.set_fault(Endpoint::Logout, Fault::Drop);
+    let v = env.session.logout(false).await;
+    assert_eq!(v.status, Status::SignedOut);
+    let notice = v.notice.expect("the failed server call is reported");
+    assert!(notice.en.contains("could not be told"), "{notice:?}");
+    assert!(env.accounts().is_empty());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_revokes_the_tokens_at_kakao() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let (access, refresh) = env.stored().await.unwrap();
+    let v = env.session.logout(false).await;
+    assert_eq!(v.status, Status::SignedOut);
+    assert!(
+        v.notice.unwrap().en.contains("this device"),
+        "S06: this device only"
+    );
+    assert!(!env.sim.is_access_token_live(&access));
+    assert!(!env.sim.is_refresh_token_live(&refresh.unwrap()));
+    assert!(env.accounts().is_empty());
+    assert_eq!(env.new_session().restore().await.status, Status::SignedOut);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unlink_withdraws_consent_and_deletes_tokens_and_local_data() {
+    let env = Env::new(script(NO_EMAIL, Consent::All)).await;
+    let v = env.sign_in().await;
+    assert_eq!(field(&v, "email"), FieldState::AgreedEmpty);
+    let v = env
+        .session
+        .set_entered_value("email", "me@example.com")
+        .await;
+    let email = v
+        .profile
+        .as_ref()
+        .unwrap()
+        .fields
+        .iter()
+        .find(|f| f.id == "email")
+        .unwrap()
+        .clone();
+    assert_eq!(email.entered.as_deref(), Some("me@example.com"));
+    let id = env.member_id(NO_EMAIL);
+    assert!(env.data_dir.join(format!("users/{id}.json")).exists());
+    let v = env.session.unlink().await;
+    assert_eq!(v.status, Status::SignedOut, "{v:#?}");
+    assert!(!env.sim.is_connected(id));
+    assert!(env.sim.user_consents(id).is_empty());
+    assert!(env.accounts().is_empty());
+    assert!(!env.data_dir.join(format!("users/{id}.json")).exists());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unlink_failing_keeps_everything() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let stored = env.stored().await;
+    env.sim.set_fault(Endpoint::Unlink, Fault::Status(502));
+    let v = env.session.unlink().await;
+    assert!(v.error.is_some());
+    assert_eq!(
+        env.stored().await,
+        stored,
+        "nothing deleted when Kakao was not told"
+    );
+    assert!(env.sim.is_connected(env.member_id(FULL)));
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn additional_consent_accepted_swaps_tokens_and_shows_the_field() {
+    let env = Env::new(script(
+        FULL,
+        Consent::Only(vec!["profile_nickname", "openid"]),
+    ))
+    .await;
+    let v = env.sign_in().await;
+    assert_eq!(field(&v, "email"), FieldState::NeedsConsent);
+    let (old_access, _) = env.stored().await.unwrap();
+    env.browser.set_script(script(FULL, Consent::All));
+    let v = env
+        .session
+        .request_consent(vec!["account_email".into()])
+        .await;
+    assert_eq!(v.waiting.as_ref().unwrap().purpose, WaitPurpose::Consent);
+    let url = env.browser.opened().pop().unwrap();
+    assert!(
+        url.contains("scope=account_email%2Copenid") || url.contains("scope=account_email,openid"),
+        "{url}"
+    );
+    let v = env
+        .wait_for("email agreed", |v| {
+            v.status == Status::SignedIn
+                && v.profile
+                    .as_ref()
+                    .is_some_and(|_| field(v, "email") == FieldState::Agreed)
+        })
+        .await;
+    assert!(v.error.is_none(), "{v:#?}");
+    let (new_access, _) = env.stored().await.unwrap();
+    assert_ne!(
+        new_access, old_access,
+        "switched to the newly issued tokens"
+    );
+    assert!(env
+        .sim
+        .user_consents(env.member_id(FULL))
+        .contains(&"account_email".to_string()));
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn additional_consent_refused_changes_nothing() {
+    let env = Env::new(script(
+        FULL,
+        Consent::Only(vec!["profile_nickname", "openid"]),
+    ))
+    .await;
+    env.sign_in().await;
+    let stored = env.stored().await;
+    env.browser.set_script(script(FULL, Consent::Cancel));
+    env.session
+        .request_consent(vec!["account_email".into()])
+        .await;
+    let v = env
+        .wait_for("back from refusal", |v| {
+            v.status == Status::SignedIn && v.waiting.is_none()
+        })
+        .await;
+    assert!(v.error.is_none(), "refusing is not an error: {v:#?}");
+    assert!(v.notice.is_some(), "but it is explained");
+    assert_eq!(field(&v, "email"), FieldState::NeedsConsent);
+    assert_eq!(env.stored().await, stored, "tokens untouched");
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancel_on_kakaos_consent_page_is_access_denied_and_stores_nothing() {
+    let env = Env::new(script(FULL, Consent::Cancel)).await;
+    env.session.sign_in(None);
+    let v = env
+        .wait_for("sign-in refused", |v| {
+            v.status == Status::SignedOut && v.error.is_some()
+        })
+        .await;
+    assert_eq!(v.error.as_ref().unwrap().kind, "access_denied");
+    assert!(env.accounts().is_empty());
+    let page = env.browser.last_page.lock().unwrap().clone();
+    assert!(
+        !page.contains("sign-in is complete") && !page.contains("로그인이 완료"),
+        "an error page, never the success page: {page}"
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancel_frees_the_port_at_once_and_all_ports_busy_is_named() {
+    let env = Env::new(None).await; // a browser nobody answers
+    let v = env.session.sign_in(None);
+    assert_eq!(v.status, Status::Waiting);
+    assert_eq!(
+        v.waiting.as_ref().unwrap().redirect_uri,
+        format!("http://127.0.0.1:{}/callback", env.port),
+        "S01: the exact redirect URI is shown"
+    );
+    let v = env.session.cancel_sign_in();
+    assert_eq!(v.status, Status::SignedOut);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let held = loop {
+        if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", env.port)) {
+            break l;
+        }
+        assert!(Instant::now() < deadline, "port not freed after cancel");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    // Now the only port is taken by someone else.
+    let v = env.session.sign_in(None);
+    assert_eq!(v.status, Status::SignedOut);
+    let e = v.error.expect("ports busy");
+    assert_eq!(e.kind, "ports_busy");
+    assert!(e.message.en.contains(&env.port.to_string()), "{e:?}");
+    drop(held);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_id_token_from_the_wrong_issuer_is_refused_and_nothing_is_stored() {
+    // The app believes the issuer is http://localhost:PORT; the simulator signs as 127.0.0.1.
+    let env = Env::with_auth_url(
+        script(FULL, Consent::All),
+        Some(&|sim: &Sim| sim.base_url().replace("127.0.0.1", "localhost")),
+    )
+    .await;
+    env.session.sign_in(None);
+    let v = env
+        .wait_for("refused", |v| {
+            v.status == Status::SignedOut && v.error.is_some()
+        })
+        .await;
+    assert_eq!(v.error.as_ref().unwrap().kind, "id_token_invalid", "{v:#?}");
+    assert!(env.accounts().is_empty());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unregistered_redirect_uri_shows_kakaos_error_page_and_the_app_names_the_uri() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    // The app listens on a port "Kakao" (the simulator) has no redirect URI for.
+    let other = free_port();
+    let session = build_session(
+        &env.sim,
+        &env.auth_url,
+        &env.service,
+        &env.data_dir,
+        &env.browser,
+        vec![other],
+    );
+    let v = session.sign_in(None);
+    assert_eq!(
+        v.waiting.unwrap().redirect_uri,
+        format!("http://127.0.0.1:{other}/callback")
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.browser.finished.load(Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "browser never finished");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(env.browser.last_page.lock().unwrap().contains("KOE006"));
+    // Kakao never redirects a KOE006: the app keeps waiting and keeps showing the URI (S01).
+    assert_eq!(session.view().status, Status::Waiting);
+    session.cancel_sign_in();
+    env.cleanup().await;
+}
