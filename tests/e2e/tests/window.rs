@@ -4,7 +4,7 @@ use kakao_signin_e2e::{serial, App, AppOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn window_shows_signed_out_screen_with_kakao_button() -> anyhow::Result<()> {
-    let _one = serial();
+    let _one = serial().await;
     let app = App::launch(AppOptions {
         env: vec![
             ("KAKAO_SIGNIN_CLIENT_ID".into(), "e2e-test-key".into()),
