@@ -292,6 +292,10 @@ fn a_locked_keychain_is_keychain_locked_and_nothing_falls_back_to_a_file() {
         .env("XDG_RUNTIME_DIR", &run)
         .env("NO_AT_BRIDGE", "1")
         .env(CHILD_SERVICE_ENV, unique_service())
+        // No display: gnome-keyring would otherwise show an unlock prompt (gcr-prompter) that no
+        // one answers; without one it refuses at once, which is the "locked" case under test.
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
         .output()
         .unwrap_or_else(|e| {
             panic!("dbus-run-session is needed for this test (apt install dbus): {e}")

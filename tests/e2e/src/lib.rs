@@ -241,3 +241,150 @@ pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     LOCK.lock().await
 }
+
+/// Headless Chromium through chromedriver: the "system browser" of the end-to-end suites. The
+/// app is given a `KAKAO_SIGNIN_BROWSER` command that writes each URL it opens to a file; the
+/// test hands that URL to this browser and clicks through Kakao's (the simulator's) pages like
+/// a person.
+pub struct Chromium {
+    pub client: Client,
+    _driver: ProcessGroup,
+    _profile: PathBuf,
+}
+
+impl Chromium {
+    pub async fn launch() -> Result<Chromium> {
+        let driver_bin = find_program("chromedriver").context(
+            "chromedriver not found: install Debian's chromium and chromium-driver (cargo xtask test does)",
+        )?;
+        let chromium =
+            find_program("chromium").context("chromium not found (apt-get install chromium)")?;
+        let port = free_port();
+        let mut cmd = Command::new(driver_bin);
+        cmd.arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut driver = ProcessGroup::spawn("chromedriver", cmd)?;
+        wait_for_status(port, "chromedriver", &mut driver).await?;
+        let profile = std::env::temp_dir().join(format!(
+            "kakao-signin-e2e-chromium-{}-{}",
+            std::process::id(),
+            port
+        ));
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "chrome".into());
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=900,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("chromedriver did not start headless Chromium")?;
+        Ok(Chromium {
+            client,
+            _driver: driver,
+            _profile: profile,
+        })
+    }
+
+    pub async fn wait_visible(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                if el.is_displayed().await.unwrap_or(false) {
+                    return Ok(el);
+                }
+            }
+            if Instant::now() > deadline {
+                let body = self.client.source().await.unwrap_or_default();
+                bail!("browser: `{css}` not displayed within 20 s; page was:\n{body}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// On the simulator's login page: type the account and password, submit.
+    pub async fn log_in(&self, login: &str, password: &str) -> Result<()> {
+        let id = self.wait_visible("#login-id").await?;
+        id.clear().await?;
+        id.send_keys(login).await?;
+        self.wait_visible("#login-password")
+            .await?
+            .send_keys(password)
+            .await?;
+        self.wait_visible("#login-submit").await?.click().await?;
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+        let _ = std::fs::remove_dir_all(&self._profile);
+    }
+}
+
+/// The file a `KAKAO_SIGNIN_BROWSER` command writes opened URLs to, and that command.
+pub struct UrlInbox {
+    pub path: PathBuf,
+}
+
+impl UrlInbox {
+    pub fn new(tag: &str) -> UrlInbox {
+        let path = std::env::temp_dir().join(format!(
+            "kakao-signin-e2e-urls-{}-{tag}.txt",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        UrlInbox { path }
+    }
+
+    /// The value for `KAKAO_SIGNIN_BROWSER`: the app appends the URL, which becomes `$0`.
+    pub fn browser_command(&self) -> String {
+        format!(
+            "sh -c 'printf \"%s\\n\" \"$0\" >> \"{}\"'",
+            self.path.display()
+        )
+    }
+
+    /// Waits for the `n`-th URL (1-based) the app opened.
+    pub async fn nth(&self, n: usize) -> Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+            if let Some(url) = text.lines().nth(n - 1) {
+                return Ok(url.to_owned());
+            }
+            if Instant::now() > deadline {
+                bail!("the app did not open a browser URL #{n} within 20 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The `username` attributes of the keychain items under `service`, read through the Secret
+/// Service with `secret-tool`, not through the app.
+pub fn keychain_accounts(service: &str) -> Vec<String> {
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "service", service])
+        .output()
+        .expect("secret-tool (libsecret-tools) checks the keychain from outside");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let mut v: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("attribute.username = "))
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v
+}
