@@ -832,3 +832,58 @@ async fn unregistered_redirect_uri_shows_kakaos_error_page_and_the_app_names_the
     session.cancel_sign_in();
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nothing_that_reaches_the_window_carries_a_secret() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    let mut views = vec![env.sign_in().await];
+    views.push(env.session.load_consents().await);
+    views.push(env.session.refresh_profile().await);
+    let (access, refresh) = env.stored().await.unwrap();
+    let id_token = Vault::keyring(env.service.clone())
+        .load()
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id_token
+        .expect("OIDC is on: an ID token was kept")
+        .expose()
+        .to_owned();
+    // The authorize URL's state and the PKCE challenge are one-time values the window never needs.
+    let url = env.browser.opened().pop().unwrap();
+    let query: BTreeMap<String, String> = reqwest::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let diagnostics = env.session.diagnostics(&[]);
+    views.push(env.session.logout(false).await);
+    let secrets = [
+        ("access token", access.as_str()),
+        ("refresh token", refresh.as_deref().unwrap()),
+        ("id token", id_token.as_str()),
+        ("state", query["state"].as_str()),
+        ("nonce", query["nonce"].as_str()),
+        ("code challenge", query["code_challenge"].as_str()),
+    ];
+    for v in &views {
+        let json = serde_json::to_string(v).unwrap();
+        for (name, secret) in secrets {
+            assert!(secret.len() > 10, "{name} looks empty");
+            assert!(!json.contains(secret), "the {name} reached a view: {json}");
+        }
+        assert!(!json.contains("code="), "a callback URL reached a view");
+    }
+    for (name, secret) in secrets {
+        assert!(
+            !diagnostics.contains(secret),
+            "the {name} is in diagnostics"
+        );
+    }
+    assert!(
+        !diagnostics.contains(&env.member_id(FULL).to_string()),
+        "no member id in diagnostics"
+    );
+    env.cleanup().await;
+}
