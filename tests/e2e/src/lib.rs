@@ -5,6 +5,7 @@
 
 use anyhow::{bail, Context, Result};
 use fantoccini::{Client, ClientBuilder, Locator};
+use kakao_sim::{Sim, SimConfig};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -211,6 +212,67 @@ impl App {
         Ok(self.wait_visible(css).await?.text().await?)
     }
 
+    /// Waits for `css` to be displayed and clicks it.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.wait_visible(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Waits for the screen `main > [data-screen=<status>]` to be the one shown.
+    pub async fn wait_screen(&self, status: &str) -> Result<()> {
+        self.wait_visible(&format!("main > [data-screen=\"{status}\"]"))
+            .await
+            .map(drop)
+    }
+
+    /// An attribute of the first element matching `css` (displayed or not); `None` when the
+    /// element or the attribute is missing.
+    pub async fn attr(&self, css: &str, name: &str) -> Result<Option<String>> {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(el) => Ok(el.attr(name).await?),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Whether an element matching `css` exists and is displayed right now.
+    pub async fn is_displayed(&self, css: &str) -> Result<bool> {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(el) => Ok(el.is_displayed().await?),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Waits until the attribute `name` of `css` is `want`, or fails with what it was.
+    pub async fn wait_attr(&self, css: &str, name: &str, want: &str) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let got = self.attr(css, name).await?;
+            if got.as_deref() == Some(want) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let body = self.client.source().await.unwrap_or_default();
+                bail!("`{css}` [{name}] stayed {got:?}, not {want:?}, for 20 s; page was:\n{body}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the displayed text of `css` contains `needle`; returns the whole text.
+    pub async fn wait_text(&self, css: &str, needle: &str) -> Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = self.text(css).await?;
+            if text.contains(needle) {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                bail!("`{css}` said {text:?} for 20 s, never {needle:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Saves a PNG of the window under `target/screenshots/<name>.png`, after two animation
     /// frames so the picture is the current one.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
@@ -326,6 +388,42 @@ impl Chromium {
         Ok(())
     }
 
+    /// On the simulator's consent page: answer as `consent` says.
+    pub async fn answer_consent(&self, consent: Consent) -> Result<()> {
+        match consent {
+            Consent::All => {
+                self.wait_visible("#consent-all").await?.click().await?;
+                self.wait_visible("#consent-agree").await?.click().await?;
+            }
+            Consent::RequiredOnly => {
+                self.wait_visible("#consent-agree").await?.click().await?;
+            }
+            Consent::Cancel => {
+                self.wait_visible("#consent-cancel").await?.click().await?;
+            }
+            Consent::NotAsked => {}
+        }
+        Ok(())
+    }
+
+    /// Waits until the browser's page text contains `needle`; returns the text.
+    pub async fn wait_text(&self, needle: &str) -> Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = match self.client.find(Locator::Css("body")).await {
+                Ok(body) => body.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains(needle) {
+                return Ok(text);
+            }
+            if Instant::now() > deadline {
+                bail!("browser page never said {needle:?}; it said:\n{text}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
         let _ = std::fs::remove_dir_all(&self._profile);
@@ -353,6 +451,18 @@ impl UrlInbox {
             "sh -c 'printf \"%s\\n\" \"$0\" >> \"{}\"'",
             self.path.display()
         )
+    }
+
+    /// How many URLs the app has opened so far.
+    pub fn len(&self) -> usize {
+        std::fs::read_to_string(&self.path)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Waits for the `n`-th URL (1-based) the app opened.
@@ -387,4 +497,183 @@ pub fn keychain_accounts(service: &str) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+// ---- one test's world ------------------------------------------------------------------------
+
+/// The language a test runs the window in (through `LANG`, as the OS would set it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Ko,
+    En,
+}
+
+impl Lang {
+    /// `ko` / `en`: the suffix of screenshot names and the window's `<html lang>`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Ko => "ko",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn locale(self) -> &'static str {
+        match self {
+            Lang::Ko => "ko_KR.UTF-8",
+            Lang::En => "en_US.UTF-8",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Ko => Lang::En,
+            Lang::En => Lang::Ko,
+        }
+    }
+
+    /// The text a person reading this language expects.
+    pub fn pick<'a>(self, ko: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Ko => ko,
+            Lang::En => en,
+        }
+    }
+}
+
+/// The member id of a demo user, from the simulator's demo config.
+pub fn demo_member_id(login: &str) -> i64 {
+    SimConfig::demo()
+        .users
+        .iter()
+        .find(|u| u.login == login)
+        .unwrap_or_else(|| panic!("{login} is not a demo user"))
+        .id
+}
+
+/// One test's world: the simulator with a free loopback port registered as the app's redirect
+/// and logout redirect URI, its own keychain service, data directory and URL inbox. Dropping it
+/// removes the data directory, the inbox file and the keychain items.
+pub struct Rig {
+    pub sim: Sim,
+    pub port: u16,
+    pub lang: Lang,
+    pub service: String,
+    pub data: PathBuf,
+    pub inbox: UrlInbox,
+}
+
+impl Rig {
+    pub async fn start(tag: &str, lang: Lang) -> Result<Rig> {
+        let port = free_port();
+        let mut cfg = SimConfig::demo();
+        cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
+        cfg.app.logout_redirect_uris = vec![format!("http://127.0.0.1:{port}/logout")];
+        let sim = Sim::start(cfg).await?;
+        let unique = format!("{tag}-{}-{}", lang.tag(), std::process::id());
+        Ok(Rig {
+            sim,
+            port,
+            lang,
+            service: format!("kakao-signin-e2e-{unique}"),
+            data: std::env::temp_dir().join(format!("kakao-signin-e2e-data-{unique}")),
+            inbox: UrlInbox::new(&unique),
+        })
+    }
+
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}/callback", self.port)
+    }
+
+    /// The app's environment: configured for the simulator, in this rig's language.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = unconfigured_env(&self.service, &self.data, self.lang);
+        env.extend(
+            [
+                ("KAKAO_SIGNIN_CLIENT_ID", "sandbox-rest-api-key".to_owned()),
+                ("KAKAO_SIGNIN_AUTH_URL", self.sim.base_url()),
+                ("KAKAO_SIGNIN_API_URL", self.sim.base_url()),
+                ("KAKAO_SIGNIN_REDIRECT_PORTS", self.port.to_string()),
+                ("KAKAO_SIGNIN_BROWSER", self.inbox.browser_command()),
+            ]
+            .map(|(k, v)| (k.to_owned(), v)),
+        );
+        env
+    }
+
+    /// Starts the app (a fresh process) against this rig.
+    pub async fn launch(&self) -> Result<App> {
+        App::launch(AppOptions { env: self.env() }).await
+    }
+
+    pub fn keychain(&self) -> Vec<String> {
+        keychain_accounts(&self.service)
+    }
+
+    /// Clicks `button` (`#signin`, `#signin-other-account`, …) in the window, opens the URL the
+    /// app sent in `browser`, logs in as `login` when Kakao asks, and answers the consent page as
+    /// `consent` says. Returns the URL the app opened.
+    pub async fn sign_in(
+        &self,
+        app: &App,
+        browser: &Chromium,
+        button: &str,
+        login: &str,
+        consent: Consent,
+    ) -> Result<String> {
+        let n = self.inbox.len() + 1;
+        app.click(button).await?;
+        let url = self.inbox.nth(n).await?;
+        browser.client.goto(&url).await?;
+        browser.log_in(login, "demo1234").await?;
+        browser.answer_consent(consent).await?;
+        Ok(url)
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data);
+        let _ = std::fs::remove_file(&self.inbox.path);
+        let _ = Command::new("secret-tool")
+            .args(["clear", "service", &self.service])
+            .status();
+    }
+}
+
+/// The environment of an app with no REST API key: only the keychain service, data directory
+/// and language are set.
+pub fn unconfigured_env(service: &str, data: &Path, lang: Lang) -> Vec<(String, String)> {
+    vec![
+        ("KAKAO_SIGNIN_KEYRING_SERVICE".into(), service.to_owned()),
+        ("KAKAO_SIGNIN_DATA_DIR".into(), data.display().to_string()),
+        ("LANG".into(), lang.locale().into()),
+        ("LC_ALL".into(), lang.locale().into()),
+    ]
+}
+
+/// How to answer Kakao's (the simulator's) consent page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consent {
+    /// 전체 동의, then agree.
+    All,
+    /// Agree with only the pre-checked required items.
+    RequiredOnly,
+    /// Cancel on the consent page.
+    Cancel,
+    /// Kakao shows no consent page (everything needed was agreed before).
+    NotAsked,
+}
+
+/// Waits until nothing listens on `127.0.0.1:port` any more, proving it by binding it.
+pub async fn wait_port_free(port: u16) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match std::net::TcpListener::bind(("127.0.0.1", port)) {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() > deadline => {
+                bail!("port {port} is still taken 10 s later: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }
