@@ -62,6 +62,39 @@ async fn signed_in(rig: &Rig, login: &str, consent: Consent) -> Result<(App, Chr
     Ok((app, browser))
 }
 
+/// Clicks "copy diagnostics" and returns the text copied (or, when the clipboard refuses, the
+/// text the window shows to copy by hand).
+async fn copy_diagnostics(app: &App) -> Result<String> {
+    app.client
+        .execute(
+            "window.__copied = null;\
+             if (navigator.clipboard) navigator.clipboard.writeText = \
+               (t) => { window.__copied = String(t); return Promise.resolve(); };",
+            vec![],
+        )
+        .await?;
+    app.click("#copy-diagnostics").await?;
+    for _ in 0..200 {
+        let got = app
+            .client
+            .execute(
+                "const area = document.getElementById('diagnostics-text');\
+                 return window.__copied || (area && area.value) || null;",
+                vec![],
+            )
+            .await?;
+        if let Some(text) = got.as_str() {
+            return Ok(text.to_owned());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("copy diagnostics produced no text within 20 s")
+}
+
+fn has_hangul(s: &str) -> bool {
+    s.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c))
+}
+
 // ---- first run without a REST API key -------------------------------------------------------
 
 async fn unconfigured(lang: Lang) -> Result<()> {
@@ -279,6 +312,23 @@ async fn consent_needed(lang: Lang) -> Result<()> {
         .user_consents(member)
         .contains(&"account_email".to_owned()));
     app.screenshot(&shot("signed-in", lang)).await?;
+
+    // "Copy diagnostics" while signed in: no personal data, no token.
+    let diagnostics = copy_diagnostics(&app).await?;
+    ensure!(diagnostics.len() > 20, "diagnostics: {diagnostics:?}");
+    for secret in [
+        email.as_str(),
+        &member.to_string(),
+        "김카카오",
+        "access_token",
+        "refresh_token",
+        "code=",
+    ] {
+        ensure!(
+            !diagnostics.contains(secret),
+            "diagnostics hold {secret:?}:\n{diagnostics}"
+        );
+    }
     browser.close().await;
     app.close().await
 }
@@ -649,6 +699,11 @@ async fn cancelled_on_consent_page(lang: Lang) -> Result<()> {
         "{message}"
     );
     ensure!(!message.contains("access_denied"), "bare code: {message}");
+    let fix = app.text("#error-fix").await?;
+    ensure!(
+        !fix.is_empty() && has_hangul(&fix) == (lang == Lang::Ko),
+        "fix not in {lang:?}: {fix:?}"
+    );
     app.wait_screen("signed_out").await?;
     ensure!(
         !app.is_displayed("main > [data-screen=\"signed_in\"]")
