@@ -9,166 +9,23 @@ use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
 use kakao_signin_core::localdata::LocalData;
 use kakao_signin_core::session::view::{FieldState, SessionView, Status, WaitPurpose};
 use kakao_signin_core::session::{Deps, Session};
-use kakao_signin_core::signin::{self, BrowserOpener};
 use kakao_signin_core::text::Lang;
 use kakao_signin_core::vault::Vault;
 use kakao_sim::{Endpoint, Fault, Sim, SimConfig};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
+
+mod common;
+use common::{Consent, Opener, Script, SimBrowser};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "demo1234";
 const FULL: &str = "full@kakao.test";
 const NO_EMAIL: &str = "noemail@kakao.test";
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
-
-// ------------------------------------------------------------------ the scripted browser
-
-#[derive(Clone, Debug)]
-enum Consent {
-    /// "Agree to all", optional items included.
-    All,
-    /// Only these items (required ones must be listed too).
-    Only(Vec<&'static str>),
-    /// Press Cancel.
-    Cancel,
-}
-
-#[derive(Clone, Debug)]
-struct Script {
-    login: &'static str,
-    consent: Consent,
-}
-
-/// A `BrowserOpener` that behaves like a person at the simulator's pages. Records every URL it
-/// was asked to open and what the last run ended with.
-struct SimBrowser {
-    runtime: tokio::runtime::Handle,
-    script: Mutex<Option<Script>>,
-    opened: Mutex<Vec<String>>,
-    finished: AtomicUsize,
-    last_page: Mutex<String>,
-}
-
-impl SimBrowser {
-    fn new(script: Option<Script>) -> Arc<SimBrowser> {
-        Arc::new(SimBrowser {
-            runtime: tokio::runtime::Handle::current(),
-            script: Mutex::new(script),
-            opened: Mutex::new(Vec::new()),
-            finished: AtomicUsize::new(0),
-            last_page: Mutex::new(String::new()),
-        })
-    }
-
-    fn set_script(&self, script: Option<Script>) {
-        *self.script.lock().unwrap() = script;
-    }
-
-    fn opened(&self) -> Vec<String> {
-        self.opened.lock().unwrap().clone()
-    }
-}
-
-struct Opener(Arc<SimBrowser>);
-
-impl BrowserOpener for Opener {
-    fn open(&self, url: &str) -> Result<(), signin::Error> {
-        let b = self.0.clone();
-        b.opened.lock().unwrap().push(url.to_owned());
-        let Some(script) = b.script.lock().unwrap().clone() else {
-            return Ok(()); // a browser the person never looks at
-        };
-        let url = url.to_owned();
-        self.0.runtime.spawn(async move {
-            let page = run_browser(&url, &script).await;
-            *b.last_page.lock().unwrap() = page;
-            b.finished.fetch_add(1, Ordering::SeqCst);
-        });
-        Ok(())
-    }
-}
-
-/// Follows redirects, logs in, answers the consent page; returns the last page's text.
-async fn run_browser(start: &str, script: &Script) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut cookies: BTreeMap<String, String> = BTreeMap::new();
-    let mut next: (String, Option<Vec<(String, String)>>) = (start.to_owned(), None);
-    for _ in 0..12 {
-        let (url, form) = next.clone();
-        let cookie = cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let req = match &form {
-            Some(f) => client.post(&url).form(f),
-            None => client.get(&url),
-        };
-        let r = match req.header("cookie", cookie).send().await {
-            Ok(r) => r,
-            Err(e) => return format!("request failed: {e}"),
-        };
-        for v in r.headers().get_all("set-cookie") {
-            let v = v.to_str().unwrap_or("");
-            if let Some((k, val)) = v.split(';').next().and_then(|kv| kv.split_once('=')) {
-                cookies.insert(k.trim().to_owned(), val.trim().to_owned());
-            }
-        }
-        if r.status().is_redirection() {
-            let loc = r.headers()["location"].to_str().unwrap().to_owned();
-            let abs = reqwest::Url::parse(&url).unwrap().join(&loc).unwrap();
-            next = (abs.to_string(), None);
-            continue;
-        }
-        let base = {
-            let u = reqwest::Url::parse(&url).unwrap();
-            format!("{}://{}", u.scheme(), u.host_str().unwrap())
-                + &format!(":{}", u.port().unwrap())
-        };
-        let html = r.text().await.unwrap_or_default();
-        let tx = html
-            .split("name=\"tx\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .map(str::to_owned);
-        if html.contains("id=\"login-submit\"") {
-            let form = vec![
-                ("tx".into(), tx.unwrap()),
-                ("login_id".into(), script.login.into()),
-                ("password".into(), PASSWORD.into()),
-            ];
-            next = (format!("{base}/oauth/login"), Some(form));
-        } else if html.contains("id=\"consent-agree\"") {
-            let mut form = vec![("tx".to_string(), tx.unwrap())];
-            match &script.consent {
-                Consent::All => {
-                    form.push(("consent_all".into(), "1".into()));
-                    form.push(("action".into(), "agree".into()));
-                }
-                Consent::Only(items) => {
-                    for i in items {
-                        form.push(("scope".into(), (*i).into()));
-                    }
-                    form.push(("action".into(), "agree".into()));
-                }
-                Consent::Cancel => form.push(("action".into(), "cancel".into())),
-            }
-            next = (format!("{base}/oauth/consent"), Some(form));
-        } else {
-            // The app's loopback page (done or error) or a Kakao error page: the end.
-            return html;
-        }
-    }
-    "too many steps".into()
-}
 
 // ------------------------------------------------------------------ the keychain, from outside
 

@@ -1,0 +1,142 @@
+//! Sign-in overhead: from the browser sending Kakao's redirect to the loopback listener to the
+//! session reporting the profile (code exchange + ID token verification + two keychain writes +
+//! `/v2/user/me` + picture). Simulator on loopback; the real Secret Service when a D-Bus session
+//! is present (run through `/tmp`-style private keyring or `cargo xtask test`'s environment),
+//! otherwise the in-memory store, and the output says which.
+//!
+//! `cargo bench -p kakao-signin-core --bench signin`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{Consent, Opener, Script, SimBrowser};
+use kakao_signin_core::clock::Clock;
+use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
+use kakao_signin_core::localdata::LocalData;
+use kakao_signin_core::session::view::Status;
+use kakao_signin_core::session::{Deps, Event, Session};
+use kakao_signin_core::text::Lang;
+use kakao_signin_core::vault::{MemoryStore, Vault};
+use kakao_sim::{Sim, SimConfig};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct SimClock(Arc<Sim>);
+impl Clock for SimClock {
+    fn now_unix(&self) -> i64 {
+        self.0.now_unix()
+    }
+}
+
+const RUNS: usize = 30;
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(run());
+}
+
+async fn run() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = SimConfig::demo();
+    cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
+    let sim = Arc::new(Sim::start(cfg).await.unwrap());
+    let real_keychain = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
+    let service = format!("kakao-signin-bench-{}", std::process::id());
+    let vault = if real_keychain {
+        Vault::keyring(service.clone())
+    } else {
+        Vault::new(Arc::new(MemoryStore::new()))
+    };
+    let browser = SimBrowser::new(Some(Script {
+        login: "full@kakao.test",
+        consent: Consent::All,
+    }));
+    let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
+    let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
+    let kakao = KakaoClient::new(
+        http.clone(),
+        Endpoints::new(&sim.base_url(), &sim.base_url()).unwrap(),
+        "sandbox-rest-api-key",
+        None,
+        clock.clone(),
+    );
+    let signed_in_at: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+    let seen = signed_in_at.clone();
+    let data = std::env::temp_dir().join(format!("kakao-signin-bench-{}", std::process::id()));
+    let session = Session::new(
+        Deps {
+            kakao: Some(Arc::new(kakao)),
+            vault: vault.clone(),
+            browser: Arc::new(Opener(browser.clone())),
+            clock,
+            local: LocalData::new(&data),
+            http,
+            redirect_ports: vec![port],
+            signin_timeout: Duration::from_secs(30),
+            sandbox: false,
+            lang: Lang::En,
+            version: "bench".into(),
+        },
+        Arc::new(move |e| {
+            if let Event::Changed(v) = e {
+                if v.status == Status::SignedIn && v.profile.is_some() {
+                    seen.lock().unwrap().get_or_insert(Instant::now());
+                }
+            }
+        }),
+    );
+    session.restore().await;
+    let mut samples = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        *signed_in_at.lock().unwrap() = None;
+        session.sign_in(None);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let done = loop {
+            if let Some(t) = *signed_in_at.lock().unwrap() {
+                break t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sign-in did not finish: {:?}",
+                session.view()
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        };
+        let sent = browser
+            .callback_sent_at
+            .lock()
+            .unwrap()
+            .expect("callback sent");
+        samples.push(done.duration_since(sent));
+        session.logout(false).await;
+        // Kakao allows 20 access tokens per user per 10 minutes: move the simulator's clock on.
+        sim.advance_clock(11 * 60);
+    }
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "sign-in overhead (callback at the listener → profile ready), {RUNS} runs, {} keychain:",
+        if real_keychain {
+            "real Secret Service"
+        } else {
+            "in-memory (no D-Bus session)"
+        }
+    );
+    println!(
+        "  median {:.1} ms   min {:.1} ms   max {:.1} ms   p90 {:.1} ms",
+        ms(samples[RUNS / 2]),
+        ms(samples[0]),
+        ms(samples[RUNS - 1]),
+        ms(samples[RUNS * 9 / 10])
+    );
+    let _ = vault.clear().await;
+    let _ = std::fs::remove_dir_all(&data);
+}
