@@ -219,7 +219,7 @@ export const STRINGS = {
     ask_consent: 'Ask Kakao for it',
     ask_consent_label: 'Ask Kakao for consent to {label}',
     needs_consent_note: 'You have not agreed to this item yet. Agree in the browser and it shows here.',
-    not_requested_summary: '{n} items this app does not request',
+    not_requested_summary: 'Not requested by this app: {n}',
     not_requested_note: 'This app does not ask for this.',
     email_valid: 'Valid',
     email_invalid: 'Not valid',

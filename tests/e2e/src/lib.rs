@@ -564,8 +564,18 @@ pub struct Rig {
 
 impl Rig {
     pub async fn start(tag: &str, lang: Lang) -> Result<Rig> {
+        Rig::start_with(tag, lang, |_| {}).await
+    }
+
+    /// Like [`Rig::start`], with the demo config changed by `edit` first.
+    pub async fn start_with(
+        tag: &str,
+        lang: Lang,
+        edit: impl FnOnce(&mut SimConfig),
+    ) -> Result<Rig> {
         let port = free_port();
         let mut cfg = SimConfig::demo();
+        edit(&mut cfg);
         cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
         cfg.app.logout_redirect_uris = vec![format!("http://127.0.0.1:{port}/logout")];
         let sim = Sim::start(cfg).await?;

@@ -40,6 +40,7 @@ in_both_languages!(
     waiting,
     consent_needed,
     agreed_empty_and_entered,
+    not_requested,
     consent_panel,
     logout,
     unlink,
@@ -383,6 +384,50 @@ async fn agreed_empty_and_entered(lang: Lang) -> Result<()> {
     );
     app.wait_text("#field-email-entered", typed).await?;
     app.screenshot(&shot("signed-in-entered", lang)).await?;
+    browser.close().await;
+    app.close().await
+}
+
+async fn not_requested(lang: Lang) -> Result<()> {
+    // This Kakao app does not configure the gender item.
+    let rig = Rig::start_with("not-requested", lang, |cfg| {
+        cfg.app.consent_items.retain(|c| c.id != "gender");
+    })
+    .await?;
+    let (app, browser) = signed_in(&rig, "full@kakao.test", Consent::All).await?;
+    app.wait_attr("#field-email", "data-state", "agreed")
+        .await?;
+    ensure!(
+        app.attr("#field-gender", "data-state").await?.as_deref() == Some("not_requested"),
+        "gender: {:?}",
+        app.attr("#field-gender", "data-state").await?
+    );
+    // Folded away under "items this app does not request"; opening it shows the state.
+    let summary = app.text("#fields-not-requested-summary").await?;
+    ensure!(
+        summary.contains(lang.pick("요청하지 않는 항목 1개", "Not requested by this app: 1")),
+        "{summary}"
+    );
+    ensure!(app.attr("#fields-not-requested", "open").await?.is_none());
+    app.click("#fields-not-requested-summary").await?;
+    ensure!(app.attr("#fields-not-requested", "open").await?.is_some());
+    let gender = app.text("#field-gender").await?;
+    ensure!(
+        gender.contains(lang.pick("요청 안 함", "Not requested")),
+        "{gender}"
+    );
+    ensure!(
+        !app.is_displayed("#field-gender-consent").await?,
+        "offers to ask Kakao for an item the app does not configure"
+    );
+    app.client
+        .execute(
+            "document.getElementById('fields-not-requested').scrollIntoView()",
+            vec![],
+        )
+        .await?;
+    app.screenshot(&shot("signed-in-not-requested", lang))
+        .await?;
     browser.close().await;
     app.close().await
 }
