@@ -376,16 +376,8 @@ async fn redirect_back(
         return pages::page(StatusCode::NOT_FOUND, Page::NotFound, lang);
     }
     let query = query.unwrap_or_default();
-    let params = || url::form_urlencoded::parse(query.as_bytes());
-
-    // `state` first, and nothing else in the query is read until it matched. Exactly one
-    // `state` parameter: a repeated one is ambiguous and refused.
-    let mut states = params().filter(|(k, _)| k == "state").map(|(_, v)| v);
-    let good = match (states.next(), states.next()) {
-        (Some(s), None) => a.expected.matches(&s),
-        _ => false,
-    };
-    if !good {
+    let verdict = classify_callback_query(&query, &a.expected);
+    if verdict == CallbackQuery::BadState {
         return pages::page(StatusCode::BAD_REQUEST, Page::BadState, lang);
     }
     let Some(tx) = a.take_slot() else {
@@ -397,34 +389,78 @@ async fn redirect_back(
         return pages::page(StatusCode::OK, Page::LoggedOut, lang);
     }
 
+    match verdict {
+        CallbackQuery::BadState => unreachable!("refused above"),
+        CallbackQuery::Denied { error, description } => {
+            let reason = DeniedReason::from_error(&error);
+            let _ = tx.send(Ok(Delivered::Callback(CallbackOutcome::Denied {
+                error,
+                description,
+            })));
+            pages::page(StatusCode::OK, Page::Denied(reason), lang)
+        }
+        CallbackQuery::Code(code) => {
+            a.succeeded.store(true, Ordering::SeqCst);
+            let _ = tx.send(Ok(Delivered::Callback(CallbackOutcome::Code(code))));
+            pages::redirect_to(DONE_PATH)
+        }
+        CallbackQuery::Malformed => {
+            let _ = tx.send(Err(Error::CallbackMalformed));
+            pages::page(StatusCode::BAD_REQUEST, Page::Malformed, lang)
+        }
+    }
+}
+
+/// What the raw query of a `GET /callback` says, judged the way the listener judges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallbackQuery {
+    /// No `state`, an empty, wrong or repeated one: the request is refused and changes nothing.
+    BadState,
+    /// The right `state` and exactly one non-empty `code` (and no `error`).
+    Code(Secret),
+    /// The right `state` and an `error` (which wins even next to a `code`).
+    Denied {
+        error: String,
+        description: Option<String>,
+    },
+    /// The right `state` but neither an `error` nor exactly one non-empty `code`.
+    Malformed,
+}
+
+/// The listener's query parsing and `state` check as a pure function (the listener calls it;
+/// the fuzz target `callback_query` drives it with arbitrary input).
+///
+/// `state` is checked first, in constant time, and nothing else in the query is read until it
+/// matched. Exactly one `state` parameter: a repeated one is ambiguous and refused. Keys and
+/// values are `application/x-www-form-urlencoded`-decoded (invalid UTF-8 becomes U+FFFD).
+pub fn classify_callback_query(raw_query: &str, expected: &ExpectedState) -> CallbackQuery {
+    let params = || url::form_urlencoded::parse(raw_query.as_bytes());
+
+    let mut states = params().filter(|(k, _)| k == "state").map(|(_, v)| v);
+    let good = match (states.next(), states.next()) {
+        (Some(s), None) => expected.matches(&s),
+        _ => false,
+    };
+    if !good {
+        return CallbackQuery::BadState;
+    }
+
     let first = |name: &str| {
         params()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     };
-    let codes: Vec<_> = params().filter(|(k, _)| k == "code").collect();
     // An `error` wins even next to a `code`: a half-failed redirect is a failure.
     if let Some(error) = first("error") {
-        let reason = DeniedReason::from_error(&error);
-        let description = first("error_description");
-        let _ = tx.send(Ok(Delivered::Callback(CallbackOutcome::Denied {
+        return CallbackQuery::Denied {
             error,
-            description,
-        })));
-        return pages::page(StatusCode::OK, Page::Denied(reason), lang);
+            description: first("error_description"),
+        };
     }
-    match codes.as_slice() {
-        [(_, code)] if !code.is_empty() => {
-            a.succeeded.store(true, Ordering::SeqCst);
-            let _ = tx.send(Ok(Delivered::Callback(CallbackOutcome::Code(Secret::new(
-                code.as_ref(),
-            )))));
-            pages::redirect_to(DONE_PATH)
-        }
-        _ => {
-            let _ = tx.send(Err(Error::CallbackMalformed));
-            pages::page(StatusCode::BAD_REQUEST, Page::Malformed, lang)
-        }
+    let mut codes = params().filter(|(k, _)| k == "code").map(|(_, v)| v);
+    match (codes.next(), codes.next()) {
+        (Some(code), None) if !code.is_empty() => CallbackQuery::Code(Secret::new(code)),
+        _ => CallbackQuery::Malformed,
     }
 }
 
