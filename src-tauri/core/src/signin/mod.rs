@@ -28,8 +28,8 @@ pub use browser::{
 };
 pub use error::Error;
 pub use listener::{
-    classify_callback_query, CallbackOutcome, CallbackQuery, CancelHandle, ExpectedState,
-    Loopback, CALLBACK_PATH, DEFAULT_TIMEOUT, DONE_LINGER, DONE_PATH, LOGOUT_PATH,
+    classify_callback_query, CallbackOutcome, CallbackQuery, CancelHandle, ExpectedState, Loopback,
+    CALLBACK_PATH, DEFAULT_TIMEOUT, DONE_LINGER, DONE_PATH, LOGOUT_PATH,
 };
 
 #[cfg(test)]
