@@ -1,0 +1,342 @@
+//! Tauri lockdown, checked from the files that decide it: a capability or CSP that is widened,
+//! a plugin permission that sneaks in, a dev URL or a remote asset in the window's files makes
+//! this suite fail. The running window is checked too, in `tests/e2e/tests/lockdown.rs`.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// The app's own commands, exactly as `build.rs` declares them to Tauri.
+const COMMANDS: [&str; 14] = [
+    "app_state",
+    "sign_in",
+    "cancel_sign_in",
+    "request_consent",
+    "refresh_profile",
+    "load_consents",
+    "withdraw_consent",
+    "logout",
+    "unlink",
+    "set_entered_value",
+    "set_language",
+    "retry",
+    "dismiss_error",
+    "diagnostics",
+];
+
+fn expected_permissions() -> BTreeSet<String> {
+    let mut p: BTreeSet<String> = COMMANDS
+        .iter()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
+        .collect();
+    p.insert("core:event:allow-listen".into());
+    p.insert("core:event:allow-unlisten".into());
+    p
+}
+
+/// The quoted names between `start` and the next `]` / `)` in a Rust source file.
+fn names_in(src: &str, start: &str, end: char) -> BTreeSet<String> {
+    let at = src
+        .find(start)
+        .unwrap_or_else(|| panic!("`{start}` not found"));
+    let body = &src[at + start.len()..];
+    let body = &body[..body.find(end).expect("list closes")];
+    body.split(',')
+        .map(|s| s.trim().trim_matches('"').trim_start_matches("commands::"))
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_command_lists_agree_build_rs_handler_and_this_test() {
+    let ours: BTreeSet<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
+    let build = std::fs::read_to_string(root().join("build.rs")).unwrap();
+    assert_eq!(
+        names_in(&build, ".commands(&[", ']'),
+        ours,
+        "build.rs declares a different command set: a new command needs a reviewed permission"
+    );
+    let lib = std::fs::read_to_string(root().join("src/lib.rs")).unwrap();
+    assert_eq!(
+        names_in(&lib, "generate_handler![", ']'),
+        ours,
+        "the invoke handler registers a different command set"
+    );
+}
+
+#[test]
+fn capabilities_grant_only_the_apps_commands_and_event_listening_to_main() {
+    let dir = root().join("capabilities");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["main.json"],
+        "one capability file; another one would widen the grant"
+    );
+    let cap = read_json(&files[0]);
+    let obj = cap.as_object().expect("a capability object");
+    assert_eq!(cap["identifier"], "main");
+    assert_eq!(cap["windows"], serde_json::json!(["main"]), "main window only");
+    assert!(
+        !obj.contains_key("webviews"),
+        "no extra webviews are granted"
+    );
+    assert!(
+        !obj.contains_key("remote"),
+        "no remote URL may call the app: {:?}",
+        obj.get("remote")
+    );
+    assert!(
+        obj.get("platforms").is_none(),
+        "the grant is the same on every platform"
+    );
+    let perms = cap["permissions"].as_array().expect("permissions list");
+    let mut granted = BTreeSet::new();
+    for p in perms {
+        let id = p
+            .as_str()
+            .unwrap_or_else(|| panic!("a permission with a scope object widens the grant: {p}"));
+        assert!(granted.insert(id.to_owned()), "{id} granted twice");
+    }
+    let expected = expected_permissions();
+    assert_eq!(granted.len(), 16);
+    let extra: Vec<_> = granted.difference(&expected).collect();
+    let missing: Vec<_> = expected.difference(&granted).collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "permissions differ: extra {extra:?}, missing {missing:?}"
+    );
+    assert!(!granted.iter().any(|p| p.ends_with(":default")));
+    // Belt and braces against text the JSON check would not name.
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    for bad in ["core:default", "http://", "https://", "\"urls\""] {
+        let raw = raw.replace("\"$schema\": \"../gen/schemas/desktop-schema.json\"", "");
+        assert!(!raw.contains(bad), "capability mentions {bad}");
+    }
+}
+
+#[test]
+fn the_build_generates_a_permission_only_for_each_command() {
+    let dir = root().join("permissions/autogenerated");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut expected: Vec<String> = COMMANDS.iter().map(|c| format!("{c}.toml")).collect();
+    expected.sort();
+    assert_eq!(files, expected);
+}
+
+fn csp() -> serde_json::Map<String, Value> {
+    let conf = read_json(&root().join("tauri.conf.json"));
+    conf["app"]["security"]["csp"]
+        .as_object()
+        .expect("the CSP is set, as an object of directives")
+        .clone()
+}
+
+fn directive(csp: &serde_json::Map<String, Value>, name: &str) -> Vec<String> {
+    let v = csp
+        .get(name)
+        .unwrap_or_else(|| panic!("CSP directive {name} is missing"));
+    let s = match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => panic!("{name}: unexpected {other}"),
+    };
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+#[test]
+fn the_csp_is_tight() {
+    let csp = csp();
+    let exact: [(&str, &[&str]); 10] = [
+        ("default-src", &["'self'"]),
+        ("script-src", &["'self'"]),
+        ("style-src", &["'self'"]),
+        ("img-src", &["'self'", "data:"]),
+        ("connect-src", &["ipc:", "http://ipc.localhost"]),
+        ("font-src", &["'self'"]),
+        ("object-src", &["'none'"]),
+        ("base-uri", &["'none'"]),
+        ("form-action", &["'none'"]),
+        ("frame-src", &["'none'"]),
+    ];
+    for (name, want) in exact {
+        assert_eq!(directive(&csp, name), want, "CSP {name} changed");
+    }
+    let known: BTreeSet<&str> = exact.iter().map(|(n, _)| *n).collect();
+    for name in csp.keys() {
+        assert!(
+            known.contains(name.as_str()),
+            "a new CSP directive {name} needs review here first"
+        );
+    }
+    for (name, _) in exact {
+        for source in directive(&csp, name) {
+            assert!(
+                !source.contains("unsafe") && source != "*" && !source.starts_with("https:"),
+                "CSP {name} allows {source}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_window_config_is_locked() {
+    let conf = read_json(&root().join("tauri.conf.json"));
+    let sec = &conf["app"]["security"];
+    assert_eq!(sec["freezePrototype"], true, "freezePrototype must stay on");
+    for widening in [
+        "dangerousDisableAssetCspModification",
+        "dangerousRemoteDomainIpcAccess",
+        "assetProtocol",
+        "capabilities",
+        "devCsp",
+        "headers",
+    ] {
+        assert!(
+            sec.get(widening).is_none(),
+            "security.{widening} is set; review it here first"
+        );
+    }
+    // The UI uses window.__TAURI__; the check keeps it a decision rather than an accident.
+    assert_eq!(conf["app"]["withGlobalTauri"], true);
+    assert!(
+        conf["build"].get("devUrl").is_none(),
+        "no dev server URL: the window loads only the bundled files"
+    );
+    assert_eq!(conf["build"]["frontendDist"], "../ui");
+    let windows = conf["app"]["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 1);
+    assert_eq!(windows[0]["label"], "main");
+    assert!(
+        windows[0].get("url").is_none(),
+        "the window loads index.html, no other URL"
+    );
+    assert!(conf.get("plugins").is_none_or(|p| p
+        .as_object()
+        .is_none_or(|o| o.is_empty())));
+}
+
+fn ui_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            ui_files(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Every `src=`, `href=`, `url(`, `import … from`, `fetch(` target in a UI file.
+fn references(text: &str) -> Vec<String> {
+    let mut refs = Vec::new();
+    for marker in [
+        "src=", "href=", "url(", "from ", "import(", "fetch(", "action=",
+    ] {
+        let mut rest = text;
+        while let Some(at) = rest.find(marker) {
+            let after = &rest[at + marker.len()..];
+            let after = after.trim_start_matches([' ', '"', '\'', '`']);
+            let end = after
+                .find(['"', '\'', '`', ')', ' ', '>', ';', '\n'])
+                .unwrap_or(after.len());
+            refs.push(after[..end].to_owned());
+            rest = &rest[at + marker.len()..];
+        }
+    }
+    refs
+}
+
+#[test]
+fn the_window_loads_nothing_remote() {
+    let mut files = Vec::new();
+    ui_files(&root().join("../ui"), &mut files);
+    let mut checked = 0;
+    let mut refs_seen = 0;
+    for f in &files {
+        let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !["html", "js", "css", "mjs", "svg"].contains(&ext) {
+            continue;
+        }
+        checked += 1;
+        let text = std::fs::read_to_string(f).unwrap();
+        for r in references(&text) {
+            refs_seen += 1;
+            let lower = r.to_ascii_lowercase();
+            assert!(
+                !lower.starts_with("http:")
+                    && !lower.starts_with("https:")
+                    && !lower.starts_with("//")
+                    && !lower.starts_with("ws:")
+                    && !lower.starts_with("wss:"),
+                "{} loads a remote resource: {r}",
+                f.display()
+            );
+        }
+        // Any remote URL at all (in code, not just in attributes) must be on the allow-list of
+        // documentation links that the window shows as text, never loads.
+        const ALLOWED: &[&str] = &["https://developers.kakao.com"];
+        for scheme in ["http://", "https://"] {
+            for (at, _) in text.match_indices(scheme) {
+                let tail = &text[at..];
+                let end = tail
+                    .find(['"', '\'', '`', ')', ' ', '<', '\n'])
+                    .unwrap_or(tail.len());
+                let url = &tail[..end];
+                let loopback = url.starts_with("http://127.0.0.1") || url == "http://";
+                assert!(
+                    loopback || ALLOWED.iter().any(|a| url.starts_with(a)),
+                    "{} mentions a remote URL not on the allow-list: {url}",
+                    f.display()
+                );
+            }
+        }
+    }
+    assert!(checked >= 5, "found only {checked} UI files");
+    assert!(refs_seen >= 2, "the reference scan found nothing to check");
+    let index = std::fs::read_to_string(root().join("../ui/index.html")).unwrap();
+    assert!(index.contains("src=\"app.js\""), "the scan reads real files");
+}
+
+#[test]
+fn the_reference_scan_catches_remote_assets() {
+    // The scanner itself, so a broken scanner cannot pass silently.
+    let bad = r#"<script src="https://cdn.example/x.js"></script><link href='//evil/x.css'>
+                 body { background: url(http://x/y.png) } import a from "https://x/m.js";"#;
+    let refs = references(bad);
+    for want in [
+        "https://cdn.example/x.js",
+        "//evil/x.css",
+        "http://x/y.png",
+        "https://x/m.js",
+    ] {
+        assert!(refs.iter().any(|r| r == want), "{want} not found in {refs:?}");
+    }
+}
