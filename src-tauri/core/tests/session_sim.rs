@@ -744,3 +744,94 @@ async fn nothing_that_reaches_the_window_carries_a_secret() {
     );
     env.cleanup().await;
 }
+
+/// A keychain that cannot be read at start (locked, slow unlock prompt, not running) may still
+/// hold the tokens: the window says "offline" with Retry, never "signed out", and nothing is
+/// deleted. Only an unreadable entry means signing in again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreadable_keychain_at_start_is_offline_not_signed_out() {
+    use kakao_signin_core::vault::{MemoryStore, StoreError, StoreOp};
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    // Copy the real keychain's entries into a store whose next read fails.
+    let store = Arc::new(MemoryStore::new());
+    for account in ["session", "refresh"] {
+        let out = Command::new("secret-tool")
+            .args(["lookup", "service", &env.service, "username", account])
+            .output()
+            .unwrap();
+        store.put_raw(account, String::from_utf8(out.stdout).unwrap().trim());
+    }
+    let session_with = |store: Arc<MemoryStore>| {
+        let clock: Arc<dyn Clock> = Arc::new(SimClock(env.sim.clone()));
+        let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
+        let kakao = KakaoClient::new(
+            http.clone(),
+            Endpoints::new(&env.auth_url, &env.sim.base_url()).unwrap(),
+            "sandbox-rest-api-key",
+            None,
+            clock.clone(),
+        );
+        Session::new(
+            Deps {
+                kakao: Some(Arc::new(kakao)),
+                vault: Vault::new(store).with_timeout(Duration::from_millis(300)),
+                browser: Arc::new(Opener(env.browser.clone())),
+                clock,
+                local: LocalData::new(&env.data_dir),
+                http,
+                redirect_ports: vec![env.port],
+                signin_timeout: Duration::from_secs(30),
+                sandbox: false,
+                lang: Lang::En,
+                version: "test".into(),
+            },
+            Arc::new(|_| {}),
+        )
+    };
+    let cases: Vec<(&str, Box<dyn Fn(&MemoryStore)>, Status)> = vec![
+        (
+            "locked",
+            Box::new(|s: &MemoryStore| {
+                s.fail_next(StoreOp::Get, StoreError::Locked("test".into()))
+            }),
+            Status::Offline,
+        ),
+        (
+            "no Secret Service",
+            Box::new(|s: &MemoryStore| {
+                s.fail_next(StoreOp::Get, StoreError::Unavailable("test".into()))
+            }),
+            Status::Offline,
+        ),
+        (
+            "unlock prompt unanswered",
+            Box::new(|s: &MemoryStore| s.set_latency(Duration::from_secs(2))),
+            Status::Offline,
+        ),
+        (
+            "corrupt entry",
+            Box::new(|s: &MemoryStore| {
+                s.fail_next(StoreOp::Get, StoreError::Corrupt("test".into()))
+            }),
+            Status::SignedOut,
+        ),
+    ];
+    for (name, inject, expected) in cases {
+        inject(&store);
+        let v = session_with(store.clone()).restore().await;
+        assert_eq!(v.status, expected, "{name}: {v:#?}");
+        assert!(
+            v.error
+                .as_ref()
+                .is_some_and(|e| e.kind.starts_with("keychain_")),
+            "{name}: says it is the keychain"
+        );
+        assert!(store.raw("refresh").is_some(), "{name}: nothing deleted");
+        store.set_latency(Duration::ZERO);
+    }
+    // Once the keychain answers, Retry restores the session.
+    let s = session_with(store.clone());
+    assert_eq!(s.retry().await.status, Status::SignedIn);
+    env.cleanup().await;
+}

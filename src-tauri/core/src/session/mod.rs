@@ -251,9 +251,17 @@ impl Session {
         let loaded = match self.deps.vault.load().await {
             Ok(v) => v,
             Err(e) => {
-                // Nothing can be read, so nothing is deleted either.
+                // Nothing can be read, so nothing is deleted either. A keychain that is locked,
+                // slow (an unlock prompt nobody answered yet) or not running may still hold the
+                // tokens: that is "offline" with Retry, not "signed out". Only an unreadable
+                // entry means signing in again.
+                let status = if matches!(e, crate::vault::Error::Corrupt { .. }) {
+                    Status::SignedOut
+                } else {
+                    Status::Offline
+                };
                 self.set_error(e);
-                self.set_status(Status::SignedOut);
+                self.set_status(status);
                 return self.changed();
             }
         };
