@@ -149,8 +149,23 @@ pub struct AppOptions {
 }
 
 impl App {
+    /// Starts the app in its window. Under heavy load (2 cores shared with a build) creating the
+    /// WebDriver session occasionally fails; that one step is tried a second time, with the first
+    /// failure kept in the error.
     pub async fn launch(options: AppOptions) -> Result<App> {
         check_environment()?;
+        match App::launch_once(&options).await {
+            Ok(app) => Ok(app),
+            Err(first) => {
+                eprintln!("the app's window did not start ({first:#}); trying once more");
+                App::launch_once(&options)
+                    .await
+                    .with_context(|| format!("second attempt; the first failed with: {first:#}"))
+            }
+        }
+    }
+
+    async fn launch_once(options: &AppOptions) -> Result<App> {
         let bin = app_binary()?;
         let port = free_port();
         let native_port = free_port();
@@ -183,7 +198,7 @@ impl App {
         Ok(App {
             client,
             _driver: driver,
-            env: options.env,
+            env: options.env.clone(),
         })
     }
 

@@ -402,7 +402,7 @@ async fn not_requested(lang: Lang) -> Result<()> {
         "gender: {:?}",
         app.attr("#field-gender", "data-state").await?
     );
-    // Folded away under "items this app does not request"; opening it shows the state.
+    // Folded away under "not requested by this app"; opening it shows the state.
     let summary = app.text("#fields-not-requested-summary").await?;
     ensure!(
         summary.contains(lang.pick("요청하지 않는 항목 1개", "Not requested by this app: 1")),
