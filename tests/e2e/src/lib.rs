@@ -223,8 +223,20 @@ impl App {
         }
     }
 
+    /// The displayed text of `css`. The window rebuilds rows when a view arrives, so an element
+    /// found a moment ago may be gone: then it is looked up again.
     pub async fn text(&self, css: &str) -> Result<String> {
-        Ok(self.wait_visible(css).await?.text().await?)
+        let mut tries = 0;
+        loop {
+            match self.wait_visible(css).await?.text().await {
+                Ok(text) => return Ok(text),
+                Err(_) if tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Waits for `css` to be displayed and clicks it.

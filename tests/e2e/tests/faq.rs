@@ -165,7 +165,9 @@ fn local_file(rig: &Rig, member: i64) -> std::path::PathBuf {
 async fn faq_s01_unregistered_redirect_uri() -> Result<()> {
     let _one = serial().await;
     for lang in [Lang::Ko, Lang::En] {
-        s01(lang).await.with_context(|| format!("S01 in {lang:?}"))?;
+        s01(lang)
+            .await
+            .with_context(|| format!("S01 in {lang:?}"))?;
     }
     Ok(())
 }
@@ -209,7 +211,10 @@ async fn s01(lang: Lang) -> Result<()> {
     ensure!(app.text("#copy-redirect-uri").await? == lang.pick("복사", "Copy"));
     capture_clipboard(&app).await?;
     app.click("#copy-redirect-uri").await?;
-    ensure!(copied(&app).await? == sent, "copy button copied another text");
+    ensure!(
+        copied(&app).await? == sent,
+        "copy button copied another text"
+    );
 
     // A few seconds later: the KOE006 help, saying where to register it.
     let help = app.text("#koe006-help").await?;
@@ -319,7 +324,9 @@ async fn faq_s02_browser_kakao_account_options() -> Result<()> {
 async fn faq_s03_back_to_the_app() -> Result<()> {
     let _one = serial().await;
     for lang in [Lang::Ko, Lang::En] {
-        s03(lang).await.with_context(|| format!("S03 in {lang:?}"))?;
+        s03(lang)
+            .await
+            .with_context(|| format!("S03 in {lang:?}"))?;
     }
     Ok(())
 }
@@ -369,15 +376,15 @@ async fn s03(lang: Lang) -> Result<()> {
         .await?;
     let shot_path = format!("{}.png", shot("s03", "browser-done", lang));
     let png = browser.client.screenshot().await?;
-    std::fs::write(
-        kakao_signin_e2e::target_dir()
-            .join("screenshots")
-            .join(shot_path),
-        png,
-    )?;
+    let dir = kakao_signin_e2e::target_dir().join("screenshots");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(shot_path), png)?;
     app.wait_screen("signed_in").await?;
     ensure!(!app.is_displayed("main > [data-screen=\"waiting\"]").await?);
-    ensure!(!app.is_displayed("#error").await?, "an error after signing in");
+    ensure!(
+        !app.is_displayed("#error").await?,
+        "an error after signing in"
+    );
     ensure!(app.text("#profile-member-id").await? == demo_member_id(FULL).to_string());
     ensure_signed_in_keychain(&rig)?;
     wait_port_free(rig.port).await?;
@@ -432,7 +439,10 @@ async fn faq_s04_restore_without_browser() -> Result<()> {
     .await?;
     app.screenshot(&shot("s04", "offline", lang)).await?;
     ensure_signed_in_keychain(&rig)?;
-    ensure!(keychain_tokens(&rig) == before, "tokens changed while offline");
+    ensure!(
+        keychain_tokens(&rig) == before,
+        "tokens changed while offline"
+    );
     ensure!(rig.inbox.len() == opened);
     app.close().await?;
     rig.sim.clear_faults();
@@ -495,7 +505,10 @@ async fn faq_s05_logout_without_kakao() -> Result<()> {
         notice.contains(lang.pick("이 기기에서 로그아웃했습니다", "Logged out on this device")),
         "{notice}"
     );
-    ensure!(!app.is_displayed("#error").await?, "logout shown as an error");
+    ensure!(
+        !app.is_displayed("#error").await?,
+        "logout shown as an error"
+    );
     ensure_empty_keychain(&rig)?;
     let stats = rig.sim.stats();
     ensure!(
@@ -540,12 +553,23 @@ async fn faq_s06_logout_this_device_only() -> Result<()> {
             ensure!(dialog.contains(needle), "{needle:?} not in {dialog}");
         }
         ensure!(
-            app.attr("#logout-kakao-account", "checked").await?.is_none(),
+            app.attr("#logout-kakao-account", "checked")
+                .await?
+                .is_none(),
             "the Kakao account logout is ticked by default"
         );
         app.screenshot(&shot("s06", "logout-dialog", l)).await?;
         app.click("#logout-cancel").await?;
-        eventually("the dialog closes", || true).await?;
+        for _ in 0..100 {
+            if !app.is_displayed("#logout-dialog").await? {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        ensure!(
+            !app.is_displayed("#logout-dialog").await?,
+            "cancel left the dialog open"
+        );
     }
     app.wait_screen("signed_in").await?;
     ensure_signed_in_keychain(&rig)?;
@@ -557,13 +581,23 @@ async fn faq_s06_logout_this_device_only() -> Result<()> {
         .await?;
     ensure_empty_keychain(&rig)?;
     let stats = rig.sim.stats();
-    ensure!(stats.user_logouts == 1, "{} logouts at Kakao", stats.user_logouts);
-    ensure!(stats.live_access_tokens == 0, "the token is still live at Kakao");
+    ensure!(
+        stats.user_logouts == 1,
+        "{} logouts at Kakao",
+        stats.user_logouts
+    );
+    ensure!(
+        stats.live_access_tokens == 0,
+        "the token is still live at Kakao"
+    );
     // This device only: the app stays connected, consents and the browser's session are kept.
     ensure!(rig.sim.is_connected(member));
     ensure!(rig.sim.user_consents(member) == consents);
     ensure!(rig.sim.browser_sessions() == sessions);
-    ensure!(rig.inbox.len() == opened, "a plain logout opened the browser");
+    ensure!(
+        rig.inbox.len() == opened,
+        "a plain logout opened the browser"
+    );
     browser.close().await;
     app.close().await
 }
@@ -590,7 +624,10 @@ async fn faq_s07_relogin_picks_previous_account() -> Result<()> {
         "the browser did not go straight through"
     );
     app.wait_screen("signed_in").await?;
-    ensure!(rig.sim.stats().logins_ok == logins, "Kakao asked for a login");
+    ensure!(
+        rig.sim.stats().logins_ok == logins,
+        "Kakao asked for a login"
+    );
 
     // "Use another account" asks again even with the session.
     log_out(&app, false).await?;
@@ -664,7 +701,10 @@ async fn faq_s08_member_id_stable() -> Result<()> {
     app.wait_text("#profile-member-id", &member.to_string())
         .await?;
     let label = app.text(".member-id").await?;
-    ensure!(label.contains(lang.pick("회원번호", "Member ID")), "{label}");
+    ensure!(
+        label.contains(lang.pick("회원번호", "Member ID")),
+        "{label}"
+    );
     let phone = "+82 10-8888-0808";
     app.wait_visible("#field-phone_number-input")
         .await?
@@ -676,15 +716,12 @@ async fn faq_s08_member_id_stable() -> Result<()> {
     // Another account in between: its own member id, not this person's value.
     log_out(&app, false).await?;
     app.wait_screen("signed_out").await?;
-    ensure!(local_file(&rig, member).exists(), "logout deleted local data");
-    rig.sign_in(
-        &app,
-        &browser,
-        "#signin-other-account",
-        FULL,
-        Consent::All,
-    )
-    .await?;
+    ensure!(
+        local_file(&rig, member).exists(),
+        "logout deleted local data"
+    );
+    rig.sign_in(&app, &browser, "#signin-other-account", FULL, Consent::All)
+        .await?;
     app.wait_screen("signed_in").await?;
     app.wait_text("#profile-member-id", &demo_member_id(FULL).to_string())
         .await?;
@@ -753,7 +790,8 @@ async fn faq_s09_four_field_states() -> Result<()> {
         let email = app.text("#field-email").await?;
         ensure!(
             email.contains(l.pick("카카오에 값 없음", "No value at Kakao"))
-                && email.contains(l.pick("카카오에 이 정보가 없습니다", "Kakao has no value for this")),
+                && email
+                    .contains(l.pick("카카오에 이 정보가 없습니다", "Kakao has no value for this")),
             "{email}"
         );
         ensure!(app.is_displayed("#field-email-input").await?);
@@ -772,9 +810,7 @@ async fn faq_s09_four_field_states() -> Result<()> {
         );
         ensure!(!app.is_displayed("#field-age_range-value").await?);
         // Not requested by this app: folded away, greyed, nothing to ask.
-        ensure!(
-            app.attr("#field-gender", "data-state").await?.as_deref() == Some("not_requested")
-        );
+        ensure!(app.attr("#field-gender", "data-state").await?.as_deref() == Some("not_requested"));
         ensure!(!app.is_displayed("#field-gender").await?, "not folded away");
         if app.attr("#fields-not-requested", "open").await?.is_none() {
             app.click("#fields-not-requested-summary").await?;
@@ -836,7 +872,11 @@ async fn faq_s10_collect_option() -> Result<()> {
             ensure!(!browser_has(&browser, "#consent-account_email").await);
             ensure!(!browser_has(&browser, "#collect-account_email").await);
         }
-        browser.wait_visible("#consent-agree").await?.click().await?;
+        browser
+            .wait_visible("#consent-agree")
+            .await?
+            .click()
+            .await?;
         app.wait_screen("signed_in").await?;
         ensure!(rig
             .sim
@@ -848,7 +888,11 @@ async fn faq_s10_collect_option() -> Result<()> {
             ensure!(app.text("#field-email-value").await? == typed);
             ensure!(app.text("#field-email").await?.contains("Agreed"));
             ensure!(
-                rig.sim.user(member).and_then(|u| u.profile.email).as_deref() == Some(typed),
+                rig.sim
+                    .user(member)
+                    .and_then(|u| u.profile.email)
+                    .as_deref()
+                    == Some(typed),
                 "Kakao did not keep the collected email"
             );
             app.screenshot(&shot("s10", "collected", lang)).await?;
@@ -890,7 +934,10 @@ async fn faq_s11_profile_fetched_fresh() -> Result<()> {
         .await?;
     app.wait_text("#profile-nickname", "새닉네임").await?;
     ensure!(app.text("#field-nickname-value").await? == "새닉네임");
-    ensure!(user_me_hits(&rig) == hits + 1, "refresh did not ask Kakao once");
+    ensure!(
+        user_me_hits(&rig) == hits + 1,
+        "refresh did not ask Kakao once"
+    );
     app.wait_text(
         "#profile-fetched-at",
         lang.pick("카카오에서 가져온 시각", "Fetched from Kakao"),
@@ -928,7 +975,10 @@ async fn faq_s12_additional_consent() -> Result<()> {
 
     // Refused: a notice, the field stays "consent needed", no error, tokens unchanged.
     let url = open_in_browser(&rig, &app, &browser, "#field-email-consent").await?;
-    ensure!(url.contains("scope=") && url.contains("account_email"), "{url}");
+    ensure!(
+        url.contains("scope=") && url.contains("account_email"),
+        "{url}"
+    );
     ensure!(url.contains("openid"), "OIDC on, but no openid in {url}");
     app.wait_screen("waiting").await?;
     app.wait_text("#waiting-title", "Waiting for your consent")
@@ -936,12 +986,21 @@ async fn faq_s12_additional_consent() -> Result<()> {
     browser.wait_visible("#consent-account_email").await?;
     browser.answer_consent(Consent::Cancel).await?;
     app.wait_screen("signed_in").await?;
-    app.wait_text("#notice", "You did not agree, so this item stays 'consent needed'")
-        .await?;
-    ensure!(!app.is_displayed("#error").await?, "refusing is shown as an error");
+    app.wait_text(
+        "#notice",
+        "You did not agree, so this item stays 'consent needed'",
+    )
+    .await?;
+    ensure!(
+        !app.is_displayed("#error").await?,
+        "refusing is shown as an error"
+    );
     ensure!(app.attr("#field-email", "data-state").await?.as_deref() == Some("needs_consent"));
     ensure!(!app.is_displayed("#field-email-value").await?);
-    ensure!(keychain_tokens(&rig) == tokens, "tokens changed after a refusal");
+    ensure!(
+        keychain_tokens(&rig) == tokens,
+        "tokens changed after a refusal"
+    );
     ensure!(!rig
         .sim
         .user_consents(member)
@@ -991,8 +1050,16 @@ async fn faq_s13_consent_panel_withdraw() -> Result<()> {
         .await?
         .click()
         .await?;
-    browser.wait_visible("#consent-gender").await?.click().await?;
-    browser.wait_visible("#consent-agree").await?.click().await?;
+    browser
+        .wait_visible("#consent-gender")
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_visible("#consent-agree")
+        .await?
+        .click()
+        .await?;
     app.wait_screen("signed_in").await?;
 
     app.wait_text("#open-consents", "동의 항목 보기").await?;
@@ -1006,14 +1073,23 @@ async fn faq_s13_consent_panel_withdraw() -> Result<()> {
         nickname.contains("동의함") && nickname.contains("필수"),
         "{nickname}"
     );
-    ensure!(!app.is_displayed("#consent-profile_nickname-withdraw").await?);
+    ensure!(
+        !app.is_displayed("#consent-profile_nickname-withdraw")
+            .await?
+    );
     // Agreed, optional: withdraw offered.
     let gender = app.text("#consent-gender").await?;
-    ensure!(gender.contains("동의함") && !gender.contains("필수"), "{gender}");
+    ensure!(
+        gender.contains("동의함") && !gender.contains("필수"),
+        "{gender}"
+    );
     ensure!(app.text("#consent-gender-withdraw").await? == "철회");
     // Not agreed.
     ensure!(
-        app.attr("#consent-age_range", "data-agreed").await?.as_deref() == Some("false")
+        app.attr("#consent-age_range", "data-agreed")
+            .await?
+            .as_deref()
+            == Some("false")
     );
     ensure!(app.text("#consent-age_range").await?.contains("동의 안 함"));
     ensure!(!app.is_displayed("#consent-age_range-withdraw").await?);
@@ -1030,16 +1106,12 @@ async fn faq_s13_consent_panel_withdraw() -> Result<()> {
     ensure!(app.text("#consent-gender").await?.contains("동의 안 함"));
     let consents = rig.sim.user_consents(member);
     ensure!(!consents.contains(&"gender".to_owned()), "{consents:?}");
-    ensure!(consents.contains(&"account_email".to_owned()), "{consents:?}");
-    ensure!(consents.contains(&"profile_nickname".to_owned()));
     ensure!(
-        rig.sim
-            .stats()
-            .endpoint_hits
-            .get("revoke_scopes")
-            .copied()
-            == Some(1)
+        consents.contains(&"account_email".to_owned()),
+        "{consents:?}"
     );
+    ensure!(consents.contains(&"profile_nickname".to_owned()));
+    ensure!(rig.sim.stats().endpoint_hits.get("revoke_scopes").copied() == Some(1));
     app.wait_attr("#field-gender", "data-state", "needs_consent")
         .await?;
     ensure_signed_in_keychain(&rig)?;
@@ -1152,7 +1224,10 @@ async fn faq_s15_phone_entered_locally() -> Result<()> {
         "{field}"
     );
     ensure!(
-        app.attr("#field-phone_number", "data-state").await?.as_deref() == Some("agreed_empty"),
+        app.attr("#field-phone_number", "data-state")
+            .await?
+            .as_deref()
+            == Some("agreed_empty"),
         "a typed value shown as Kakao's"
     );
     app.screenshot(&shot("s15", "entered", lang)).await?;
@@ -1165,14 +1240,24 @@ async fn faq_s15_phone_entered_locally() -> Result<()> {
     let (session, refresh) = keychain_tokens(&rig);
     for secret in [session, refresh] {
         let secret = secret.context("a token entry is missing")?;
-        ensure!(!secret.contains("9876"), "the phone number is in the keychain");
+        ensure!(
+            !secret.contains("9876"),
+            "the phone number is in the keychain"
+        );
     }
-    ensure!(rig.sim.user(member).and_then(|u| u.profile.phone_number).is_none());
+    ensure!(rig
+        .sim
+        .user(member)
+        .and_then(|u| u.profile.phone_number)
+        .is_none());
 
     // Disconnecting deletes it.
     app.click("#unlink").await?;
     let dialog = app.text("#unlink-dialog").await?;
-    ensure!(dialog.contains("직접 입력해 이 컴퓨터에 보관한 값"), "{dialog}");
+    ensure!(
+        dialog.contains("직접 입력해 이 컴퓨터에 보관한 값"),
+        "{dialog}"
+    );
     app.click("#unlink-confirm").await?;
     app.wait_screen("signed_out").await?;
     app.wait_text("#notice", "앱 연결을 끊었습니다").await?;
