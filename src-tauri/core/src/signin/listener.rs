@@ -13,7 +13,7 @@ use super::Error;
 use crate::secret::Secret;
 use crate::text::Lang;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::any;
 use axum::Router;
@@ -310,11 +310,19 @@ impl Attempt {
             .take()
     }
 
-    fn is_ours(&self, method: &Method, headers: &HeaderMap) -> bool {
+    fn is_ours(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
+        // Exactly one `Host` (RFC 9112 §3.2: more than one is a bad request), and no other
+        // authority in an absolute-form target (which would override `Host`, RFC 9112 §3.2.2).
+        // The hostile-loopback suite found both: `Host: 127.0.0.1:<port>` followed by a second
+        // `Host`, or `GET http://evil.example/callback?… ` with our `Host`, reached the callback.
+        let mut hosts = headers.get_all(header::HOST).iter();
+        let one_host = match (hosts.next(), hosts.next()) {
+            (Some(h), None) => h.as_bytes() == self.host.as_bytes(),
+            _ => false,
+        };
         method == Method::GET
-            && headers
-                .get(header::HOST)
-                .is_some_and(|h| h.as_bytes() == self.host.as_bytes())
+            && one_host
+            && uri.authority().is_none_or(|a| a.as_str() == self.host)
             && !is_prefetch(headers)
     }
 }
@@ -357,8 +365,13 @@ async fn not_found(State(a): State<Arc<Attempt>>) -> Response {
     pages::page(StatusCode::NOT_FOUND, Page::NotFound, a.lang)
 }
 
-async fn done(State(a): State<Arc<Attempt>>, method: Method, headers: HeaderMap) -> Response {
-    if !a.is_ours(&method, &headers) || !a.succeeded.load(Ordering::SeqCst) {
+async fn done(
+    State(a): State<Arc<Attempt>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if !a.is_ours(&method, &uri, &headers) || !a.succeeded.load(Ordering::SeqCst) {
         return pages::page(StatusCode::NOT_FOUND, Page::NotFound, a.lang);
     }
     a.done_served.notify_one();
@@ -368,11 +381,12 @@ async fn done(State(a): State<Arc<Attempt>>, method: Method, headers: HeaderMap)
 async fn redirect_back(
     State(a): State<Arc<Attempt>>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let lang = a.lang;
-    if !a.is_ours(&method, &headers) {
+    if !a.is_ours(&method, &uri, &headers) {
         return pages::page(StatusCode::NOT_FOUND, Page::NotFound, lang);
     }
     let query = query.unwrap_or_default();
@@ -464,15 +478,127 @@ pub fn classify_callback_query(raw_query: &str, expected: &ExpectedState) -> Cal
     }
 }
 
+/// Longest life of one connection to the listener. A browser sends its request head within
+/// milliseconds and the pages are tiny; a connection still open after this is a slow or stuck
+/// client (slowloris) and is closed, so it can't hold a socket and up to hyper's ~400 KiB head
+/// buffer for the whole sign-in timeout.
+const CONNECTION_LIFETIME: Duration = if cfg!(test) {
+    Duration::from_secs(2)
+} else {
+    Duration::from_secs(30)
+};
+
+/// The listening socket, handing out connections that the server can end.
+///
+/// Found by the hostile-loopback suite: `axum::serve` runs every connection as its own task,
+/// which outlives the server task, so a request that never finished (slowloris, or an HTTP/0.9
+/// style line) kept its socket and buffer after the attempt had ended and the port was closed,
+/// for as long as the client liked. Each connection now reads EOF (and fails writes) once the
+/// listener shuts down or [`CONNECTION_LIFETIME`] has passed, and hyper drops it.
+struct GuardedListener {
+    inner: tokio::net::TcpListener,
+    kill: watch::Receiver<bool>,
+}
+
+impl axum::serve::Listener for GuardedListener {
+    type Io = GuardedStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+        let mut kill = self.kill.clone();
+        let end = Box::pin(async move {
+            tokio::select! {
+                _ = kill.wait_for(|k| *k) => {}
+                _ = tokio::time::sleep(CONNECTION_LIFETIME) => {}
+            }
+        });
+        let io = GuardedStream {
+            inner: stream,
+            end,
+            ended: false,
+        };
+        (io, addr)
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
+struct GuardedStream {
+    inner: tokio::net::TcpStream,
+    end: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    ended: bool,
+}
+
+impl GuardedStream {
+    fn poll_ended(&mut self, cx: &mut std::task::Context<'_>) -> bool {
+        if !self.ended && self.end.as_mut().poll(cx).is_ready() {
+            self.ended = true;
+        }
+        self.ended
+    }
+}
+
+impl tokio::io::AsyncRead for GuardedStream {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.poll_ended(cx) {
+            return std::task::Poll::Ready(Ok(())); // EOF
+        }
+        std::pin::Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for GuardedStream {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.poll_ended(cx) {
+            return std::task::Poll::Ready(Err(io::ErrorKind::ConnectionAborted.into()));
+        }
+        std::pin::Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
 /// The axum server task and its graceful-shutdown trigger.
 struct Server {
     stop: Option<oneshot::Sender<()>>,
+    /// Ends every accepted connection (see [`GuardedListener`]).
+    kill: watch::Sender<bool>,
     task: Option<JoinHandle<io::Result<()>>>,
 }
 
 impl Server {
     fn start(listener: tokio::net::TcpListener, app: Router) -> Server {
         let (stop, stopped) = oneshot::channel::<()>();
+        let (kill, kill_rx) = watch::channel(false);
+        let listener = GuardedListener {
+            inner: listener,
+            kill: kill_rx,
+        };
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
@@ -482,6 +608,7 @@ impl Server {
         });
         Server {
             stop: Some(stop),
+            kill,
             task: Some(task),
         }
     }
@@ -515,5 +642,7 @@ impl Server {
                 let _ = task.await;
             }
         }
+        // Connections outlive the server task: end the ones still open (a slow request).
+        self.kill.send_replace(true);
     }
 }

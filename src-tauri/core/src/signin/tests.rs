@@ -570,3 +570,38 @@ async fn dropping_the_wait_shuts_the_listener_down() {
     r.task.abort();
     eventually_port_free(port, Duration::from_secs(1)).await;
 }
+
+/// A connection that never finishes its request is closed after the connection lifetime (2 s
+/// under `cfg(test)`, 30 s in the app) while the attempt keeps waiting and still succeeds.
+#[tokio::test]
+async fn a_stuck_connection_is_closed_after_its_lifetime() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let r = start();
+    let mut slow = tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, r.port))
+        .await
+        .unwrap();
+    let head = format!(
+        "GET /callback?state=x HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n",
+        r.port
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(5), slow.read(&mut buf))
+        .await
+        .expect("the stuck connection should be closed within its lifetime")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "no answer, just closed");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1500),
+        "closed too early: {took:?}"
+    );
+    assert_still_waiting(&r).await;
+    let (status, _, _) = get(&r.url(&format!("/callback?state={STATE}&code=c"))).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(matches!(
+        r.outcome().await.unwrap(),
+        CallbackOutcome::Code(_)
+    ));
+}
