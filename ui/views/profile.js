@@ -64,7 +64,10 @@ function fieldBody(field, label, view, actions) {
   const body = [];
   switch (field.state) {
     case 'agreed': {
-      const value = field.id === 'profile_image' && view.profile.image ? t('image_value') : field.value ?? '';
+      // The picture itself is the card's avatar; the core never sends its URL as a value.
+      const value = field.id === 'profile_image'
+        ? t(view.profile.image ? 'image_value' : 'image_unavailable')
+        : field.value ?? '';
       body.push(h('p', { class: 'field-value', id: `field-${field.id}-value` }, value));
       if (field.id === 'email' && (field.email_valid != null || field.email_verified != null)) {
         const flags = h('p', { class: 'flags' });
@@ -77,6 +80,7 @@ function fieldBody(field, label, view, actions) {
         flags.id = `field-${field.id}-flags`;
         body.push(flags);
       }
+      if (field.note) body.push(h('p', { class: 'hint', id: `field-${field.id}-note` }, pick(field.note)));
       break;
     }
     case 'agreed_empty': {

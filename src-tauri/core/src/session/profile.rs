@@ -44,11 +44,8 @@ fn value(field: ProfileField, a: &KakaoAccount) -> Option<String> {
     let p = a.profile.as_ref();
     match field {
         ProfileField::Nickname => p.and_then(|p| p.nickname.clone()),
-        ProfileField::ProfileImage => p.and_then(|p| {
-            p.thumbnail_image_url
-                .clone()
-                .or(p.profile_image_url.clone())
-        }),
+        // The picture is shown as the card's avatar (a data URL); its URL is no value to read.
+        ProfileField::ProfileImage => None,
         ProfileField::Email => a.email.clone(),
         ProfileField::Name => a.name.clone(),
         ProfileField::Gender => a.gender.as_ref().map(|g| g.as_str().to_owned()),
@@ -106,6 +103,25 @@ pub(super) fn profile_view(
             };
             let enterable = ENTERABLE_FIELDS.contains(&id) && state == FieldState::AgreedEmpty;
             let mut note = (state == FieldState::AgreedEmpty).then(|| empty_note(field));
+            if field == ProfileField::ProfileImage && state == FieldState::Agreed {
+                let default = account
+                    .and_then(|a| a.profile.as_ref())
+                    .and_then(|p| p.is_default_image)
+                    .unwrap_or(false);
+                note = if default {
+                    Some(Text::fixed(
+                        "카카오 기본 프로필 사진을 쓰고 있습니다.",
+                        "You use Kakao's default picture.",
+                    ))
+                } else if image.is_none() {
+                    Some(Text::fixed(
+                        "사진을 불러오지 못했습니다. 새로 고침으로 다시 시도할 수 있습니다.",
+                        "The picture could not be loaded. Refresh to try again.",
+                    ))
+                } else {
+                    None
+                };
+            }
             let (mut email_valid, mut email_verified) = (None, None);
             if field == ProfileField::Email {
                 email_valid = account.and_then(|a| a.is_email_valid);
@@ -265,6 +281,37 @@ mod tests {
         let birthday = p.fields.iter().find(|f| f.id == "birthday").unwrap();
         assert_eq!(birthday.value.as_deref(), Some("02-28"));
         assert_eq!(p.fetched_at, 42);
+    }
+
+    #[test]
+    fn picture_is_never_a_url_value_and_a_default_one_is_explained() {
+        let m = me(serde_json::json!({
+            "id": 1,
+            "kakao_account": {
+                "profile_image_needs_agreement": false,
+                "profile": {
+                    "profile_image_url": "https://k.kakaocdn.net/default.jpg",
+                    "thumbnail_image_url": "https://k.kakaocdn.net/default_110.jpg",
+                    "is_default_image": true
+                }
+            }
+        }));
+        let p = profile_view(&m, &BTreeMap::new(), None, 0);
+        let pic = p.fields.iter().find(|f| f.id == "profile_image").unwrap();
+        assert_eq!(pic.state, FieldState::Agreed);
+        assert_eq!(pic.value, None, "no URL shown as a value");
+        assert!(pic.note.as_ref().unwrap().en.contains("default"));
+        let shown = profile_view(
+            &m,
+            &BTreeMap::new(),
+            Some("data:image/png;base64,AA".into()),
+            0,
+        );
+        let json = serde_json::to_string(&shown).unwrap();
+        assert!(
+            !json.contains("kakaocdn"),
+            "no picture URL reaches the window: {json}"
+        );
     }
 
     #[test]
