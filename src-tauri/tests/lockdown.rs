@@ -95,7 +95,11 @@ fn capabilities_grant_only_the_apps_commands_and_event_listening_to_main() {
     let cap = read_json(&files[0]);
     let obj = cap.as_object().expect("a capability object");
     assert_eq!(cap["identifier"], "main");
-    assert_eq!(cap["windows"], serde_json::json!(["main"]), "main window only");
+    assert_eq!(
+        cap["windows"],
+        serde_json::json!(["main"]),
+        "main window only"
+    );
     assert!(
         !obj.contains_key("webviews"),
         "no extra webviews are granted"
@@ -238,9 +242,9 @@ fn the_window_config_is_locked() {
         windows[0].get("url").is_none(),
         "the window loads index.html, no other URL"
     );
-    assert!(conf.get("plugins").is_none_or(|p| p
-        .as_object()
-        .is_none_or(|o| o.is_empty())));
+    assert!(conf
+        .get("plugins")
+        .is_none_or(|p| p.as_object().is_none_or(|o| o.is_empty())));
 }
 
 fn ui_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -322,7 +326,10 @@ fn the_window_loads_nothing_remote() {
     assert!(checked >= 5, "found only {checked} UI files");
     assert!(refs_seen >= 2, "the reference scan found nothing to check");
     let index = std::fs::read_to_string(root().join("../ui/index.html")).unwrap();
-    assert!(index.contains("src=\"app.js\""), "the scan reads real files");
+    assert!(
+        index.contains("src=\"app.js\""),
+        "the scan reads real files"
+    );
 }
 
 #[test]
@@ -337,6 +344,9 @@ fn the_reference_scan_catches_remote_assets() {
         "http://x/y.png",
         "https://x/m.js",
     ] {
-        assert!(refs.iter().any(|r| r == want), "{want} not found in {refs:?}");
+        assert!(
+            refs.iter().any(|r| r == want),
+            "{want} not found in {refs:?}"
+        );
     }
 }

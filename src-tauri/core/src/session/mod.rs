@@ -266,6 +266,10 @@ impl Session {
             }
         };
         let Some((session, refresh)) = loaded else {
+            // No session entry, but a logout, unlink or sign-in whose keychain delete or write
+            // failed halfway may have left a lone refresh entry: nothing can use it, so it must
+            // not stay (fault matrix, "logout: delete" / "unlink: delete"). Best effort.
+            let _ = self.deps.vault.clear().await;
             self.set_status(Status::SignedOut);
             return self.changed();
         };
@@ -327,6 +331,24 @@ impl Session {
 
     /// Offline → try again.
     pub async fn retry(&self) -> SessionView {
+        // This process may hold a newer refresh token than the keychain: Kakao rotated it and
+        // the keychain write failed (locked, slow, no Secret Service). Kakao has killed the old
+        // one, so write what we hold back first; reloading the keychain would lose the session
+        // (fault matrix, "refresh (rotated): write").
+        let held = self.tokens.lock().await.clone();
+        if let Some(t) = held {
+            let saved = self
+                .deps
+                .vault
+                .save(&t.stored_session(self.now()), t.refresh.as_ref())
+                .await;
+            if let Err(e) = saved {
+                self.begin();
+                self.set_error(e);
+                self.set_status(Status::Offline);
+                return self.changed();
+            }
+        }
         self.restore().await
     }
 
@@ -410,22 +432,28 @@ impl Session {
             }
             Err(e) => return Err(e.into()),
         };
-        if let Some(id_token) = &response.id_token {
-            kakao.verify_refreshed_id_token(id_token).await?;
-        }
         let now = self.now();
-        let mut tokens = self.tokens.lock().await;
-        let t = tokens.as_mut().ok_or(Error::NotSignedIn)?;
         if let Some(new_refresh) = &response.refresh_token {
-            // Rotation: Kakao has already killed the old one, so the new one goes to the
-            // keychain before anything else happens.
+            // Rotation: Kakao has already killed the old one, so the new one goes to memory and
+            // the keychain before anything else happens — before the ID token check too (fault
+            // matrix: a JWKS fault there used to lose the rotated token and so the session).
             let stored = StoredRefresh {
                 refresh_token: new_refresh.clone(),
                 refresh_expires_at: now + response.refresh_token_expires_in.unwrap_or(0),
             };
-            t.refresh = Some(stored.clone());
+            self.tokens
+                .lock()
+                .await
+                .as_mut()
+                .ok_or(Error::NotSignedIn)?
+                .refresh = Some(stored.clone());
             self.deps.vault.save_refresh(&stored).await?;
         }
+        if let Some(id_token) = &response.id_token {
+            kakao.verify_refreshed_id_token(id_token).await?;
+        }
+        let mut tokens = self.tokens.lock().await;
+        let t = tokens.as_mut().ok_or(Error::NotSignedIn)?;
         t.access = response.access_token.clone();
         t.access_expires_at = now + response.expires_in;
         if response.id_token.is_some() {
