@@ -119,6 +119,13 @@ pub fn run() {
     );
 
     tauri::Builder::default()
+        // First, as the plugin asks: a second launch hands its arguments to this process (over
+        // D-Bus on Linux), which brings its window to the front; the second process exits
+        // before it builds a session, a listener or a refresh of its own.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("a second launch was folded into this window");
+            bring_to_front(app);
+        }))
         .manage(commands::AppState {
             session: session.clone(),
             diagnostics,

@@ -714,3 +714,121 @@ pub async fn wait_port_free(port: u16) -> Result<()> {
         }
     }
 }
+
+// ---- hardening helpers (logs, kill -9, processes) --------------------------------------------
+
+impl App {
+    /// Like [`App::launch`], with everything the app writes to stderr (its log, at the level
+    /// `KAKAO_SIGNIN_LOG` sets, and any panic) appended to `stderr_log`. tauri-driver and
+    /// WebKitWebDriver pass the app's stderr through.
+    pub async fn launch_logged(options: AppOptions, stderr_log: &Path) -> Result<App> {
+        check_environment()?;
+        let bin = app_binary()?;
+        let port = free_port();
+        let native_port = free_port();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(stderr_log)
+            .with_context(|| format!("cannot open {}", stderr_log.display()))?;
+        let mut cmd = Command::new(find_program("tauri-driver").expect("checked above"));
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log));
+        for (k, v) in &options.env {
+            cmd.env(k, v);
+        }
+        let mut driver = ProcessGroup::spawn("tauri-driver", cmd)?;
+        wait_for_status(port, "tauri-driver", &mut driver).await?;
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "wry".into());
+        caps.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": bin }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("tauri-driver did not start the app's window")?;
+        Ok(App {
+            client,
+            _driver: driver,
+            env: options.env,
+        })
+    }
+
+    /// The pids of the app binary running in this window's process group.
+    pub fn app_pids(&self) -> Vec<i32> {
+        pids_in_group(self._driver.pid() as i32, "kakao-signin")
+    }
+
+    /// kill -9 of the app and its whole process group (tauri-driver, WebKitWebDriver): no
+    /// destructor, no flush, no goodbye. Returns the app pids that were killed.
+    pub fn kill9(mut self) -> Vec<i32> {
+        let pids = self.app_pids();
+        self._driver.kill();
+        pids
+    }
+}
+
+/// Processes whose process group is `pgid` and whose command name is `comm`.
+pub fn pids_in_group(pgid: i32, comm: &str) -> Vec<i32> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid pgrp …; comm may hold spaces, so split after the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = &stat[open + 1..close];
+        let rest: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        if name == comm && rest.get(2).and_then(|g| g.parse::<i32>().ok()) == Some(pgid) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Whether process `pid` still exists (and is not a zombie).
+pub fn pid_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            let state = s
+                .rfind(')')
+                .and_then(|i| s[i + 1..].split_whitespace().next().map(str::to_owned));
+            !matches!(state.as_deref(), Some("Z") | Some("X"))
+        })
+        .unwrap_or(false)
+}
+
+/// What `secret-tool lookup service <service> username <account>` prints: the stored JSON of
+/// one keychain entry, read from outside the app.
+pub fn keychain_entry(service: &str, account: &str) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", service, "username", account])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
+
+/// A string field of a keychain entry's JSON (`access_token`, `refresh_token`, `id_token`).
+pub fn keychain_field(service: &str, account: &str, field: &str) -> Option<String> {
+    let raw = keychain_entry(service, account)?;
+    let v: serde_json::Value = serde_json::from_str(&raw).ok()?;
+    v[field].as_str().map(str::to_owned)
+}
