@@ -1,0 +1,157 @@
+//! Refresh under load: 100 concurrent API calls (`Session::refresh_profile`, i.e.
+//! `/v2/user/me`) on an expired access token. Prints the refresh requests the simulator saw per
+//! round (single-flight: must be 1) and the time until all 100 calls returned. Simulator on
+//! loopback; the real Secret Service when a D-Bus session is present (the refreshed token is
+//! written to it), otherwise the in-memory store, and the output says which.
+//!
+//! `cargo bench -p kakao-signin-core --bench refresh`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::{Consent, Opener, Script, SimBrowser};
+use kakao_signin_core::clock::Clock;
+use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
+use kakao_signin_core::localdata::LocalData;
+use kakao_signin_core::session::view::Status;
+use kakao_signin_core::session::{Deps, Session};
+use kakao_signin_core::text::Lang;
+use kakao_signin_core::vault::{MemoryStore, Vault};
+use kakao_sim::{Sim, SimConfig};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct SimClock(Arc<Sim>);
+impl Clock for SimClock {
+    fn now_unix(&self) -> i64 {
+        self.0.now_unix()
+    }
+}
+
+const ROUNDS: usize = 10;
+const CALLERS: usize = 100;
+const HOUR: i64 = 3600;
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(run());
+}
+
+async fn run() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cfg = SimConfig::demo();
+    cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
+    let sim = Arc::new(Sim::start(cfg).await.unwrap());
+    let real_keychain = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
+    let service = format!("kakao-signin-bench-refresh-{}", std::process::id());
+    let vault = if real_keychain {
+        Vault::keyring(service.clone())
+    } else {
+        Vault::new(Arc::new(MemoryStore::new()))
+    };
+    let browser = SimBrowser::new(Some(Script {
+        login: "full@kakao.test",
+        consent: Consent::All,
+    }));
+    let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
+    let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
+    let kakao = KakaoClient::new(
+        http.clone(),
+        Endpoints::new(&sim.base_url(), &sim.base_url()).unwrap(),
+        "sandbox-rest-api-key",
+        None,
+        clock.clone(),
+    );
+    let data =
+        std::env::temp_dir().join(format!("kakao-signin-bench-refresh-{}", std::process::id()));
+    let session = Session::new(
+        Deps {
+            kakao: Some(Arc::new(kakao)),
+            vault: vault.clone(),
+            browser: Arc::new(Opener(browser.clone())),
+            clock,
+            local: LocalData::new(&data),
+            http,
+            redirect_ports: vec![port],
+            signin_timeout: Duration::from_secs(30),
+            sandbox: false,
+            lang: Lang::En,
+            version: "bench".into(),
+        },
+        Arc::new(|_| {}),
+    );
+    session.restore().await;
+    session.sign_in(None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = session.view();
+        if v.status == Status::SignedIn && v.profile.is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "sign-in did not finish: {v:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    let mut times = Vec::with_capacity(ROUNDS);
+    let mut refreshes = Vec::with_capacity(ROUNDS);
+    for _ in 0..ROUNDS {
+        // REST API access tokens live 6 h: every caller finds the token expired.
+        sim.advance_clock(7 * HOUR);
+        let before = sim.stats().refreshes;
+        let started = Instant::now();
+        let calls: Vec<_> = (0..CALLERS)
+            .map(|_| {
+                let s = session.clone();
+                tokio::spawn(async move { s.refresh_profile().await })
+            })
+            .collect();
+        let mut failed = 0;
+        for c in calls {
+            if c.await.unwrap().status != Status::SignedIn {
+                failed += 1;
+            }
+        }
+        times.push(started.elapsed());
+        refreshes.push(sim.stats().refreshes - before);
+        assert_eq!(
+            failed, 0,
+            "{failed} of {CALLERS} calls did not stay signed in"
+        );
+    }
+    let mut sorted = times.clone();
+    sorted.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "refresh under load ({CALLERS} concurrent API calls on an expired access token), \
+         {ROUNDS} rounds, {} keychain:",
+        if real_keychain {
+            "real Secret Service"
+        } else {
+            "in-memory (no D-Bus session)"
+        }
+    );
+    println!(
+        "  median {:.1} ms   min {:.1} ms   max {:.1} ms",
+        ms(sorted[ROUNDS / 2]),
+        ms(sorted[0]),
+        ms(sorted[ROUNDS - 1])
+    );
+    println!(
+        "  refreshes per round: {}",
+        refreshes
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let _ = vault.clear().await;
+    let _ = std::fs::remove_dir_all(&data);
+}
