@@ -399,7 +399,22 @@ async fn s03(lang: Lang) -> Result<()> {
 async fn faq_s04_restore_without_browser() -> Result<()> {
     let _one = serial().await;
     let lang = Lang::Ko;
-    let rig = Rig::start("s04", lang).await?;
+    // "A while later" has to be later for the app too: the app checks ID tokens against the
+    // computer's clock (60 s leeway), so a simulator clock simply pushed 7 h ahead would hand
+    // out refreshed ID tokens issued 7 h in the app's future (rejected, rightly, as
+    // IssuedInFuture). So Kakao's clock starts one access-token lifetime (less 30 s) behind:
+    // the tokens are issued "almost 6 h ago", and advancing it by a lifetime and a bit brings
+    // it back to the app's now, with the access token expired there.
+    let mut lifetime = 0;
+    let rig = Rig::start_with("s04", lang, |cfg| {
+        lifetime = cfg.lifetimes.access_secs;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs() as i64;
+        cfg.start_unix = Some(now - lifetime + 30);
+    })
+    .await?;
     let member = demo_member_id(FULL);
     let (app, browser) = signed_in(&rig, FULL, Consent::All).await?;
     browser.close().await;
@@ -447,8 +462,10 @@ async fn faq_s04_restore_without_browser() -> Result<()> {
     app.close().await?;
     rig.sim.clear_faults();
 
-    // 3. Seven hours later the access token has expired: exactly one refresh, no browser.
-    rig.sim.advance_clock(7 * 3600);
+    // 3. Later (Kakao's clock moves one lifetime and 10 s on, about 6 h): the access token
+    // has expired at Kakao. Exactly one refresh, no browser.
+    ensure!(lifetime > 3600, "access lifetime {lifetime}");
+    rig.sim.advance_clock(lifetime + 10);
     let app = rig.launch().await?;
     app.wait_screen("signed_in").await?;
     ensure!(app.text("#profile-member-id").await? == member.to_string());
@@ -811,7 +828,15 @@ async fn faq_s09_four_field_states() -> Result<()> {
         ensure!(!app.is_displayed("#field-age_range-value").await?);
         // Not requested by this app: folded away, greyed, nothing to ask.
         ensure!(app.attr("#field-gender", "data-state").await?.as_deref() == Some("not_requested"));
-        ensure!(!app.is_displayed("#field-gender").await?, "not folded away");
+        ensure!(
+            app.attr("#fields-not-requested", "open").await?.is_none(),
+            "not folded away"
+        );
+        let summary = app.text("#fields-not-requested-summary").await?;
+        ensure!(
+            summary.contains(l.pick("요청하지 않는 항목 1개", "Not requested by this app: 1")),
+            "{summary}"
+        );
         if app.attr("#fields-not-requested", "open").await?.is_none() {
             app.click("#fields-not-requested-summary").await?;
         }
