@@ -22,13 +22,11 @@ async fn settled_screen(app: &App) -> anyhow::Result<String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         for s in ["signed_in", "signed_out", "offline"] {
-            if app
+            let shown = app
                 .is_displayed(&format!("main > [data-screen=\"{s}\"]"))
-                .await?
-            {
-                if s != "signed_in" || app.is_displayed("#profile-member-id").await? {
-                    return Ok(s.to_owned());
-                }
+                .await?;
+            if shown && (s != "signed_in" || app.is_displayed("#profile-member-id").await?) {
+                return Ok(s.to_owned());
             }
         }
         anyhow::ensure!(Instant::now() < deadline, "the window never settled");
