@@ -279,6 +279,10 @@ fn cell_user_me(f: Fault) -> Cell {
         let v = w.try_sign_in(&s).await?;
         let kind = says_error(&v)?;
         ensure(v.profile.is_none(), || "a profile from nowhere".into())?;
+        // Tokens stored but no profile: offline with Retry, not "signed in" with nothing.
+        ensure(v.status == Status::Offline, || {
+            format!("status {:?}, expected offline", v.status)
+        })?;
         w.refresh_live()?;
         w.sim.clear_faults();
         signed_in(&s.retry().await)?;

@@ -789,7 +789,8 @@ async fn an_unreadable_keychain_at_start_is_offline_not_signed_out() {
             Arc::new(|_| {}),
         )
     };
-    let cases: Vec<(&str, Box<dyn Fn(&MemoryStore)>, Status)> = vec![
+    type Inject = Box<dyn Fn(&MemoryStore)>;
+    let cases: Vec<(&str, Inject, Status)> = vec![
         (
             "locked",
             Box::new(|s: &MemoryStore| {

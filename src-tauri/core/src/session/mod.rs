@@ -762,7 +762,17 @@ impl Session {
         s.attempt = None;
         s.waiting = None;
         match end {
-            Ok(AttemptEnd::Done) => s.status = Status::SignedIn,
+            // The tokens are stored; without a profile (user/me failed) the window offers
+            // Retry rather than pretending to be signed in.
+            Ok(AttemptEnd::Done) => {
+                if s.status == Status::Completing {
+                    s.status = if s.profile.is_some() {
+                        Status::SignedIn
+                    } else {
+                        Status::Offline
+                    };
+                }
+            }
             Ok(AttemptEnd::Cancelled) => s.status = s.before_wait,
             Err(e) => {
                 s.status = s.before_wait;
