@@ -8,6 +8,7 @@ use kakao_signin_core::clock::SystemClock;
 use kakao_signin_core::config::Config;
 use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
 use kakao_signin_core::localdata::LocalData;
+use kakao_signin_core::session::view::Status;
 use kakao_signin_core::session::{Deps, Event, Session};
 use kakao_signin_core::signin;
 use kakao_signin_core::text::Lang;
@@ -111,6 +112,9 @@ pub fn run() {
             };
             match event {
                 Event::Changed(view) => {
+                    if view.status == Status::SignedIn && view.profile.is_some() {
+                        bench_mark("profile-shown");
+                    }
                     let _ = app.emit_to("main", "session-changed", &*view);
                 }
                 Event::BringToFront => bring_to_front(app),
@@ -126,6 +130,11 @@ pub fn run() {
             tracing::info!("a second launch was folded into this window");
             bring_to_front(app);
         }))
+        .on_page_load(|_, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                bench_mark("first-paint");
+            }
+        })
         .manage(commands::AppState {
             session: session.clone(),
             diagnostics,
@@ -165,6 +174,19 @@ fn bring_to_front(app: &tauri::AppHandle) {
         let _ = w.unminimize();
         let _ = w.show();
         let _ = w.set_focus();
+    }
+}
+
+/// `cargo xtask bench`: with `KAKAO_SIGNIN_BENCH_MARKS=1`, prints `bench-mark <what>` to stderr
+/// the first time each mark is reached (same hook as `tests/blank-app`). Off otherwise.
+fn bench_mark(what: &'static str) {
+    static SEEN: std::sync::Mutex<Vec<&str>> = std::sync::Mutex::new(Vec::new());
+    if std::env::var_os("KAKAO_SIGNIN_BENCH_MARKS").is_some_and(|v| v == "1") {
+        let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !seen.contains(&what) {
+            seen.push(what);
+            eprintln!("bench-mark {what}");
+        }
     }
 }
 
