@@ -1,0 +1,68 @@
+//! The loopback listener's query parsing and state check (`classify_callback_query`), checked
+//! against an independent reading of the same query.
+#![no_main]
+
+use kakao_signin_core::signin::{classify_callback_query, CallbackQuery, ExpectedState};
+use libfuzzer_sys::fuzz_target;
+
+const STATE: &str = "Hq3vT0b9-Zx_Kw2LmN5pR7sU1yA4cE6gI8jO0qS2uW4";
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let raw = String::from_utf8_lossy(rest);
+    // Splice the right state in (most of the time) so the fuzzer gets past the state check.
+    let query = match mode % 5 {
+        0 => raw.into_owned(),
+        1 => format!("state={STATE}&{raw}"),
+        2 => format!("{raw}&state={STATE}"),
+        3 => format!("state={STATE}&code={raw}"),
+        _ => format!("error={raw}&state={STATE}"),
+    };
+    let expected_value = if mode & 0x80 != 0 { "" } else { STATE };
+    let verdict = classify_callback_query(&query, &ExpectedState::new(expected_value));
+
+    // The oracle: the same form decoding, written plainly.
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let states: Vec<&String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "state")
+        .map(|(_, v)| v)
+        .collect();
+    let state_ok = !expected_value.is_empty() && states.len() == 1 && states[0] == expected_value;
+    let first = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let codes: Vec<&String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "code")
+        .map(|(_, v)| v)
+        .collect();
+
+    match verdict {
+        CallbackQuery::BadState => assert!(!state_ok, "the right state was refused: {query:?}"),
+        CallbackQuery::Denied { error, description } => {
+            assert!(state_ok, "delivered without the right state: {query:?}");
+            assert_eq!(Some(error), first("error"));
+            assert_eq!(description, first("error_description"));
+        }
+        CallbackQuery::Code(code) => {
+            assert!(state_ok, "a code without the right state: {query:?}");
+            assert!(first("error").is_none(), "an error must win over a code");
+            assert_eq!(codes.len(), 1, "exactly one code");
+            assert!(!code.is_empty());
+            assert_eq!(code.expose(), codes[0].as_str());
+        }
+        CallbackQuery::Malformed => {
+            assert!(state_ok);
+            assert!(first("error").is_none());
+            assert!(codes.len() != 1 || codes[0].is_empty());
+        }
+    }
+});
