@@ -907,11 +907,47 @@ async fn slowloris() {
     }
 }
 
+/// (soft, hard) "Max open files" of this process.
+fn nofile_limits() -> (u64, u64) {
+    let limits = std::fs::read_to_string("/proc/self/limits").expect("/proc/self/limits");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("Max open files line");
+    let mut n = line.split_whitespace().filter_map(|w| {
+        w.parse::<u64>()
+            .ok()
+            .or((w == "unlimited").then_some(u64::MAX))
+    });
+    (n.next().unwrap(), n.next().unwrap())
+}
+
+/// 500 held connections take 1,000 descriptors in this one process (client and server ends);
+/// a common soft limit is 1,024. Raise the soft limit to the hard one with `prlimit`
+/// (util-linux) when it's too low.
+fn ensure_descriptors(need: u64) {
+    let (soft, hard) = nofile_limits();
+    if soft < need {
+        let new_soft = hard.min(65_536);
+        let _ = std::process::Command::new("prlimit")
+            .arg(format!("--pid={}", std::process::id()))
+            .arg(format!("--nofile={new_soft}:{hard}"))
+            .status();
+    }
+    let (soft, _) = nofile_limits();
+    assert!(
+        soft >= need,
+        "the 500-connection case needs {need} open files; the limit is {soft} and could not be \
+         raised (prlimit)"
+    );
+}
+
 /// 500 connections opened and held (half of them with a partial request), then the real
 /// callback; resident memory measured around it.
 async fn five_hundred_connections() {
     let name = "500 concurrent connections, held open";
     let n = CASES.fetch_add(1, Ordering::SeqCst) + 1;
+    ensure_descriptors(1_200);
     let started = Instant::now();
     let before = rss_bytes();
     let attempt = Attempt::start();
