@@ -12,8 +12,10 @@
 
 use anyhow::{bail, ensure, Context, Result};
 use fantoccini::Locator;
-use kakao_signin_e2e::{demo_member_id, serial, wait_port_free, App, Chromium, Consent, Lang, Rig};
-use kakao_sim::{Endpoint, Fault};
+use kakao_signin_e2e::{
+    demo_member_id, serial, wait_port_free, App, Chromium, Consent, Lang, Rig, UrlInbox,
+};
+use kakao_sim::{Endpoint, Fault, Sim, SimConfig};
 use std::process::Command;
 use std::time::Duration;
 
@@ -703,6 +705,62 @@ async fn faq_s07_relogin_picks_previous_account() -> Result<()> {
     ensure_signed_in_keychain(&rig)?;
     app.screenshot(&shot("s07", "other-account", lang)).await?;
     browser.close().await;
+    app.close().await?;
+    drop(rig);
+    s07_logout_uri_not_registered(lang).await
+}
+
+/// S07's "KOE007 if not": the Kakao app registers the redirect URI but not the logout redirect
+/// URI. Logged out on this device at once; the browser shows KOE007; the window says what to
+/// register and where.
+async fn s07_logout_uri_not_registered(lang: Lang) -> Result<()> {
+    let port = kakao_signin_e2e::free_port();
+    let mut cfg = SimConfig::demo();
+    cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
+    cfg.app.logout_redirect_uris = vec!["http://127.0.0.1:1/logout".into()];
+    let unique = format!("s07-koe007-{}-{}", lang.tag(), std::process::id());
+    let rig = Rig {
+        sim: Sim::start(cfg).await?,
+        port,
+        lang,
+        service: format!("kakao-signin-e2e-{unique}"),
+        data: std::env::temp_dir().join(format!("kakao-signin-e2e-data-{unique}")),
+        inbox: UrlInbox::new(&unique),
+    };
+    let (app, browser) = signed_in(&rig, FULL, Consent::All).await?;
+    let n = rig.inbox.len() + 1;
+    let started = std::time::Instant::now();
+    log_out(&app, true).await?;
+    let url = rig.inbox.nth(n).await?;
+    ensure!(url.contains("/oauth/logout"), "{url}");
+    ensure_empty_keychain(&rig)?;
+    browser.client.goto(&url).await?;
+    let code = browser.wait_visible("#koe-code").await?.text().await?;
+    ensure!(code.contains("KOE007"), "Kakao's page says {code:?}");
+    ensure!(rig.sim.browser_sessions() == 1, "the session went anyway");
+    app.wait_screen("waiting").await?;
+    let logout_uri = format!("http://127.0.0.1:{port}/logout");
+    ensure!(app.text("#waiting-redirect-uri").await? == logout_uri);
+    let help = app.text("#koe006-help").await?;
+    ensure!(started.elapsed() >= Duration::from_secs(6));
+    for needle in [
+        "KOE007",
+        lang.pick(
+            "[카카오 로그인] > [고급] > 로그아웃 리다이렉트 URI",
+            "[Kakao Login] > [Advanced] > Logout redirect URI",
+        ),
+        lang.pick(
+            "이 기기의 로그아웃은 이미 끝났습니다",
+            "You are already logged out on this device",
+        ),
+    ] {
+        ensure!(help.contains(needle), "{needle:?} not in the help: {help}");
+    }
+    app.screenshot(&shot("s07", "koe007-help", lang)).await?;
+    app.click("#cancel-signin").await?;
+    app.wait_screen("signed_out").await?;
+    ensure_empty_keychain(&rig)?;
+    browser.close().await;
     app.close().await
 }
 
@@ -997,6 +1055,8 @@ async fn faq_s12_additional_consent() -> Result<()> {
         .await?;
     let tokens = keychain_tokens(&rig);
     ensure!(tokens.0.is_some() && tokens.1.is_some());
+    let token_requests = |rig: &Rig| rig.sim.stats().token_requests.values().sum::<u64>();
+    let requests = token_requests(&rig);
 
     // Refused: a notice, the field stays "consent needed", no error, tokens unchanged.
     let url = open_in_browser(&rig, &app, &browser, "#field-email-consent").await?;
@@ -1025,6 +1085,10 @@ async fn faq_s12_additional_consent() -> Result<()> {
     ensure!(
         keychain_tokens(&rig) == tokens,
         "tokens changed after a refusal"
+    );
+    ensure!(
+        token_requests(&rig) == requests,
+        "a token request after the refusal"
     );
     ensure!(!rig
         .sim
