@@ -2,8 +2,13 @@
 //! `cargo xtask test`: install what is missing, then fmt, clippy and the whole suite inside a
 //! private Xvfb display, D-Bus session and unlocked gnome-keyring, so nothing depends on (or
 //! touches) the caller's desktop or keychain.
+//! `cargo xtask package`: install what is missing (and the Tauri CLI), then `cargo tauri build`
+//! the production `.deb` and `.rpm`; prints the `.deb`'s path and sizes.
+//! `cargo xtask test-installed`: package, `apt-get install` the `.deb`, check the installed
+//! files, run `tests/e2e/tests/installed.rs` against `/usr/bin/kakao-signin` in the same private
+//! desktop as `test`, then `apt-get remove` it and check that nothing of it is left.
 //!
-//! Both are safe to run again: installed packages are skipped.
+//! All are safe to run again: installed packages are skipped.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -45,16 +50,28 @@ const TEST_PACKAGES: &[&str] = &[
     "fonts-nanum",
 ];
 
+/// Extra packages `test-installed` needs: `desktop-file-validate` for the installed entry.
+const INSTALLED_TEST_PACKAGES: &[&str] = &["desktop-file-utils"];
+
+/// The Debian package `cargo tauri build` makes (`productName` in `tauri.linux.conf.json`).
+const DEB_NAME: &str = "kakao-signin";
+/// The one version of the workspace: the window's footer, the package, the binary.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
-        Some("__test-inside") => test_inside(&args[1..]),
+        Some("package") => package(&args[1..]).map(drop),
+        Some("test-installed") => test_installed(&args[1..]),
+        Some("__inside") => inside(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask run [-- app args]   build and start the app\n       \
-                 cargo xtask test                  install test tools, then fmt, clippy and every test"
+                 cargo xtask test                  install test tools, then fmt, clippy and every test\n       \
+                 cargo xtask package               build the production .deb and .rpm (Tauri CLI)\n       \
+                 cargo xtask test-installed        package, install the .deb, test the installed app, remove it"
             );
             return ExitCode::from(2);
         }
@@ -151,26 +168,31 @@ fn ensure_packages(packages: &[&str]) -> Result<()> {
         return Ok(());
     }
     eprintln!("xtask: installing {}", missing.join(" "));
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    let apt = |args: &[&str]| {
-        let mut c = if is_root {
-            Command::new("apt-get")
-        } else {
-            let mut s = Command::new("sudo");
-            s.arg("apt-get");
-            s
-        };
-        c.env("DEBIAN_FRONTEND", "noninteractive").args(args);
-        c
-    };
     status(apt(&["update", "-qq"]), "apt-get update")?;
     let mut install = apt(&["install", "-y", "-qq", "--no-install-recommends"]);
     install.args(&missing);
     status(install, "apt-get install")
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// `apt-get <args>`, through `sudo` when not root, never asking questions.
+fn apt(args: &[&str]) -> Command {
+    let mut c = if is_root() {
+        Command::new("apt-get")
+    } else {
+        let mut s = Command::new("sudo");
+        s.arg("apt-get");
+        s
+    };
+    c.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+    c
 }
 
 fn ensure_tauri_driver() -> Result<()> {
@@ -237,8 +259,18 @@ fn test(_args: &[String]) -> Result<()> {
         "cargo build",
     )?;
 
+    let mut c = cargo();
+    c.args(["test", "--workspace", "--no-fail-fast"]);
+    in_private_desktop("test-env", c, "the test suite")
+}
+
+/// Runs `cmd` inside a private desktop: a throwaway home (`<target>/<env_name>`), its own Xvfb
+/// display, its own D-Bus session (`dbus-run-session`) and an unlocked throwaway gnome-keyring.
+/// The command never sees the caller's keyring, config or browser profile. `cmd`'s program,
+/// arguments, environment and working directory are kept.
+fn in_private_desktop(env_name: &str, cmd: Command, what: &str) -> Result<()> {
     // A throwaway home: the suite never sees the caller's keyring, config or browser profile.
-    let env_dir = target_dir().join("test-env");
+    let env_dir = target_dir().join(env_name);
     let _ = std::fs::remove_dir_all(&env_dir);
     for d in ["home", "data", "config", "cache", "run"] {
         std::fs::create_dir_all(env_dir.join(d)).map_err(|e| e.to_string())?;
@@ -248,7 +280,9 @@ fn test(_args: &[String]) -> Result<()> {
     let mut xvfb = start_xvfb()?;
     let mut inner = Command::new(env::current_exe().map_err(|e| e.to_string())?);
     inner
-        .arg("__test-inside")
+        .arg("__inside")
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
         .env("CARGO_HOME", cargo_home())
         .env(
             "RUSTUP_HOME",
@@ -268,24 +302,28 @@ fn test(_args: &[String]) -> Result<()> {
         .env("DISPLAY", &xvfb.1)
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .env_remove("WAYLAND_DISPLAY");
-    // dbus-run-session gives the suite its own session bus and ends it (and the keyring daemon)
-    // when the suite ends.
+    // dbus-run-session gives the command its own session bus and ends it (and the keyring
+    // daemon) when the command ends.
     let mut c = Command::new("dbus-run-session");
     c.arg("--").arg(inner.get_program()).args(inner.get_args());
-    for (k, v) in inner.get_envs() {
+    c.current_dir(cmd.get_current_dir().unwrap_or(&root()));
+    for (k, v) in inner.get_envs().chain(cmd.get_envs()) {
         match v {
             Some(v) => c.env(k, v),
             None => c.env_remove(k),
         };
     }
-    let result = status(c, "the test suite");
+    let result = status(c, what);
     let _ = xvfb.0.kill();
     let _ = xvfb.0.wait();
     result
 }
 
-/// Inside the private D-Bus session: unlock a fresh keyring, then run every test.
-fn test_inside(_args: &[String]) -> Result<()> {
+/// Inside the private D-Bus session: unlock a fresh keyring, then run the command in `args`.
+fn inside(args: &[String]) -> Result<()> {
+    let (program, args) = args
+        .split_first()
+        .ok_or("__inside needs a command to run")?;
     let mut daemon = Command::new("gnome-keyring-daemon")
         .args(["--daemonize", "--unlock", "--components=secrets"])
         .stdin(Stdio::piped())
@@ -307,9 +345,279 @@ fn test_inside(_args: &[String]) -> Result<()> {
             env::set_var(k, v);
         }
     }
+    let mut c = Command::new(program);
+    c.args(args);
+    status(c, program)
+}
+
+fn ensure_tauri_cli() -> Result<()> {
+    if have("cargo-tauri") {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: installing the Tauri CLI (cargo install tauri-cli --locked, several minutes)"
+    );
+    let started = Instant::now();
     let mut c = cargo();
-    c.args(["test", "--workspace", "--no-fail-fast"]);
-    status(c, "cargo test")
+    c.args(["install", "tauri-cli", "--locked", "--version", "^2"]);
+    status(c, "cargo install tauri-cli")?;
+    eprintln!(
+        "xtask: Tauri CLI installed in {}",
+        minutes(started.elapsed())
+    );
+    Ok(())
+}
+
+fn minutes(d: Duration) -> String {
+    format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+}
+
+/// `cargo tauri build` with the production configuration: release profile, the `custom-protocol`
+/// feature (added by the CLI), no `sandbox`, the CSP of `tauri.conf.json`. Builds the `.deb` and
+/// `.rpm` only: AppImage stays configured but its bundler downloads linuxdeploy, so it is built
+/// only on request (`cargo tauri build --bundles appimage`, with internet). Returns the `.deb`.
+fn package(_args: &[String]) -> Result<PathBuf> {
+    ensure_packages(BUILD_PACKAGES)?;
+    ensure_tauri_cli()?;
+    let started = Instant::now();
+    let mut c = cargo();
+    c.current_dir(root().join("src-tauri")).args([
+        "tauri",
+        "build",
+        "--ci",
+        "--bundles",
+        "deb,rpm",
+    ]);
+    status(c, "cargo tauri build")?;
+    let build_time = started.elapsed();
+
+    let dir = target_dir().join("release/bundle/deb");
+    let prefix = format!("{DEB_NAME}_{VERSION}_");
+    let deb = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.extension().is_some_and(|x| x == "deb")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&prefix))
+        })
+        .ok_or_else(|| format!("no {prefix}*.deb in {}", dir.display()))?;
+    // The package says the workspace's version and name: one version everywhere.
+    let field = |name: &str| -> Result<String> {
+        let out = Command::new("dpkg-deb")
+            .arg("--field")
+            .arg(&deb)
+            .arg(name)
+            .output()
+            .map_err(|e| format!("dpkg-deb: {e}"))?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let (package, version) = (field("Package")?, field("Version")?);
+    if package != DEB_NAME || version != VERSION {
+        return Err(format!(
+            "{} is package {package:?} version {version:?}, not {DEB_NAME:?} {VERSION:?}",
+            deb.display()
+        ));
+    }
+    let size = std::fs::metadata(&deb).map_err(|e| e.to_string())?.len();
+    let installed_kib = field("Installed-Size")?;
+    println!(
+        "{}\n  package {} bytes ({:.1} MiB), Installed-Size {installed_kib} KiB, built in {}",
+        deb.display(),
+        size,
+        size as f64 / 1048576.0,
+        minutes(build_time)
+    );
+    Ok(deb)
+}
+
+/// Whether the package is installed (any state but not-installed, config files included).
+fn deb_installed(name: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${db:Status-Abbrev}", name])
+        .output()
+        .map(|o| {
+            let s = String::from_utf8_lossy(&o.stdout);
+            o.status.success() && !s.starts_with("un") && !s.trim().is_empty()
+        })
+        .unwrap_or(false)
+}
+
+/// Packages, installs the `.deb` with apt like a person would, checks the installed files,
+/// runs the installed-package suite against `/usr/bin/kakao-signin` in the private desktop of
+/// `cargo xtask test`, removes the package and checks that none of its files is left.
+fn test_installed(_args: &[String]) -> Result<()> {
+    let started = Instant::now();
+    if !Path::new("/etc/debian_version").exists() {
+        return Err("test-installed installs a .deb: it needs Debian or Ubuntu".into());
+    }
+    ensure_packages(BUILD_PACKAGES)?;
+    ensure_packages(TEST_PACKAGES)?;
+    ensure_packages(INSTALLED_TEST_PACKAGES)?;
+    ensure_tauri_driver()?;
+    let deb = package(&[])?;
+
+    if deb_installed(DEB_NAME) {
+        eprintln!("xtask: {DEB_NAME} is installed already; removing it to test a fresh install");
+        status(apt(&["remove", "-y", "-qq", DEB_NAME]), "apt-get remove")?;
+    }
+    let mut install = apt(&["install", "-y", "-qq"]);
+    install.arg(&deb);
+    status(install, "apt-get install ./<deb>")?;
+    let owned = owned_paths(DEB_NAME)?;
+
+    let result = check_installed_files(&owned).and_then(|()| {
+        let mut c = cargo();
+        c.args([
+            "test",
+            "--workspace",
+            "--test",
+            "installed",
+            "--",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env("KAKAO_SIGNIN_APP_BIN", format!("/usr/bin/{DEB_NAME}"));
+        in_private_desktop("test-installed-env", c, "the installed-package suite")
+    });
+    // Removed whether the suite passed or not, so a failure does not leave it installed.
+    let removed = status(
+        apt(&["remove", "-y", "-qq", DEB_NAME]),
+        "apt-get remove kakao-signin",
+    );
+    result?;
+    removed?;
+    check_removed(&owned)?;
+    eprintln!(
+        "xtask: test-installed passed in {} (package, install, suite, remove)",
+        minutes(started.elapsed())
+    );
+    Ok(())
+}
+
+/// Every path the installed package owns, as `dpkg -L` lists them.
+fn owned_paths(name: &str) -> Result<Vec<PathBuf>> {
+    let out = Command::new("dpkg")
+        .args(["-L", name])
+        .output()
+        .map_err(|e| format!("dpkg -L: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("dpkg -L {name}: {name} is not installed"));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('/') && *l != "/.")
+        .map(PathBuf::from)
+        .collect())
+}
+
+/// The binary, the desktop entry (English and Korean names, command, icon; valid per
+/// `desktop-file-validate`) and the icons, where the menu and icon theme look for them.
+fn check_installed_files(owned: &[PathBuf]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = PathBuf::from(format!("/usr/bin/{DEB_NAME}"));
+    let mode = std::fs::metadata(&bin)
+        .map_err(|e| format!("{}: {e}", bin.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o111 == 0 {
+        return Err(format!("{} is not executable", bin.display()));
+    }
+    let entry = PathBuf::from(format!("/usr/share/applications/{DEB_NAME}.desktop"));
+    let text = std::fs::read_to_string(&entry).map_err(|e| format!("{}: {e}", entry.display()))?;
+    for want in [
+        "Name=Kakao Sign-in".to_owned(),
+        "Name[ko]=카카오 로그인".to_owned(),
+        format!("Exec={DEB_NAME}"),
+        format!("Icon={DEB_NAME}"),
+        "Comment=".to_owned(),
+        "Comment[ko]=".to_owned(),
+        "Categories=".to_owned(),
+    ] {
+        if !text.lines().any(|l| l.starts_with(&want)) {
+            return Err(format!("{} has no line {want:?}:\n{text}", entry.display()));
+        }
+    }
+    let mut validate = Command::new("desktop-file-validate");
+    validate.arg(&entry);
+    status(validate, "desktop-file-validate")?;
+    let icons: Vec<&PathBuf> = owned
+        .iter()
+        .filter(|p| {
+            p.starts_with("/usr/share/icons/hicolor")
+                && p.parent()
+                    .and_then(|d| d.file_name())
+                    .is_some_and(|d| d == "apps")
+                && p.file_name()
+                    .is_some_and(|f| f == format!("{DEB_NAME}.png").as_str())
+        })
+        .collect();
+    for size in ["32x32", "128x128", "256x256", "512x512"] {
+        let icon = PathBuf::from(format!(
+            "/usr/share/icons/hicolor/{size}/apps/{DEB_NAME}.png"
+        ));
+        if !icons.contains(&&icon) || !icon.is_file() {
+            return Err(format!("icon {} is not installed", icon.display()));
+        }
+    }
+    eprintln!(
+        "xtask: installed {}, {} and {} icons ({})",
+        bin.display(),
+        entry.display(),
+        icons.len(),
+        icons
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
+}
+
+/// After `apt-get remove`: dpkg no longer knows the package and none of its files or own
+/// directories is left. Shared directories (`/usr/bin`, the icon theme's) stay; the user's own
+/// data (config, data directory, keychain items) is never the package's to remove.
+fn check_removed(owned: &[PathBuf]) -> Result<()> {
+    if deb_installed(DEB_NAME) {
+        return Err(format!(
+            "{DEB_NAME} is still known to dpkg after apt-get remove"
+        ));
+    }
+    let left: Vec<String> = owned
+        .iter()
+        .filter(|p| match std::fs::symlink_metadata(p) {
+            Err(_) => false,
+            // A directory left behind is fine when it holds something else or another package
+            // owns it (dpkg keeps those).
+            Ok(m) if m.is_dir() => {
+                let empty = std::fs::read_dir(p)
+                    .map(|mut d| d.next().is_none())
+                    .unwrap_or(false);
+                let shared = Command::new("dpkg")
+                    .arg("-S")
+                    .arg(p)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success());
+                empty && !shared
+            }
+            Ok(_) => true,
+        })
+        .map(|p| p.display().to_string())
+        .collect();
+    if !left.is_empty() {
+        return Err(format!(
+            "apt-get remove left these behind: {}",
+            left.join(", ")
+        ));
+    }
+    eprintln!(
+        "xtask: removed; none of the package's {} paths is left",
+        owned.len()
+    );
+    Ok(())
 }
 
 fn set_mode_700(p: &Path) -> Result<()> {
