@@ -7,6 +7,10 @@
 //! `cargo xtask test-installed`: package, `apt-get install` the `.deb`, check the installed
 //! files, run `tests/e2e/tests/installed.rs` against `/usr/bin/kakao-signin` in the same private
 //! desktop as `test`, then `apt-get remove` it and check that nothing of it is left.
+//! `cargo xtask bench`: release builds of the app and of the blank Tauri app
+//! (`tests/blank-app`), then `kakao-signin-bench` in the same private desktop as `test`:
+//! start-up, memory, size, sign-in, refresh and keychain figures side by side, written to
+//! `target/bench/report.md`.
 //!
 //! All are safe to run again: installed packages are skipped.
 
@@ -65,13 +69,15 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("package") => package(&args[1..]).map(drop),
         Some("test-installed") => test_installed(&args[1..]),
+        Some("bench") => bench(&args[1..]),
         Some("__inside") => inside(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask run [-- app args]   build and start the app\n       \
                  cargo xtask test                  install test tools, then fmt, clippy and every test\n       \
                  cargo xtask package               build the production .deb and .rpm (Tauri CLI)\n       \
-                 cargo xtask test-installed        package, install the .deb, test the installed app, remove it"
+                 cargo xtask test-installed        package, install the .deb, test the installed app, remove it\n       \
+                 cargo xtask bench [-- --runs N]   the app side by side with a blank Tauri app (target/bench/report.md)"
             );
             return ExitCode::from(2);
         }
@@ -317,6 +323,53 @@ fn in_private_desktop(env_name: &str, cmd: Command, what: &str) -> Result<()> {
     let _ = xvfb.0.kill();
     let _ = xvfb.0.wait();
     result
+}
+
+/// Extra packages `bench` needs: the display and D-Bus session of the private desktop.
+const BENCH_PACKAGES: &[&str] = &["xvfb", "xauth", "dbus-x11"];
+
+/// Builds the app and the blank Tauri app the way `cargo tauri build` builds the app (release
+/// profile, `custom-protocol`: assets embedded), the core benches and the bench driver, then
+/// runs `kakao-signin-bench` in the private desktop of `test`. It measures: a missed target is
+/// in the report, not a failure.
+fn bench(args: &[String]) -> Result<()> {
+    ensure_packages(BUILD_PACKAGES)?;
+    ensure_packages(BENCH_PACKAGES)?;
+    let mut c = cargo();
+    c.args([
+        "build",
+        "--release",
+        "-p",
+        "kakao-signin",
+        "-p",
+        "blank-app",
+        "--features",
+        "kakao-signin/custom-protocol,blank-app/custom-protocol",
+    ]);
+    status(c, "cargo build --release (app and blank app)")?;
+    let mut c = cargo();
+    c.args([
+        "bench",
+        "--no-run",
+        "-p",
+        "kakao-signin-core",
+        "--bench",
+        "signin",
+        "--bench",
+        "refresh",
+    ]);
+    status(c, "cargo bench --no-run (core benches)")?;
+    let mut c = cargo();
+    // Release too: the keychain's session encryption and the simulator run in the driver.
+    c.args(["build", "--release", "-p", "kakao-signin-bench"]);
+    status(c, "cargo build --release -p kakao-signin-bench")?;
+
+    let mut c = Command::new(target_dir().join("release/kakao-signin-bench"));
+    c.args(args.iter().skip_while(|a| *a == "--")).env(
+        "CARGO",
+        env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+    );
+    in_private_desktop("bench-env", c, "the bench")
 }
 
 /// Inside the private D-Bus session: unlock a fresh keyring, then run the command in `args`.
