@@ -223,13 +223,18 @@ impl App {
         }
     }
 
-    /// The displayed text of `css`. The window rebuilds rows when a view arrives, so an element
-    /// found a moment ago may be gone: then it is looked up again.
-    pub async fn text(&self, css: &str) -> Result<String> {
+    /// Runs `op` on the element `css` (waiting until it is displayed). The window rebuilds rows
+    /// when a view arrives, so an element found a moment ago may be gone by the time it is
+    /// used: then it is looked up again, a few times, before the error counts.
+    async fn on_element<T, F, Fut>(&self, css: &str, op: F) -> Result<T>
+    where
+        F: Fn(fantoccini::elements::Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
         let mut tries = 0;
         loop {
-            match self.wait_visible(css).await?.text().await {
-                Ok(text) => return Ok(text),
+            match op(self.wait_visible(css).await?).await {
+                Ok(v) => return Ok(v),
                 Err(_) if tries < 5 => {
                     tries += 1;
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -239,10 +244,16 @@ impl App {
         }
     }
 
+    /// The displayed text of `css`.
+    pub async fn text(&self, css: &str) -> Result<String> {
+        self.on_element(css, |el| async move { el.text().await })
+            .await
+    }
+
     /// Waits for `css` to be displayed and clicks it.
     pub async fn click(&self, css: &str) -> Result<()> {
-        self.wait_visible(css).await?.click().await?;
-        Ok(())
+        self.on_element(css, |el| async move { el.click().await.map(drop) })
+            .await
     }
 
     /// Waits for the screen `main > [data-screen=<status>]` to be the one shown.
@@ -255,17 +266,32 @@ impl App {
     /// An attribute of the first element matching `css` (displayed or not); `None` when the
     /// element or the attribute is missing.
     pub async fn attr(&self, css: &str, name: &str) -> Result<Option<String>> {
-        match self.client.find(Locator::Css(css)).await {
-            Ok(el) => Ok(el.attr(name).await?),
-            Err(_) => Ok(None),
+        let mut tries = 0;
+        loop {
+            let Ok(el) = self.client.find(Locator::Css(css)).await else {
+                return Ok(None);
+            };
+            match el.attr(name).await {
+                Ok(v) => return Ok(v),
+                // Rebuilt between find and read: look it up again.
+                Err(_) if tries < 5 => tries += 1,
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 
     /// Whether an element matching `css` exists and is displayed right now.
     pub async fn is_displayed(&self, css: &str) -> Result<bool> {
-        match self.client.find(Locator::Css(css)).await {
-            Ok(el) => Ok(el.is_displayed().await?),
-            Err(_) => Ok(false),
+        let mut tries = 0;
+        loop {
+            let Ok(el) = self.client.find(Locator::Css(css)).await else {
+                return Ok(false);
+            };
+            match el.is_displayed().await {
+                Ok(v) => return Ok(v),
+                Err(_) if tries < 5 => tries += 1,
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 

@@ -32,7 +32,7 @@ async fn sign_in_through_the_browser_shows_the_profile_and_keeps_tokens_in_the_k
         ],
     })
     .await?;
-    app.wait_visible("#signin").await?.click().await?;
+    app.click("#signin").await?;
     // Waiting screen: the exact redirect URI sent (S01).
     let shown = app.text("#waiting-redirect-uri").await?;
     assert_eq!(shown, format!("http://127.0.0.1:{port}/callback"));
