@@ -400,7 +400,16 @@ fn inside(args: &[String]) -> Result<()> {
     }
     let mut c = Command::new(program);
     c.args(args);
-    status(c, program)
+    // "cargo test", not the toolchain's full path.
+    let name = Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| program.clone());
+    let what = match args.first() {
+        Some(a) => format!("{name} {a}"),
+        None => name,
+    };
+    status(c, &what)
 }
 
 fn ensure_tauri_cli() -> Result<()> {
