@@ -9,24 +9,12 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{Consent, Opener, Script, SimBrowser};
-use kakao_signin_core::clock::Clock;
-use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
-use kakao_signin_core::localdata::LocalData;
+use common::{session_against, Consent, Script, SimBrowser};
 use kakao_signin_core::session::view::Status;
-use kakao_signin_core::session::{Deps, Session};
-use kakao_signin_core::text::Lang;
 use kakao_signin_core::vault::{MemoryStore, Vault};
 use kakao_sim::{Sim, SimConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-struct SimClock(Arc<Sim>);
-impl Clock for SimClock {
-    fn now_unix(&self) -> i64 {
-        self.0.now_unix()
-    }
-}
 
 const ROUNDS: usize = 10;
 const CALLERS: usize = 100;
@@ -61,31 +49,15 @@ async fn run() {
         login: "full@kakao.test",
         consent: Consent::All,
     }));
-    let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
-    let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
-    let kakao = KakaoClient::new(
-        http.clone(),
-        Endpoints::new(&sim.base_url(), &sim.base_url()).unwrap(),
-        "sandbox-rest-api-key",
-        None,
-        clock.clone(),
-    );
     let data =
         std::env::temp_dir().join(format!("kakao-signin-bench-refresh-{}", std::process::id()));
-    let session = Session::new(
-        Deps {
-            kakao: Some(Arc::new(kakao)),
-            vault: vault.clone(),
-            browser: Arc::new(Opener(browser.clone())),
-            clock,
-            local: LocalData::new(&data),
-            http,
-            redirect_ports: vec![port],
-            signin_timeout: Duration::from_secs(30),
-            sandbox: false,
-            lang: Lang::En,
-            version: "bench".into(),
-        },
+    let session = session_against(
+        &sim,
+        &sim.base_url(),
+        vault.clone(),
+        &data,
+        &browser,
+        vec![port],
         Arc::new(|_| {}),
     );
     session.restore().await;

@@ -9,24 +9,13 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{Consent, Opener, Script, SimBrowser};
-use kakao_signin_core::clock::Clock;
-use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
-use kakao_signin_core::localdata::LocalData;
+use common::{session_against, Consent, Script, SimBrowser};
 use kakao_signin_core::session::view::Status;
-use kakao_signin_core::session::{Deps, Event, Session};
-use kakao_signin_core::text::Lang;
+use kakao_signin_core::session::Event;
 use kakao_signin_core::vault::{MemoryStore, Vault};
 use kakao_sim::{Sim, SimConfig};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-struct SimClock(Arc<Sim>);
-impl Clock for SimClock {
-    fn now_unix(&self) -> i64 {
-        self.0.now_unix()
-    }
-}
 
 const RUNS: usize = 30;
 
@@ -59,32 +48,16 @@ async fn run() {
         login: "full@kakao.test",
         consent: Consent::All,
     }));
-    let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
-    let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
-    let kakao = KakaoClient::new(
-        http.clone(),
-        Endpoints::new(&sim.base_url(), &sim.base_url()).unwrap(),
-        "sandbox-rest-api-key",
-        None,
-        clock.clone(),
-    );
     let signed_in_at: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
     let seen = signed_in_at.clone();
     let data = std::env::temp_dir().join(format!("kakao-signin-bench-{}", std::process::id()));
-    let session = Session::new(
-        Deps {
-            kakao: Some(Arc::new(kakao)),
-            vault: vault.clone(),
-            browser: Arc::new(Opener(browser.clone())),
-            clock,
-            local: LocalData::new(&data),
-            http,
-            redirect_ports: vec![port],
-            signin_timeout: Duration::from_secs(30),
-            sandbox: false,
-            lang: Lang::En,
-            version: "bench".into(),
-        },
+    let session = session_against(
+        &sim,
+        &sim.base_url(),
+        vault.clone(),
+        &data,
+        &browser,
+        vec![port],
         Arc::new(move |e| {
             if let Event::Changed(v) = e {
                 if v.status == Status::SignedIn && v.profile.is_some() {

@@ -4,12 +4,8 @@
 //! to the app's real loopback listener, as a browser would; the real-browser run is in
 //! `tests/e2e`.
 
-use kakao_signin_core::clock::Clock;
-use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
-use kakao_signin_core::localdata::LocalData;
 use kakao_signin_core::session::view::{FieldState, SessionView, Status, WaitPurpose};
-use kakao_signin_core::session::{Deps, Session};
-use kakao_signin_core::text::Lang;
+use kakao_signin_core::session::Session;
 use kakao_signin_core::vault::Vault;
 use kakao_sim::{Endpoint, Fault, Sim, SimConfig};
 use std::collections::BTreeMap;
@@ -17,7 +13,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 mod common;
-use common::{Consent, Opener, Script, SimBrowser};
+use common::{session_against, Consent, Script, SimBrowser};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,14 +52,6 @@ fn keychain_accounts(service: &str) -> Vec<String> {
 
 // ------------------------------------------------------------------ the environment
 
-struct SimClock(Arc<Sim>);
-
-impl Clock for SimClock {
-    fn now_unix(&self) -> i64 {
-        self.0.now_unix()
-    }
-}
-
 struct Env {
     sim: Arc<Sim>,
     session: Arc<Session>,
@@ -84,8 +72,7 @@ fn free_port() -> u16 {
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
 
-/// A session wired to real parts: the simulator over HTTP, the real keychain under `service`,
-/// the scripted browser, a clock that reads the simulator's (so tests move time, not sleep).
+/// A session over the real keychain under `service`.
 fn build_session(
     sim: &Arc<Sim>,
     auth_url: &str,
@@ -94,30 +81,13 @@ fn build_session(
     browser: &Arc<SimBrowser>,
     ports: Vec<u16>,
 ) -> Arc<Session> {
-    let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
-    let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
-    let endpoints = Endpoints::new(auth_url, &sim.base_url()).unwrap();
-    let kakao = KakaoClient::new(
-        http.clone(),
-        endpoints,
-        "sandbox-rest-api-key",
-        None,
-        clock.clone(),
-    );
-    Session::new(
-        Deps {
-            kakao: Some(Arc::new(kakao)),
-            vault: Vault::keyring(service.to_owned()),
-            browser: Arc::new(Opener(browser.clone())),
-            clock,
-            local: LocalData::new(data_dir),
-            http,
-            redirect_ports: ports,
-            signin_timeout: Duration::from_secs(30),
-            sandbox: false,
-            lang: Lang::En,
-            version: "test".into(),
-        },
+    session_against(
+        sim,
+        auth_url,
+        Vault::keyring(service.to_owned()),
+        data_dir,
+        browser,
+        ports,
         Arc::new(|_| {}),
     )
 }
@@ -763,29 +733,14 @@ async fn an_unreadable_keychain_at_start_is_offline_not_signed_out() {
         store.put_raw(account, String::from_utf8(out.stdout).unwrap().trim());
     }
     let session_with = |store: Arc<MemoryStore>| {
-        let clock: Arc<dyn Clock> = Arc::new(SimClock(env.sim.clone()));
-        let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
-        let kakao = KakaoClient::new(
-            http.clone(),
-            Endpoints::new(&env.auth_url, &env.sim.base_url()).unwrap(),
-            "sandbox-rest-api-key",
-            None,
-            clock.clone(),
-        );
-        Session::new(
-            Deps {
-                kakao: Some(Arc::new(kakao)),
-                vault: Vault::new(store).with_timeout(Duration::from_millis(300)),
-                browser: Arc::new(Opener(env.browser.clone())),
-                clock,
-                local: LocalData::new(&env.data_dir),
-                http,
-                redirect_ports: vec![env.port],
-                signin_timeout: Duration::from_secs(30),
-                sandbox: false,
-                lang: Lang::En,
-                version: "test".into(),
-            },
+        let vault = Vault::new(store).with_timeout(Duration::from_millis(300));
+        session_against(
+            &env.sim,
+            &env.auth_url,
+            vault,
+            &env.data_dir,
+            &env.browser,
+            vec![env.port],
             Arc::new(|_| {}),
         )
     };

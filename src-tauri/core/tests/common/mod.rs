@@ -3,13 +3,69 @@
 //! redirect to the app's real loopback listener.
 #![allow(dead_code)] // each test binary uses a different part
 
+use kakao_signin_core::clock::Clock;
+use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
+use kakao_signin_core::localdata::LocalData;
+use kakao_signin_core::session::{Deps, Notify, Session};
 use kakao_signin_core::signin::{self, BrowserOpener};
+use kakao_signin_core::text::Lang;
+use kakao_signin_core::vault::Vault;
+use kakao_sim::Sim;
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "demo1234";
+
+/// The simulator's clock as the app's clock, so tests move time instead of sleeping.
+pub struct SimClock(pub Arc<Sim>);
+
+impl Clock for SimClock {
+    fn now_unix(&self) -> i64 {
+        self.0.now_unix()
+    }
+}
+
+/// A session wired to real parts: the simulator over HTTP (its kapi at the simulator, its kauth
+/// at `auth_url`), the given keychain, the scripted browser, the simulator's clock.
+pub fn session_against(
+    sim: &Arc<Sim>,
+    auth_url: &str,
+    vault: Vault,
+    data_dir: &Path,
+    browser: &Arc<SimBrowser>,
+    ports: Vec<u16>,
+    notify: Notify,
+) -> Arc<Session> {
+    let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
+    let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
+    let endpoints = Endpoints::new(auth_url, &sim.base_url()).unwrap();
+    let kakao = KakaoClient::new(
+        http.clone(),
+        endpoints,
+        "sandbox-rest-api-key",
+        None,
+        clock.clone(),
+    );
+    Session::new(
+        Deps {
+            kakao: Some(Arc::new(kakao)),
+            vault,
+            browser: Arc::new(Opener(browser.clone())),
+            clock,
+            local: LocalData::new(data_dir),
+            http,
+            redirect_ports: ports,
+            signin_timeout: Duration::from_secs(30),
+            sandbox: false,
+            lang: Lang::En,
+            version: "test".into(),
+        },
+        notify,
+    )
+}
 
 #[derive(Clone, Debug)]
 pub enum Consent {
