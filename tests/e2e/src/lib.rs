@@ -153,22 +153,38 @@ impl App {
     /// WebDriver session occasionally fails; that one step is tried a second time, with the first
     /// failure kept in the error.
     pub async fn launch(options: AppOptions) -> Result<App> {
+        App::launch_with(options, None).await
+    }
+
+    async fn launch_with(options: AppOptions, stderr_log: Option<&Path>) -> Result<App> {
         check_environment()?;
-        match App::launch_once(&options).await {
+        match App::launch_once(&options, stderr_log).await {
             Ok(app) => Ok(app),
             Err(first) => {
                 eprintln!("the app's window did not start ({first:#}); trying once more");
-                App::launch_once(&options)
+                App::launch_once(&options, stderr_log)
                     .await
                     .with_context(|| format!("second attempt; the first failed with: {first:#}"))
             }
         }
     }
 
-    async fn launch_once(options: &AppOptions) -> Result<App> {
+    /// One start: tauri-driver (the app's stderr inherited, or appended to `stderr_log`), then
+    /// the WebDriver session that opens the window.
+    async fn launch_once(options: &AppOptions, stderr_log: Option<&Path>) -> Result<App> {
         let bin = app_binary()?;
         let port = free_port();
         let native_port = free_port();
+        let stderr = match stderr_log {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("cannot open {}", path.display()))?,
+            ),
+            None => Stdio::inherit(),
+        };
         let mut cmd = Command::new(find_program("tauri-driver").expect("checked above"));
         cmd.args([
             "--port",
@@ -177,7 +193,7 @@ impl App {
             &native_port.to_string(),
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stderr(stderr);
         for (k, v) in &options.env {
             cmd.env(k, v);
         }
@@ -748,45 +764,7 @@ impl App {
     /// `KAKAO_SIGNIN_LOG` sets, and any panic) appended to `stderr_log`. tauri-driver and
     /// WebKitWebDriver pass the app's stderr through.
     pub async fn launch_logged(options: AppOptions, stderr_log: &Path) -> Result<App> {
-        check_environment()?;
-        let bin = app_binary()?;
-        let port = free_port();
-        let native_port = free_port();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(stderr_log)
-            .with_context(|| format!("cannot open {}", stderr_log.display()))?;
-        let mut cmd = Command::new(find_program("tauri-driver").expect("checked above"));
-        cmd.args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log));
-        for (k, v) in &options.env {
-            cmd.env(k, v);
-        }
-        let mut driver = ProcessGroup::spawn("tauri-driver", cmd)?;
-        wait_for_status(port, "tauri-driver", &mut driver).await?;
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), "wry".into());
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": bin }),
-        );
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .context("tauri-driver did not start the app's window")?;
-        Ok(App {
-            client,
-            _driver: driver,
-            env: options.env,
-        })
+        App::launch_with(options, Some(stderr_log)).await
     }
 
     /// The pids of the app binary running in this window's process group.
