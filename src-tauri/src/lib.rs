@@ -20,8 +20,14 @@ use tauri::{Emitter, Manager};
 #[cfg(feature = "sandbox")]
 const SANDBOX_CLIENT_ID: &str = "sandbox-rest-api-key";
 
+/// The app's identifier (tauri.conf.json), which also names its single-instance directory.
+const APP_ID: &str = "io.github.kakaosignin.desktop";
+
 pub fn run() {
     init_logging();
+    // Before anything else: a second launch only raises the first window and leaves.
+    #[cfg(unix)]
+    let first = single_instance();
     let mut config = match Config::load() {
         Ok(c) => c,
         Err(e) => {
@@ -122,14 +128,25 @@ pub fn run() {
         }),
     );
 
-    tauri::Builder::default()
-        // First, as the plugin asks: a second launch hands its arguments to this process (over
-        // D-Bus on Linux), which brings its window to the front; the second process exits
-        // before it builds a session, a listener or a refresh of its own.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+    let builder = tauri::Builder::default();
+    // Windows has no Unix socket to knock on; the plugin does it there with a named mutex
+    // (registered first, as it asks).
+    #[cfg(windows)]
+    let builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+        tracing::info!("a second launch was folded into this window");
+        bring_to_front(app);
+    }));
+    #[cfg(unix)]
+    if let Some(first) = first {
+        let handle = handle.clone();
+        first.serve(move || {
             tracing::info!("a second launch was folded into this window");
-            bring_to_front(app);
-        }))
+            if let Some(app) = handle.get() {
+                bring_to_front(app);
+            }
+        });
+    }
+    builder
         .on_page_load(|_, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 bench_mark("first-paint");
@@ -166,6 +183,32 @@ pub fn run() {
         })
         .run(tauri::generate_context!())
         .expect("error while running the Tauri application");
+}
+
+/// Claims the single-instance lock; exits if another instance has it. `None` when the lock can't
+/// be taken at all (no private runtime dir): the app then runs without the guard.
+#[cfg(unix)]
+fn single_instance() -> Option<kakao_signin_core::instance::First> {
+    use kakao_signin_core::instance::{claim, default_dir, Claim};
+    let dir = default_dir(APP_ID);
+    match claim(&dir) {
+        Ok(Claim::First(first)) => Some(first),
+        Ok(Claim::Running { heard: true }) => {
+            eprintln!("kakao-signin: already running; its window was brought to the front");
+            std::process::exit(0);
+        }
+        Ok(Claim::Running { heard: false }) => {
+            eprintln!(
+                "kakao-signin: already running, but that window did not answer; close it (or end \
+                 the kakao-signin process) and start again"
+            );
+            std::process::exit(1);
+        }
+        Err(e) => {
+            tracing::warn!("single instance: {e}; running without the one-window guard");
+            None
+        }
+    }
 }
 
 /// S03: after the browser comes back, the window comes to the front by itself.
@@ -232,13 +275,22 @@ fn start_sandbox_if_unconfigured(_config: &mut Config) -> bool {
     false
 }
 
-/// Logs go to stderr; the level comes from `KAKAO_SIGNIN_LOG` (default `info`). Nothing in the
-/// app logs a token, code or verifier at any level.
+/// Logs go to stderr; the filter comes from `KAKAO_SIGNIN_LOG` (default `info`): a level, or
+/// `target=level` pairs such as `kakao_signin_core=debug,info`. Nothing in the app logs a token,
+/// code or verifier at any level.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KAKAO_SIGNIN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    let filter = match std::env::var("KAKAO_SIGNIN_LOG") {
+        Ok(v) if !v.trim().is_empty() => v.parse::<Targets>().unwrap_or_else(|e| {
+            eprintln!("kakao-signin: KAKAO_SIGNIN_LOG = {v:?}: {e}; logging at info");
+            Targets::new().with_default(LevelFilter::INFO)
+        }),
+        _ => Targets::new().with_default(LevelFilter::INFO),
+    };
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
         .try_init();
 }

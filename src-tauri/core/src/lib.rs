@@ -7,13 +7,16 @@
 //! - [`vault`]: tokens in the OS keychain.
 //! - [`kakao`]: Kakao's wire format. Knows nothing of the keychain, the listener or Tauri.
 //! - [`localdata`]: values the person typed in (not secrets), per member id.
-//! - [`secret`], [`text`], [`clock`], [`config`]: small shared pieces.
+//! - [`secret`], [`text`], [`clock`], [`config`]: small shared pieces; [`instance`]: one window
+//!   per person (Unix).
 //!
 //! This crate does not depend on Tauri at all, so the compiler enforces that the protocol and the
 //! session can be tested without a window.
 
 pub mod clock;
 pub mod config;
+#[cfg(unix)]
+pub mod instance;
 pub mod kakao;
 pub mod localdata;
 pub mod secret;

@@ -179,7 +179,7 @@ pub trait HttpClient: Send + Sync + 'static {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>>;
 }
 
-/// The production client: reqwest with rustls, timeouts, and no redirects followed (a redirect
+/// The production client: reqwest over the platform's TLS and trust store, timeouts, and no redirects followed (a redirect
 /// from kauth/kapi is an error to report, not something to chase with a token attached).
 #[derive(Debug, Clone)]
 pub struct ReqwestHttp {
@@ -192,7 +192,9 @@ impl ReqwestHttp {
 
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
         let client = reqwest::Client::builder()
-            .use_rustls_tls()
+            .use_native_tls()
+            // Kakao speaks TLS 1.2 and 1.3; nothing older is accepted.
+            .min_tls_version(reqwest::tls::Version::TLS_1_2)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(connect_timeout)
             .timeout(timeout)
