@@ -533,8 +533,10 @@ fn table() -> Vec<Case> {
                 .into_bytes()
         }),
         case(
-            "HTTP/0.9 style request (incomplete for HTTP/1)",
-            Some(0),
+            // hyper refuses a request line without a version at once (hyper-util's auto
+            // builder under axum used to sit on it until the connection's lifetime ran out).
+            "HTTP/0.9 style request line (no version)",
+            Some(400),
             |_| format!("GET /callback?code={MARK}&state={STATE}\r\n").into_bytes(),
         ),
         case(
@@ -660,8 +662,9 @@ async fn run_case(c: &Case) {
     match c.status {
         Some(0) => assert!(
             reply.bytes.is_empty(),
-            "{}: expected no answer to an incomplete request",
-            c.name
+            "{}: expected no answer to an incomplete request, got {:?}",
+            c.name,
+            String::from_utf8_lossy(&reply.bytes)
         ),
         Some(want) => assert_eq!(
             reply.status(),

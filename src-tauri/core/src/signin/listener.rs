@@ -1,5 +1,5 @@
 //! The loopback listener: one socket on 127.0.0.1, held from bind to shutdown, serving the
-//! redirect back from Kakao with axum.
+//! redirect back from Kakao with a bare hyper HTTP/1.1 server (three paths need no router).
 //!
 //! Rules it keeps (RFC 8252 §7.3/§8.3, RFC 9700 §4.7):
 //! - binds `127.0.0.1` only, on the first free port of a configured list, never a random one;
@@ -8,15 +8,15 @@
 //!   nothing: an attacker's request can't end the person's real attempt;
 //! - a code is answered with `302 /done` so it leaves the address bar and the history.
 
+use super::pages::Response;
 use super::pages::{self, DeniedReason, Page};
 use super::Error;
 use crate::secret::Secret;
 use crate::text::Lang;
-use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
-use axum::response::Response;
-use axum::routing::any;
-use axum::Router;
+use http::{header, HeaderMap, Method, Request, StatusCode, Uri};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 use tokio::sync::{oneshot, watch, Notify};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// How long a person has to finish in the browser unless the caller says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -243,7 +243,7 @@ impl Loopback {
             succeeded: AtomicBool::new(false),
             done_served: Notify::new(),
         });
-        let mut server = Server::start(listener, router(attempt.clone()));
+        let mut server = Server::start(listener, attempt.clone());
 
         let result = tokio::select! {
             // A delivered outcome wins over a cancel or timeout that fires in the same instant.
@@ -343,54 +343,39 @@ fn is_prefetch(headers: &HeaderMap) -> bool {
         || has("x-purpose", "preview")
 }
 
-fn router(attempt: Arc<Attempt>) -> Router {
-    let path = match attempt.mode {
+/// Every answer: the attempt's path, the done page or 404, each with the security headers.
+fn respond(a: &Attempt, req: &Request<Incoming>) -> Response {
+    let path = match a.mode {
         Mode::Callback => CALLBACK_PATH,
         Mode::Logout => LOGOUT_PATH,
     };
-    Router::new()
-        .route(path, any(redirect_back))
-        .route(DONE_PATH, any(done))
-        .fallback(not_found)
-        .layer(axum::middleware::map_response(add_headers))
-        .with_state(attempt)
-}
-
-async fn add_headers(mut res: Response) -> Response {
+    let (method, uri, headers) = (req.method(), req.uri(), req.headers());
+    let mut res = if uri.path() == path {
+        redirect_back(a, method, uri, headers)
+    } else if uri.path() == DONE_PATH {
+        done(a, method, uri, headers)
+    } else {
+        pages::page(StatusCode::NOT_FOUND, Page::NotFound, a.lang)
+    };
     pages::harden(res.headers_mut());
     res
 }
 
-async fn not_found(State(a): State<Arc<Attempt>>) -> Response {
-    pages::page(StatusCode::NOT_FOUND, Page::NotFound, a.lang)
-}
-
-async fn done(
-    State(a): State<Arc<Attempt>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    if !a.is_ours(&method, &uri, &headers) || !a.succeeded.load(Ordering::SeqCst) {
+fn done(a: &Attempt, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
+    if !a.is_ours(method, uri, headers) || !a.succeeded.load(Ordering::SeqCst) {
         return pages::page(StatusCode::NOT_FOUND, Page::NotFound, a.lang);
     }
     a.done_served.notify_one();
     pages::page(StatusCode::OK, Page::Done, a.lang)
 }
 
-async fn redirect_back(
-    State(a): State<Arc<Attempt>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+fn redirect_back(a: &Attempt, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
     let lang = a.lang;
-    if !a.is_ours(&method, &uri, &headers) {
+    if !a.is_ours(method, uri, headers) {
         return pages::page(StatusCode::NOT_FOUND, Page::NotFound, lang);
     }
-    let query = query.unwrap_or_default();
-    let verdict = classify_callback_query(&query, &a.expected);
+    let query = uri.query().unwrap_or_default();
+    let verdict = classify_callback_query(query, &a.expected);
     if verdict == CallbackQuery::BadState {
         return pages::page(StatusCode::BAD_REQUEST, Page::BadState, lang);
     }
@@ -488,127 +473,54 @@ const CONNECTION_LIFETIME: Duration = if cfg!(test) {
     Duration::from_secs(30)
 };
 
-/// The listening socket, handing out connections that the server can end.
+/// The server task: accepts on the listener and serves each connection as a task of its own
+/// [`JoinSet`], so the connections end with the server.
 ///
-/// Found by the hostile-loopback suite: `axum::serve` runs every connection as its own task,
-/// which outlives the server task, so a request that never finished (slowloris, or an HTTP/0.9
-/// style line) kept its socket and buffer after the attempt had ended and the port was closed,
-/// for as long as the client liked. Each connection now reads EOF (and fails writes) once the
-/// listener shuts down or [`CONNECTION_LIFETIME`] has passed, and hyper drops it.
-struct GuardedListener {
-    inner: tokio::net::TcpListener,
-    kill: watch::Receiver<bool>,
-}
-
-impl axum::serve::Listener for GuardedListener {
-    type Io = GuardedStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-        let mut kill = self.kill.clone();
-        let end = Box::pin(async move {
-            tokio::select! {
-                _ = kill.wait_for(|k| *k) => {}
-                _ = tokio::time::sleep(CONNECTION_LIFETIME) => {}
-            }
-        });
-        let io = GuardedStream {
-            inner: stream,
-            end,
-            ended: false,
-        };
-        (io, addr)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
-
-struct GuardedStream {
-    inner: tokio::net::TcpStream,
-    end: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
-    ended: bool,
-}
-
-impl GuardedStream {
-    fn poll_ended(&mut self, cx: &mut std::task::Context<'_>) -> bool {
-        if !self.ended && self.end.as_mut().poll(cx).is_ready() {
-            self.ended = true;
-        }
-        self.ended
-    }
-}
-
-impl tokio::io::AsyncRead for GuardedStream {
-    fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if this.poll_ended(cx) {
-            return std::task::Poll::Ready(Ok(())); // EOF
-        }
-        std::pin::Pin::new(&mut this.inner).poll_read(cx, buf)
-    }
-}
-
-impl tokio::io::AsyncWrite for GuardedStream {
-    fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if this.poll_ended(cx) {
-            return std::task::Poll::Ready(Err(io::ErrorKind::ConnectionAborted.into()));
-        }
-        std::pin::Pin::new(&mut this.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<io::Result<()>> {
-        std::pin::Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
-/// The axum server task and its graceful-shutdown trigger.
+/// Found by the hostile-loopback suite (with axum, whose connections outlived its server task):
+/// a request that never finished (slowloris, or an HTTP/0.9 style line) kept its socket and
+/// buffer after the attempt had ended and the port was closed, for as long as the client liked.
+/// Now a connection lasts at most [`CONNECTION_LIFETIME`], and none outlives [`Server::shutdown`].
 struct Server {
     stop: Option<oneshot::Sender<()>>,
-    /// Ends every accepted connection (see [`GuardedListener`]).
-    kill: watch::Sender<bool>,
     task: Option<JoinHandle<io::Result<()>>>,
 }
 
 impl Server {
-    fn start(listener: tokio::net::TcpListener, app: Router) -> Server {
-        let (stop, stopped) = oneshot::channel::<()>();
-        let (kill, kill_rx) = watch::channel(false);
-        let listener = GuardedListener {
-            inner: listener,
-            kill: kill_rx,
-        };
+    fn start(listener: tokio::net::TcpListener, attempt: Arc<Attempt>) -> Server {
+        let (stop, mut stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
+            let (drain, draining) = watch::channel(false);
+            let mut connections = JoinSet::new();
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => {
+                            connections.spawn(serve_connection(
+                                stream,
+                                attempt.clone(),
+                                draining.clone(),
+                            ));
+                        }
+                        // The client gave up between connect and accept: nothing to do.
+                        Err(e) if is_connection_error(&e) => {}
+                        // Out of file descriptors and the like: wait a little rather than spin.
+                        Err(e) => {
+                            tracing::debug!("loopback accept failed: {e}");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    },
+                    Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                }
+            }
+            // The port closes now; requests in flight may finish their answer.
+            drop(listener);
+            drain.send_replace(true);
+            while connections.join_next().await.is_some() {}
+            Ok(())
         });
         Server {
             stop: Some(stop),
-            kill,
             task: Some(task),
         }
     }
@@ -627,8 +539,9 @@ impl Server {
         }
     }
 
-    /// Stops accepting, lets in-flight responses finish for a moment, then aborts. When this
-    /// returns the listening socket is closed, so the port can be bound again at once.
+    /// Stops accepting, lets in-flight responses finish for a moment, then aborts the task and
+    /// with it every connection. When this returns the listening socket is closed, so the port
+    /// can be bound again at once.
     async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -642,7 +555,43 @@ impl Server {
                 let _ = task.await;
             }
         }
-        // Connections outlive the server task: end the ones still open (a slow request).
-        self.kill.send_replace(true);
     }
+}
+
+/// One HTTP/1.1 connection, closed after [`CONNECTION_LIFETIME`] whatever its state, and asked
+/// to finish (answer the request in flight, then close) once the server drains.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    attempt: Arc<Attempt>,
+    mut draining: watch::Receiver<bool>,
+) {
+    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        std::future::ready(Ok::<_, Infallible>(respond(&attempt, &req)))
+    });
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let lifetime = tokio::time::sleep(CONNECTION_LIFETIME);
+    let mut lifetime = std::pin::pin!(lifetime);
+    let mut asked_to_finish = false;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            // Dropping the connection closes its socket.
+            _ = &mut lifetime => return,
+            _ = draining.wait_for(|d| *d), if !asked_to_finish => {
+                asked_to_finish = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
 }

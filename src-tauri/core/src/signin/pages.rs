@@ -5,9 +5,8 @@
 //! Both languages are shown, the caller's [`Lang`] first.
 
 use crate::text::Lang;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
 use base64::Engine as _;
+use http::{header, HeaderMap, HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
@@ -265,18 +264,31 @@ pub(crate) fn html(page: Page, lang: Lang) -> String {
     )
 }
 
-/// A page as a response; the security headers are added by the router's layer.
+/// What the listener answers with: the whole body at once (the pages are a few KB).
+pub(crate) type Response = http::Response<http_body_util::Full<bytes::Bytes>>;
+
+fn response(status: StatusCode, body: bytes::Bytes) -> Response {
+    let mut res = Response::new(http_body_util::Full::new(body));
+    *res.status_mut() = status;
+    res
+}
+
+/// A page as a response; the security headers are added by the listener for every answer.
 pub(crate) fn page(status: StatusCode, page: Page, lang: Lang) -> Response {
-    (status, Html(html(page, lang))).into_response()
+    let mut res = response(status, html(page, lang).into());
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res
 }
 
 /// `302` to the local done page, so the code leaves the address bar and the history entry.
 pub(crate) fn redirect_to(path: &'static str) -> Response {
-    (
-        StatusCode::FOUND,
-        [(header::LOCATION, HeaderValue::from_static(path))],
-    )
-        .into_response()
+    let mut res = response(StatusCode::FOUND, bytes::Bytes::new());
+    res.headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_static(path));
+    res
 }
 
 #[cfg(test)]
