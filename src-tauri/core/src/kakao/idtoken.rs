@@ -1,8 +1,9 @@
 //! ID token verification (REFERENCE §7): RS256 only, key by `kid` from the JWKS at
 //! `<auth>/.well-known/jwks.json`, then `iss`, `aud`, `exp`, `iat`, `nonce`.
 //!
-//! jsonwebtoken checks the signature only; every claim is checked here, times against the
-//! [`Clock`](crate::clock::Clock) seam (jsonwebtoken would read the system clock).
+//! The header and every claim are checked here, times against the [`Clock`](crate::clock::Clock)
+//! seam; the signature is RSASSA-PKCS1-v1_5 with SHA-256 checked by ring (2048–8192-bit keys).
+//! No general JWT library: one algorithm needs none, and none can be talked into another.
 
 use super::endpoints::Endpoints;
 use super::error::{Error, IdTokenError};
@@ -11,10 +12,10 @@ use super::pkce::{constant_time_eq, Nonce};
 use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, Validation};
+use ring::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Clock skew tolerated on `exp` and `iat`, in seconds.
@@ -50,10 +51,42 @@ pub struct Expected<'a> {
     pub leeway: i64,
 }
 
+/// One RS256 verification key from the JWKS: modulus and exponent, big-endian.
+#[derive(Clone)]
+pub struct RsaKey(Arc<RsaPublicKeyComponents<Vec<u8>>>);
+
+impl RsaKey {
+    /// From a JWK's `n` and `e` (base64url, padding tolerated).
+    pub fn from_jwk(n: &str, e: &str) -> Result<RsaKey, &'static str> {
+        let decode = |v: &str| {
+            URL_SAFE_NO_PAD
+                .decode(v.trim_end_matches('='))
+                .ok()
+                .filter(|b| !b.is_empty())
+        };
+        match (decode(n), decode(e)) {
+            (Some(n), Some(e)) => Ok(RsaKey(Arc::new(RsaPublicKeyComponents { n, e }))),
+            _ => Err("n and e must be non-empty base64url"),
+        }
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.0
+            .verify(&RSA_PKCS1_2048_8192_SHA256, message, signature)
+            .is_ok()
+    }
+}
+
+impl std::fmt::Debug for RsaKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RsaKey({} bits)", self.0.n.len() * 8)
+    }
+}
+
 /// JWKS keys by `kid`. Shared by clones of the client.
 #[derive(Clone, Default)]
 pub struct JwksCache {
-    keys: Arc<Mutex<HashMap<String, DecodingKey>>>,
+    keys: Arc<Mutex<HashMap<String, RsaKey>>>,
 }
 
 impl std::fmt::Debug for JwksCache {
@@ -64,11 +97,11 @@ impl std::fmt::Debug for JwksCache {
 }
 
 impl JwksCache {
-    fn get(&self, kid: &str) -> Option<DecodingKey> {
+    fn get(&self, kid: &str) -> Option<RsaKey> {
         self.keys.lock().unwrap().get(kid).cloned()
     }
 
-    fn replace(&self, keys: HashMap<String, DecodingKey>) {
+    fn replace(&self, keys: HashMap<String, RsaKey>) {
         *self.keys.lock().unwrap() = keys;
     }
 
@@ -99,7 +132,7 @@ struct RawJwk {
 }
 
 /// Parses a JWKS body into RS256 signing keys; other keys are skipped.
-pub fn parse_jwks(body: &[u8]) -> Result<HashMap<String, DecodingKey>, String> {
+pub fn parse_jwks(body: &[u8]) -> Result<HashMap<String, RsaKey>, String> {
     let raw: RawJwks = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let mut keys = HashMap::new();
     for k in raw.keys {
@@ -107,7 +140,7 @@ pub fn parse_jwks(body: &[u8]) -> Result<HashMap<String, DecodingKey>, String> {
             && k.alg.as_deref().is_none_or(|a| a == "RS256")
             && k.use_.as_deref().is_none_or(|u| u == "sig");
         if let (true, Some(kid), Some(n), Some(e)) = (usable, k.kid, k.n, k.e) {
-            if let Ok(key) = DecodingKey::from_rsa_components(&n, &e) {
+            if let Ok(key) = RsaKey::from_jwk(&n, &e) {
                 keys.insert(kid, key);
             }
         }
@@ -118,7 +151,7 @@ pub fn parse_jwks(body: &[u8]) -> Result<HashMap<String, DecodingKey>, String> {
 async fn fetch_jwks(
     http: &dyn HttpClient,
     endpoints: &Endpoints,
-) -> Result<HashMap<String, DecodingKey>, Error> {
+) -> Result<HashMap<String, RsaKey>, Error> {
     let response = http.send(HttpRequest::get(endpoints.jwks())).await?;
     if !response.is_success() {
         return Err(Error::Status {
@@ -132,8 +165,8 @@ struct Header {
     kid: String,
 }
 
-/// Reads the header ourselves so `alg: none` (which jsonwebtoken cannot even parse) and HS*
-/// get a precise refusal before any key is looked up.
+/// The header, read before any key is looked up: `alg` must be exactly `RS256` (so `none` and
+/// HS* get a precise refusal) and `kid` must be there.
 fn parse_header(token: &str) -> Result<Header, IdTokenError> {
     let mut parts = token.split('.');
     let (Some(h), Some(_), Some(_), None) =
@@ -162,24 +195,11 @@ fn parse_header(token: &str) -> Result<Header, IdTokenError> {
 /// Signature and claims against one key.
 pub fn verify_with_key(
     token: &str,
-    key: &DecodingKey,
+    key: &RsaKey,
     expected: &Expected<'_>,
 ) -> Result<IdTokenClaims, IdTokenError> {
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims = HashSet::new();
-    let data =
-        jsonwebtoken::decode::<Value>(token, key, &validation).map_err(|e| match e.kind() {
-            ErrorKind::InvalidSignature => IdTokenError::BadSignature,
-            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-                IdTokenError::UnsupportedAlg(String::new())
-            }
-            ErrorKind::InvalidRsaKey(_) | ErrorKind::InvalidKeyFormat => IdTokenError::BadSignature,
-            _ => IdTokenError::Malformed("payload"),
-        })?;
-    let c = data.claims;
+    parse_header(token)?;
+    let c = verified_payload(token, key)?;
     let s = |name: &str| c.get(name).and_then(Value::as_str).map(str::to_owned);
     let n = |name: &str| c.get(name).and_then(Value::as_i64);
 
@@ -230,6 +250,33 @@ pub fn verify_with_key(
         picture: s("picture"),
         email: s("email"),
     })
+}
+
+/// The payload of `token` as a JSON object, once the signature over `header.payload` checks out
+/// with `key`. Nothing of the payload is read before that.
+fn verified_payload(
+    token: &str,
+    key: &RsaKey,
+) -> Result<serde_json::Map<String, Value>, IdTokenError> {
+    let (signed, signature) = token
+        .rsplit_once('.')
+        .ok_or(IdTokenError::Malformed("not a three-part JWT"))?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| IdTokenError::BadSignature)?;
+    if !key.verify(signed.as_bytes(), &signature) {
+        return Err(IdTokenError::BadSignature);
+    }
+    let (_, payload) = signed
+        .split_once('.')
+        .ok_or(IdTokenError::Malformed("not a three-part JWT"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| IdTokenError::Malformed("payload is not base64url"))?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Object(claims)) => Ok(claims),
+        _ => Err(IdTokenError::Malformed("payload is not a JSON object")),
+    }
 }
 
 /// Full verification: header, key from the cached JWKS (fetched when empty, refetched once when
@@ -342,7 +389,7 @@ mod tests {
 
     fn check(token: &str) -> Result<IdTokenClaims, IdTokenError> {
         let k = key();
-        let dk = DecodingKey::from_rsa_components(&k.n, &k.e).unwrap();
+        let dk = RsaKey::from_jwk(&k.n, &k.e).unwrap();
         let n = nonce();
         verify_with_key(token, &dk, &expected(&n))
     }
@@ -447,7 +494,7 @@ mod tests {
             Some(IdTokenError::UnsupportedAlg("none".into()))
         );
         assert!(check(&none).is_err());
-        let mut h = jsonwebtoken::Header::new(Algorithm::HS256);
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
         h.kid = Some("k1".into());
         // HS256 keyed with the public modulus: the classic key-confusion attack.
         let hs = jsonwebtoken::encode(
@@ -555,5 +602,52 @@ mod tests {
         ]});
         let keys = parse_jwks(body.to_string().as_bytes()).unwrap();
         assert_eq!(keys.keys().collect::<Vec<_>>(), ["ok"]);
+    }
+
+    #[test]
+    fn a_missing_or_garbled_signature_is_a_bad_signature() {
+        let good = sign("k1", &claims(ISS, AUD, "nonce-1"));
+        let (signed, _) = good.rsplit_once('.').unwrap();
+        for sig in ["", "!!not-base64!!", "AAAA"] {
+            assert_eq!(
+                check(&format!("{signed}.{sig}")).unwrap_err(),
+                IdTokenError::BadSignature,
+                "signature {sig:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_short_rsa_key_is_refused_even_with_a_valid_signature() {
+        use rsa::traits::PublicKeyParts;
+        let small = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
+        // Signed with the rsa crate: jsonwebtoken itself won't sign with a key this small.
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256","kid":"k1"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(claims(ISS, AUD, "nonce-1").to_string());
+        let signed = format!("{header}.{payload}");
+        let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(small.clone());
+        let sig = rsa::signature::Signer::sign(&signer, signed.as_bytes());
+        let token = format!(
+            "{signed}.{}",
+            URL_SAFE_NO_PAD.encode(rsa::signature::SignatureEncoding::to_vec(&sig))
+        );
+        let key = RsaKey::from_jwk(
+            &URL_SAFE_NO_PAD.encode(small.n().to_bytes_be()),
+            &URL_SAFE_NO_PAD.encode(small.e().to_bytes_be()),
+        )
+        .unwrap();
+        let n = nonce();
+        assert_eq!(
+            verify_with_key(&token, &key, &expected(&n)).unwrap_err(),
+            IdTokenError::BadSignature
+        );
+    }
+
+    #[test]
+    fn jwk_components_must_be_base64url() {
+        assert!(RsaKey::from_jwk("", "AQAB").is_err());
+        assert!(RsaKey::from_jwk("abc", "+/+/").is_err());
+        let k = key();
+        assert!(RsaKey::from_jwk(&format!("{}=", k.n), &k.e).is_ok());
     }
 }
