@@ -156,7 +156,7 @@ fuzz_target!(
 fn check_signed(
     token: &str,
     payload: &[u8],
-    key: &jsonwebtoken::DecodingKey,
+    key: &kakao_signin_core::kakao::idtoken::RsaKey,
     expected: &Expected<'_>,
 ) {
     let Ok(claims) = verify_with_key(token, key, expected) else {

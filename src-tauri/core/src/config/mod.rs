@@ -2,6 +2,8 @@
 //! (`~/.config/kakao-signin/config.toml` on Linux). A bad value stops start-up with a message
 //! that names the key, the value and what is expected.
 
+mod file;
+
 use crate::secret::Secret;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -187,15 +189,15 @@ impl Config {
 
 /// `config.toml` keys are the env names without the prefix, in lower case.
 fn parse_file(text: &str, path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+    let pairs = file::parse(text).map_err(|e| {
         ConfigError::new(
             "config file",
             &path.display().to_string(),
-            format!("valid TOML ({})", e.message()),
+            format!("valid TOML ({e})"),
         )
     })?;
     let mut out = BTreeMap::new();
-    for (k, v) in table {
+    for (k, v) in pairs {
         let env_key = format!("KAKAO_SIGNIN_{}", k.to_ascii_uppercase());
         if !KEYS.contains(&env_key.as_str()) {
             return Err(ConfigError::new(
@@ -210,12 +212,12 @@ fn parse_file(text: &str, path: &Path) -> Result<BTreeMap<String, String>, Confi
             ));
         }
         let s = match v {
-            toml::Value::String(s) => s,
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Array(items) => items
+            file::Value::String(s) => s,
+            file::Value::Integer(i) => i.to_string(),
+            file::Value::Array(items) => items
                 .iter()
                 .map(|i| match i {
-                    toml::Value::String(s) => s.clone(),
+                    file::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 })
                 .collect::<Vec<_>>()
