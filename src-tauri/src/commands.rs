@@ -20,7 +20,12 @@ type S<'a> = State<'a, AppState>;
 
 #[tauri::command]
 pub fn app_state(state: S<'_>) -> SessionView {
-    state.session.view()
+    let view = state.session.view();
+    // The page asks for the view once it has loaded; a profile in the answer is on screen.
+    if crate::shows_profile(&view) {
+        crate::bench_mark("profile-shown");
+    }
+    view
 }
 
 #[tauri::command]

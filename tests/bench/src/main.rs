@@ -429,11 +429,8 @@ fn measure(bin: &Path, env: &[(String, String)], idle: Duration, is_app: bool) -
     }
     run.first_paint = marks.get("first-paint").copied();
     if is_app {
-        // The profile is on screen once the window has loaded and the session has it.
-        run.profile_shown = match (marks.get("profile-shown"), run.first_paint) {
-            (Some(p), Some(f)) => Some((*p).max(f)),
-            _ => None,
-        };
+        // The app marks it when the loaded page receives the view with the profile.
+        run.profile_shown = marks.get("profile-shown").copied();
         if run.profile_shown.is_none() && run.error.is_none() {
             run.error = Some(format!(
                 "no profile within {} s; last stderr lines: {}",
@@ -1107,9 +1104,10 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "- Restored profile: the later of first paint and `bench-mark profile-shown`, which the \
-             app prints when its session first emits SignedIn with a profile (keychain read + \
-             `/v2/user/me` against the simulator on loopback)."
+            "- Restored profile: `bench-mark profile-shown`, which the app prints when the loaded \
+             page first receives the signed-in view with the profile (the answer to its \
+             `app_state` call, or a `session-changed` event after the page loaded): keychain \
+             read + `/v2/user/me` against the simulator on loopback, then the IPC round trip."
         );
         let _ = writeln!(
             out,
