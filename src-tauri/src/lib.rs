@@ -46,13 +46,7 @@ pub fn run() {
                 std::process::exit(2);
             }
         };
-    let http = match ReqwestHttp::with_default_timeouts() {
-        Ok(h) => Arc::new(h),
-        Err(e) => {
-            eprintln!("kakao-signin: could not start the HTTP client: {e}");
-            std::process::exit(1);
-        }
-    };
+    let http = Arc::new(ReqwestHttp::with_default_timeouts());
     let clock = Arc::new(SystemClock);
     let kakao = match &config.client_id {
         Some(id) => {

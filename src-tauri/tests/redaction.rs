@@ -139,7 +139,7 @@ fn token_responses_and_stored_entries_are_redacted() {
 
 #[test]
 fn the_client_and_config_hide_the_client_secret() {
-    let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
+    let http = Arc::new(ReqwestHttp::with_default_timeouts());
     let client = KakaoClient::new(
         http,
         Endpoints::new("https://kauth.kakao.com", "https://kapi.kakao.com").unwrap(),

@@ -101,7 +101,7 @@ impl World {
     /// "The app started": a new session over the same keychain, simulator and data.
     fn session(&self) -> Arc<Session> {
         let clock: Arc<dyn Clock> = Arc::new(SimClock(self.sim.clone()));
-        let http = Arc::new(ReqwestHttp::new(Duration::from_secs(1), CLIENT_TIMEOUT).unwrap());
+        let http = Arc::new(ReqwestHttp::new(Duration::from_secs(1), CLIENT_TIMEOUT));
         let endpoints = Endpoints::new(&self.sim.base_url(), &self.sim.base_url()).unwrap();
         let kakao = KakaoClient::new(
             http.clone(),

@@ -25,7 +25,7 @@ async fn sim() -> Sim {
 fn client(sim: &Sim) -> KakaoClient {
     let base = sim.base_url();
     KakaoClient::new(
-        Arc::new(ReqwestHttp::with_default_timeouts().unwrap()),
+        Arc::new(ReqwestHttp::with_default_timeouts()),
         Endpoints::new(&base, &base).unwrap(),
         "sandbox-rest-api-key",
         None,
@@ -314,13 +314,10 @@ async fn timeout_is_its_own_kind() {
     let sim = sim().await;
     let base = sim.base_url();
     let c = KakaoClient::new(
-        Arc::new(
-            ReqwestHttp::new(
-                std::time::Duration::from_secs(2),
-                std::time::Duration::from_millis(200),
-            )
-            .unwrap(),
-        ),
+        Arc::new(ReqwestHttp::new(
+            std::time::Duration::from_secs(2),
+            std::time::Duration::from_millis(200),
+        )),
         Endpoints::new(&base, &base).unwrap(),
         "sandbox-rest-api-key",
         None,
@@ -364,7 +361,7 @@ async fn signing_key_rotation_refetches_jwks_once() {
     // Another client id: aud mismatch.
     let base = sim.base_url();
     let other = KakaoClient::new(
-        Arc::new(ReqwestHttp::with_default_timeouts().unwrap()),
+        Arc::new(ReqwestHttp::with_default_timeouts()),
         Endpoints::new(&base, &base).unwrap(),
         "another-key",
         None,

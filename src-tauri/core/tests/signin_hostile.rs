@@ -1143,7 +1143,7 @@ mod session_env {
             cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
             let sim = Arc::new(Sim::start(cfg).await.expect("simulator starts"));
             let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
-            let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
+            let http = Arc::new(ReqwestHttp::with_default_timeouts());
             let endpoints = Endpoints::new(&sim.base_url(), &sim.base_url()).unwrap();
             let kakao = KakaoClient::new(
                 http.clone(),

@@ -213,7 +213,7 @@ impl Rig {
             consent: Consent::All,
         }));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let http = Arc::new(ReqwestHttp::with_default_timeouts().map_err(|e| e.to_string())?);
+        let http = Arc::new(ReqwestHttp::with_default_timeouts());
         let kakao = KakaoClient::new(
             http.clone(),
             Endpoints::new(&sim.base_url(), &sim.base_url()).map_err(|e| e.to_string())?,

@@ -179,33 +179,59 @@ pub trait HttpClient: Send + Sync + 'static {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>>;
 }
 
-/// The production client: reqwest over the platform's TLS and trust store, timeouts, and no redirects followed (a redirect
-/// from kauth/kapi is an error to report, not something to chase with a token attached).
-#[derive(Debug, Clone)]
+/// The production client: reqwest over the platform's TLS and trust store, timeouts, and no
+/// redirects followed (a redirect from kauth/kapi is an error to report, not something to chase
+/// with a token attached).
+///
+/// The reqwest client is built on the first request, on a blocking thread: with the platform's
+/// TLS that means reading the system's CA store (~50 ms), which would otherwise delay the
+/// window at start-up.
+#[derive(Debug)]
 pub struct ReqwestHttp {
-    client: reqwest::Client,
+    client: tokio::sync::OnceCell<reqwest::Client>,
+    connect_timeout: Duration,
+    timeout: Duration,
 }
 
 impl ReqwestHttp {
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-    pub fn new(connect_timeout: Duration, timeout: Duration) -> Result<Self, TransportError> {
-        let client = reqwest::Client::builder()
-            .use_native_tls()
-            // Kakao speaks TLS 1.2 and 1.3; nothing older is accepted.
-            .min_tls_version(reqwest::tls::Version::TLS_1_2)
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(connect_timeout)
-            .timeout(timeout)
-            .user_agent(concat!("kakao-signin/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| TransportError::new(TransportErrorKind::Connect, e.to_string()))?;
-        Ok(ReqwestHttp { client })
+    pub fn new(connect_timeout: Duration, timeout: Duration) -> Self {
+        ReqwestHttp {
+            client: tokio::sync::OnceCell::new(),
+            connect_timeout,
+            timeout,
+        }
     }
 
-    pub fn with_default_timeouts() -> Result<Self, TransportError> {
+    pub fn with_default_timeouts() -> Self {
         Self::new(Self::DEFAULT_CONNECT_TIMEOUT, Self::DEFAULT_TIMEOUT)
+    }
+
+    async fn client(&self) -> Result<&reqwest::Client, TransportError> {
+        let (connect_timeout, timeout) = (self.connect_timeout, self.timeout);
+        self.client
+            .get_or_try_init(|| async move {
+                let build = move || {
+                    reqwest::Client::builder()
+                        .use_native_tls()
+                        // Kakao speaks TLS 1.2 and 1.3; nothing older is accepted.
+                        .min_tls_version(reqwest::tls::Version::TLS_1_2)
+                        .redirect(reqwest::redirect::Policy::none())
+                        .connect_timeout(connect_timeout)
+                        .timeout(timeout)
+                        .user_agent(concat!("kakao-signin/", env!("CARGO_PKG_VERSION")))
+                        .build()
+                };
+                let built = tokio::task::spawn_blocking(build)
+                    .await
+                    .map_err(|e| TransportError::new(TransportErrorKind::Connect, e.to_string()))?;
+                // A client that can't be built (no usable TLS library) fails this request and
+                // is tried again on the next.
+                built.map_err(|e| TransportError::new(TransportErrorKind::Connect, e.to_string()))
+            })
+            .await
     }
 }
 
@@ -236,7 +262,7 @@ impl HttpClient for ReqwestHttp {
                 Method::Get => reqwest::Method::GET,
                 Method::Post => reqwest::Method::POST,
             };
-            let mut builder = self.client.request(method, request.url.clone());
+            let mut builder = self.client().await?.request(method, request.url.clone());
             for (name, value) in &request.headers {
                 builder = builder.header(name.as_str(), value.as_str());
             }
@@ -394,7 +420,7 @@ mod tests {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let http = ReqwestHttp::with_default_timeouts().unwrap();
+        let http = ReqwestHttp::with_default_timeouts();
         let url = Url::parse(&format!("http://127.0.0.1:{port}/oauth/token")).unwrap();
         let err = http.send(HttpRequest::get(url)).await.unwrap_err();
         assert_eq!(err.kind, TransportErrorKind::Connect, "{err}");
@@ -420,7 +446,7 @@ mod tests {
             let (_s2, _) = listener.accept().await.unwrap();
             tokio::time::sleep(Duration::from_secs(5)).await;
         });
-        let http = ReqwestHttp::new(Duration::from_secs(2), Duration::from_millis(300)).unwrap();
+        let http = ReqwestHttp::new(Duration::from_secs(2), Duration::from_millis(300));
         let url = Url::parse(&format!("http://{addr}/x")).unwrap();
         let r = http.send(HttpRequest::get(url.clone())).await.unwrap();
         assert_eq!(r.status, 302);

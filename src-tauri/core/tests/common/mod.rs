@@ -40,7 +40,7 @@ pub fn session_against(
     notify: Notify,
 ) -> Arc<Session> {
     let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
-    let http = Arc::new(ReqwestHttp::with_default_timeouts().unwrap());
+    let http = Arc::new(ReqwestHttp::with_default_timeouts());
     let endpoints = Endpoints::new(auth_url, &sim.base_url()).unwrap();
     let kakao = KakaoClient::new(
         http.clone(),
