@@ -3,6 +3,7 @@
 //! in `kakao-signin-core`.
 
 mod commands;
+mod feed;
 
 use kakao_signin_core::clock::SystemClock;
 use kakao_signin_core::config::Config;
@@ -14,7 +15,7 @@ use kakao_signin_core::signin;
 use kakao_signin_core::text::Lang;
 use kakao_signin_core::vault::Vault;
 use std::sync::{Arc, OnceLock};
-use tauri::{Emitter, Manager};
+use tauri::Manager;
 
 /// The simulator's demo app key, used only in the sandbox.
 #[cfg(feature = "sandbox")]
@@ -101,23 +102,25 @@ pub fn run() {
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
 
-    // The session emits through the app handle, which exists only once Tauri has started.
+    // The window follows changes through `next_view` (feed.rs); bringing it to the front goes
+    // through the app handle, which exists only once Tauri has started.
     let handle: Arc<OnceLock<tauri::AppHandle>> = Arc::new(OnceLock::new());
     let notify_handle = handle.clone();
+    let feed = Arc::new(feed::Feed::new());
+    let notify_feed = feed.clone();
     let session = Session::new(
         deps,
-        Arc::new(move |event| {
-            let Some(app) = notify_handle.get() else {
-                return;
-            };
-            match event {
-                Event::Changed(view) => {
-                    if view.status == Status::SignedIn && view.profile.is_some() {
-                        bench_mark("profile-shown");
-                    }
-                    let _ = app.emit_to("main", "session-changed", &*view);
+        Arc::new(move |event| match event {
+            Event::Changed(view) => {
+                if view.status == Status::SignedIn && view.profile.is_some() {
+                    bench_mark("profile-shown");
                 }
-                Event::BringToFront => bring_to_front(app),
+                notify_feed.changed();
+            }
+            Event::BringToFront => {
+                if let Some(app) = notify_handle.get() {
+                    bring_to_front(app);
+                }
             }
         }),
     );
@@ -137,10 +140,12 @@ pub fn run() {
         })
         .manage(commands::AppState {
             session: session.clone(),
+            feed,
             diagnostics,
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_state,
+            commands::next_view,
             commands::sign_in,
             commands::cancel_sign_in,
             commands::request_consent,
