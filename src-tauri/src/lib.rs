@@ -4,6 +4,7 @@
 
 mod commands;
 mod feed;
+mod webview;
 
 use kakao_signin_core::clock::SystemClock;
 use kakao_signin_core::config::Config;
@@ -162,6 +163,7 @@ pub fn run() {
         ])
         .setup(move |app| {
             let _ = handle.set(app.handle().clone());
+            webview::tune(app.handle());
             // Restore off the UI thread; the window shows "restoring" meanwhile (S04).
             let session = session.clone();
             tauri::async_runtime::spawn(async move {
