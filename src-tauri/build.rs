@@ -4,6 +4,7 @@ fn main() {
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
         tauri_build::AppManifest::new().commands(&[
             "app_state",
+            "next_view",
             "sign_in",
             "cancel_sign_in",
             "request_consent",

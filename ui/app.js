@@ -1,5 +1,6 @@
 // The window: holds no secret and no session state of its own. It calls the app's commands,
-// and renders whatever SessionView came last (from a command or the `session-changed` event).
+// and renders whatever SessionView came last (from a command or from `next_view`, which the
+// window long-polls to follow the session).
 // The only things it keeps are the language the person picked, open dialogs, a dismissed
 // notice and a rejected command's error until the next view.
 
@@ -236,30 +237,43 @@ function render() {
 
 // ---- start ---------------------------------------------------------------------------------
 
-async function boot() {
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Follows the session: `next_view` answers at once with the current view, then again each time
+ * the session changes (a long poll; the app sends the window no events, see src-tauri/src/feed.rs).
+ */
+async function follow() {
+  let after = null;
+  let failed = false;
+  for (;;) {
+    try {
+      const next = await tauri.core.invoke('next_view', { after });
+      after = next.seq;
+      if (failed) localError = null;
+      failed = false;
+      show(next.view);
+    } catch (err) {
+      failed = true;
+      localError = toErrorView(err);
+      view = view ?? { status: 'restoring', sandbox: false, lang: 'ko', version: '' };
+      render();
+      await sleep(1000);
+    }
+  }
+}
+
+function boot() {
   // Until the core says which language, follow the OS like the core does.
   setLang((navigator.language || '').toLowerCase().startsWith('ko') ? 'ko' : 'en');
   applyStatic();
   wire();
-  if (!tauri || !tauri.core || !tauri.event) {
+  if (!tauri || !tauri.core) {
     view = { status: 'restoring', sandbox: false, lang: 'ko', version: '', error: toErrorView('window.__TAURI__ is missing') };
     render();
     return;
   }
-  let heard = false;
-  await tauri.event.listen('session-changed', (e) => {
-    heard = true;
-    show(e.payload);
-  });
-  try {
-    const first = await tauri.core.invoke('app_state');
-    // An event that arrived while app_state was on its way is newer: keep it.
-    if (!heard) show(first);
-  } catch (err) {
-    localError = toErrorView(err);
-    view = view ?? { status: 'restoring', sandbox: false, lang: 'ko', version: '' };
-    render();
-  }
+  follow();
 }
 
 boot();

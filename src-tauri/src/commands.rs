@@ -2,16 +2,20 @@
 //! takes or returns a token, code, verifier or callback URL; errors travel inside the view as
 //! `{kind, message, fix}`.
 
+use crate::feed::Feed;
 use kakao_signin_core::kakao::Prompt;
 use kakao_signin_core::session::view::SessionView;
 use kakao_signin_core::session::Session;
 use kakao_signin_core::text::Lang;
+use serde::Serialize;
 use std::sync::Arc;
 use tauri::State;
 
 /// The app's state as Tauri manages it.
 pub struct AppState {
     pub session: Arc<Session>,
+    /// Session changes, for `next_view`.
+    pub feed: Arc<Feed>,
     /// Extra lines for diagnostics (config file, keyring service): no secrets.
     pub diagnostics: Vec<(&'static str, String)>,
 }
@@ -26,6 +30,26 @@ pub fn app_state(state: S<'_>) -> SessionView {
         crate::bench_mark("profile-shown");
     }
     view
+}
+
+/// A view and the change number it follows; the window passes the number back as `after`.
+#[derive(Serialize)]
+pub struct ViewUpdate {
+    pub seq: u64,
+    pub view: SessionView,
+}
+
+/// How the window follows the session (see `feed.rs`): answers at once when `after` is not the
+/// latest change number, else when the session next changes.
+#[tauri::command]
+pub async fn next_view(state: S<'_>, after: Option<u64>) -> Result<ViewUpdate, String> {
+    let seq = state.feed.next(after).await;
+    let view = state.session.view();
+    // Only the loaded page asks: a profile in the answer is on screen.
+    if crate::shows_profile(&view) {
+        crate::bench_mark("profile-shown");
+    }
+    Ok(ViewUpdate { seq, view })
 }
 
 #[tauri::command]

@@ -3,6 +3,8 @@
 //! in `kakao-signin-core`.
 
 mod commands;
+mod feed;
+mod webview;
 
 use kakao_signin_core::clock::SystemClock;
 use kakao_signin_core::config::Config;
@@ -13,9 +15,8 @@ use kakao_signin_core::session::{Deps, Event, Session};
 use kakao_signin_core::signin;
 use kakao_signin_core::text::Lang;
 use kakao_signin_core::vault::Vault;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use tauri::{Emitter, Manager};
+use tauri::Manager;
 
 /// The simulator's demo app key, used only in the sandbox.
 #[cfg(feature = "sandbox")]
@@ -102,23 +103,20 @@ pub fn run() {
         version: env!("CARGO_PKG_VERSION").to_owned(),
     };
 
-    // The session emits through the app handle, which exists only once Tauri has started.
+    // The window follows changes through `next_view` (feed.rs); bringing it to the front goes
+    // through the app handle, which exists only once Tauri has started.
     let handle: Arc<OnceLock<tauri::AppHandle>> = Arc::new(OnceLock::new());
     let notify_handle = handle.clone();
+    let feed = Arc::new(feed::Feed::new());
+    let notify_feed = feed.clone();
     let session = Session::new(
         deps,
-        Arc::new(move |event| {
-            let Some(app) = notify_handle.get() else {
-                return;
-            };
-            match event {
-                Event::Changed(view) => {
-                    if PAGE_LOADED.load(Ordering::SeqCst) && shows_profile(&view) {
-                        bench_mark("profile-shown");
-                    }
-                    let _ = app.emit_to("main", "session-changed", &*view);
+        Arc::new(move |event| match event {
+            Event::Changed(_) => notify_feed.changed(),
+            Event::BringToFront => {
+                if let Some(app) = notify_handle.get() {
+                    bring_to_front(app);
                 }
-                Event::BringToFront => bring_to_front(app),
             }
         }),
     );
@@ -144,16 +142,17 @@ pub fn run() {
     builder
         .on_page_load(|_, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
-                PAGE_LOADED.store(true, Ordering::SeqCst);
                 bench_mark("first-paint");
             }
         })
         .manage(commands::AppState {
             session: session.clone(),
+            feed,
             diagnostics,
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_state,
+            commands::next_view,
             commands::sign_in,
             commands::cancel_sign_in,
             commands::request_consent,
@@ -170,6 +169,7 @@ pub fn run() {
         ])
         .setup(move |app| {
             let _ = handle.set(app.handle().clone());
+            webview::tune(app.handle());
             // Restore off the UI thread; the window shows "restoring" meanwhile (S04).
             let session = session.clone();
             tauri::async_runtime::spawn(async move {
@@ -215,9 +215,6 @@ fn bring_to_front(app: &tauri::AppHandle) {
         let _ = w.set_focus();
     }
 }
-
-/// Set once the window's page has loaded: a view sent to the page from then on is on screen.
-static PAGE_LOADED: AtomicBool = AtomicBool::new(false);
 
 /// The signed-in view with the profile: what `bench-mark profile-shown` waits for.
 pub(crate) fn shows_profile(view: &kakao_signin_core::session::view::SessionView) -> bool {

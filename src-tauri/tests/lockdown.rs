@@ -17,8 +17,9 @@ fn read_json(path: &Path) -> Value {
 }
 
 /// The app's own commands, exactly as `build.rs` declares them to Tauri.
-const COMMANDS: [&str; 14] = [
+const COMMANDS: [&str; 15] = [
     "app_state",
+    "next_view",
     "sign_in",
     "cancel_sign_in",
     "request_consent",
@@ -34,14 +35,13 @@ const COMMANDS: [&str; 14] = [
     "diagnostics",
 ];
 
+/// Only the app's own commands: the window follows the session through `next_view`, not
+/// through events, so it needs no `core:event` permission.
 fn expected_permissions() -> BTreeSet<String> {
-    let mut p: BTreeSet<String> = COMMANDS
+    COMMANDS
         .iter()
         .map(|c| format!("allow-{}", c.replace('_', "-")))
-        .collect();
-    p.insert("core:event:allow-listen".into());
-    p.insert("core:event:allow-unlisten".into());
-    p
+        .collect()
 }
 
 /// The quoted names between `start` and the next `]` / `)` in a Rust source file.
@@ -76,7 +76,7 @@ fn the_command_lists_agree_build_rs_handler_and_this_test() {
 }
 
 #[test]
-fn capabilities_grant_only_the_apps_commands_and_event_listening_to_main() {
+fn capabilities_grant_only_the_apps_commands_to_main() {
     let dir = root().join("capabilities");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -122,7 +122,7 @@ fn capabilities_grant_only_the_apps_commands_and_event_listening_to_main() {
         assert!(granted.insert(id.to_owned()), "{id} granted twice");
     }
     let expected = expected_permissions();
-    assert_eq!(granted.len(), 16);
+    assert_eq!(granted.len(), 15);
     let extra: Vec<_> = granted.difference(&expected).collect();
     let missing: Vec<_> = expected.difference(&granted).collect();
     assert!(

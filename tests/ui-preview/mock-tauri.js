@@ -1,10 +1,12 @@
 // A stand-in for window.__TAURI__ so the real ui/ runs in a plain browser. The preview server
-// loads this classic script before ui/app.js (a module, so it runs later).
+// loads this classic script before ui/app.js (a module, so it runs later). Like the app, it
+// answers `next_view` (the window's long poll) at once with the current view and then on each
+// change: a command's answer or a change of its own (restore, a finished sign-in, …).
 //
 // Query parameters:
 //   state=<fixture>     the SessionView to start from (fixtures/<name>.json), default signed_out
 //   lang=ko|en          override the fixture's lang
-//   restore=<fixture>   start in `restoring` and emit <fixture> 600 ms later (the real start-up)
+//   restore=<fixture>   start in `restoring` and change to <fixture> 600 ms later (the real start-up)
 //   complete=<ms>       after sign_in, emit completing and then signed_in after <ms>
 //   click=#a,#b         click these elements once the window has rendered (open a dialog, …)
 //   focus=#a            focus this element after the clicks (to see the focus ring)
@@ -15,7 +17,8 @@
   const params = new URLSearchParams(location.search);
   const startName = params.get('restore') ? 'restoring' : params.get('state') || 'signed_out';
   const langOverride = params.get('lang');
-  const listeners = new Set();
+  const waiters = new Set(); // pending next_view calls
+  let seq = 0;
   const calls = [];
   window.__mockCalls = calls;
   if (params.get('selftest')) {
@@ -35,9 +38,12 @@
     if (current) v.sandbox = current.sandbox;
     return v;
   }
+  // The session changed: wake every pending next_view.
   function emit(v) {
     current = v;
-    for (const fn of listeners) fn({ event: 'session-changed', id: 0, payload: clone(v) });
+    seq += 1;
+    for (const wake of waiters) wake();
+    waiters.clear();
   }
   const fail = (kind, ko, en, code) => ({ kind, message: { ko, en }, fix: null, code: code || null });
 
@@ -52,6 +58,10 @@
 
   const handlers = {
     app_state: async () => current,
+    next_view: async ({ after }) => {
+      if (after === seq) await new Promise((resolve) => waiters.add(resolve));
+      return { seq, view: current };
+    },
     sign_in: async () => {
       const v = await load('waiting');
       const ms = Number(params.get('complete'));
@@ -130,14 +140,9 @@
         const handler = handlers[cmd];
         if (!handler) throw fail('unknown_command', `알 수 없는 명령: ${cmd}`, `Unknown command: ${cmd}`);
         const out = await handler(args || {});
-        if (out && typeof out === 'object' && 'status' in out) current = out;
+        // A command that returns a view changed the session, as in the app.
+        if (cmd !== 'app_state' && out && typeof out === 'object' && 'status' in out) emit(out);
         return clone(out);
-      },
-    },
-    event: {
-      async listen(name, fn) {
-        if (name === 'session-changed') listeners.add(fn);
-        return () => listeners.delete(fn);
       },
     },
   };

@@ -164,7 +164,7 @@
     },
     async restore() {
       await until('restoring', () => screen() === 'restoring');
-      await until('signed_in after the event', () => screen() === 'signed_in', 4000);
+      await until('signed_in after the change', () => screen() === 'signed_in', 4000);
     },
     async setup() {
       await until('setup', () => screen() === 'unconfigured');

@@ -1105,9 +1105,9 @@ impl Report {
         let _ = writeln!(
             out,
             "- Restored profile: `bench-mark profile-shown`, which the app prints when the loaded \
-             page first receives the signed-in view with the profile (the answer to its \
-             `app_state` call, or a `session-changed` event after the page loaded): keychain \
-             read + `/v2/user/me` against the simulator on loopback, then the IPC round trip."
+             page first receives the signed-in view with the profile (an answer to its \
+             `next_view` or `app_state` call): keychain read + `/v2/user/me` against the \
+             simulator on loopback, then the IPC round trip."
         );
         let _ = writeln!(
             out,

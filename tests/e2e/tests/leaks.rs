@@ -2,7 +2,8 @@
 //! and a client secret configured, then a byte scan for every secret's real value in
 //! - the app's stderr (its log at every level, and any panic or crash output),
 //! - everything the webview holds or was sent: the DOM, localStorage, sessionStorage, every
-//!   `session-changed` event payload, the `app_state` and `diagnostics` command answers,
+//!   `next_view` answer (how the window follows the session), the `app_state` and
+//!   `diagnostics` command answers,
 //! - every file under the data directory and the XDG data, config and cache dirs (HOME),
 //! - the browser command line (the URLs the app handed to `KAKAO_SIGNIN_BROWSER`).
 //!
@@ -117,13 +118,21 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
     env.push(("KAKAO_SIGNIN_CLIENT_SECRET".into(), CLIENT_SECRET.into()));
     let app = App::launch_logged(AppOptions { env }, &log).await?;
     app.wait_visible("#signin").await?;
-    // Record every event payload the window receives from now on.
+    // Record every view the session sends from now on, through the same long poll the window
+    // follows it with (`next_view`), next to the window's own.
     app.client
         .execute_async(
             r#"const done = arguments[arguments.length - 1];
-               window.__leakEvents = [];
-               window.__TAURI__.event.listen("session-changed",
-                 e => window.__leakEvents.push(JSON.stringify(e.payload))).then(() => done(true));"#,
+               window.__leakViews = [];
+               (async () => {
+                 let after = null;
+                 for (;;) {
+                   const u = await window.__TAURI__.core.invoke("next_view", { after });
+                   after = u.seq;
+                   window.__leakViews.push(JSON.stringify(u));
+                 }
+               })();
+               done(true);"#,
             vec![],
         )
         .await?;
@@ -158,7 +167,7 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
         .expect("a code in Kakao's redirect");
     browser.client.goto(&callback).await?;
     app.wait_visible("#profile-member-id").await?;
-    // A few more things that send views and events: consents, profile refresh.
+    // A few more things that send views: consents, profile refresh.
     let _ = app.client.execute_async(
         r#"const done = arguments[arguments.length - 1];
            const i = window.__TAURI__.core.invoke;
@@ -198,18 +207,18 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
                  dom: document.documentElement.outerHTML,
                  local: dump(localStorage), session: dump(sessionStorage),
                  cookies: document.cookie,
-                 events: window.__leakEvents.join("\n"),
+                 views: window.__leakViews.join("\n"),
                  state: JSON.stringify(st), diagnostics: JSON.stringify(diag),
                }));"#,
             vec![],
         )
         .await?;
-    let events = webview["events"].as_str().unwrap_or("").to_owned();
+    let views = webview["views"].as_str().unwrap_or("").to_owned();
     assert!(
-        events.lines().count() >= 3,
-        "the event recorder saw too little: {events}"
+        views.lines().count() >= 3,
+        "the view recorder saw too little: {views}"
     );
-    assert!(events.contains("signed_in"), "events carry the view");
+    assert!(views.contains("signed_in"), "next_view carries the view");
 
     // Sign out so the app writes its last state, then stop it and read every place.
     browser.close().await;
@@ -233,7 +242,7 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
         "local",
         "session",
         "cookies",
-        "events",
+        "views",
         "state",
         "diagnostics",
     ] {

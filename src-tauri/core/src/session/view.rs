@@ -115,8 +115,8 @@ pub struct ConsentView {
     pub using: bool,
 }
 
-/// Everything the window shows, in one value: each command returns it and the
-/// `session-changed` event carries it.
+/// Everything the window shows, in one value: each command returns it and the window's long
+/// poll (`next_view`) carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SessionView {
     pub status: Status,
