@@ -671,29 +671,26 @@ struct Report {
 /// what reaching the target would take. Causes not yet measured one by one are said to be so.
 fn why(target: &str) -> &'static str {
     if target.starts_with("start-up") {
-        "before its window the app loads its config, starts tracing, builds the HTTPS client \
-         (rustls and its root store), the keychain vault and the session, and registers the \
-         single-instance D-Bus name; its page is ~13 KB of HTML, ~15 KB of CSS and ~55 KB of ES \
-         modules plus Tauri's global API, against one paragraph. Which of these costs most is \
-         not yet measured. It would take: building the window first and the rest in `setup` or \
-         after the page loads, one bundled and minified script instead of six modules, and \
-         `withGlobalTauri` off in favour of a small invoke shim; then re-measure."
+        "before its window the app loads its config, takes the single-instance lock and builds \
+         the session (the HTTPS client itself is built on the first request, off the main \
+         thread); its page is ~13 KB of HTML, ~15 KB of CSS and ~55 KB of ES modules against \
+         one paragraph. On a shared 2-core machine this ratio moves by ±0.3× from run to run; \
+         re-run on a quiet machine before reading much into one miss. What is left to try: one \
+         bundled, minified script instead of six modules, and less of the DOM built up front."
     } else if target.starts_with("idle RSS") {
-        "the table by process says where: the web process (a real page with its scripts, \
-         styles, SVG and JavaScriptCore heap against one paragraph) and the app's own process \
-         (tokio runtime, HTTPS client and its root store, zbus and libdbus connections, \
-         tracing). It would take, for the web process: a lighter page (one bundled, minified \
-         script; no `withGlobalTauri`; fewer DOM nodes built up front); for the app process: \
-         fewer runtime threads, one D-Bus stack instead of two, the HTTPS client built on first \
-         use. Neither part is yet measured change by change."
+        "the table by process says where. Already done: no JavaScriptCore VM in the app process \
+         (the window long-polls `next_view` instead of receiving events through eval), no GPU \
+         compositing (the tiles of a page that scrolls), one D-Bus stack. What is left: the \
+         page's own JavaScript heap (six ES modules against none), OpenSSL's libcrypto pages \
+         (~4 MB RSS, shared with other processes: see PSS), and the app's binary."
     } else if target.starts_with("binary") {
-        "the app links what the blank app does not: rustls + ring + webpki-roots (HTTPS to \
-         Kakao), reqwest + hyper + axum + tower (client and loopback server), two D-Bus stacks \
-         (zbus for the single-instance plugin, libdbus + dbus-secret-service + num-bigint for the \
-         keychain), tracing-subscriber with env-filter (regex), jsonwebtoken and toml. It would \
-         take: one D-Bus stack, a bare hyper (or hand-written) loopback listener instead of \
-         axum, tracing without env-filter, and possibly the system TLS library instead of \
-         rustls + ring; whether that reaches 1.5× needs `cargo bloat` to say crate by crate."
+        "the app links what the blank app does not: the HTTPS client (reqwest + hyper over the \
+         platform's TLS), the loopback server (bare hyper), the keychain (libdbus + \
+         dbus-secret-service + num-bigint for the Secret Service session), ring's RSA check of \
+         ID tokens, and its own session and protocol code. Already removed: rustls + \
+         webpki-roots, axum, zbus (the single-instance plugin), env-filter's regex, \
+         jsonwebtoken and the toml crate. What is left would cost features: a hand-written \
+         HTTP client (reqwest brings proxy support) or a plain-text Secret Service session."
     } else if target.starts_with("sign-in") {
         "the core bench's breakdown (code exchange, ID token check, two keychain writes, \
          /v2/user/me, picture) says where the time goes; keychain writes are the usual cost."
