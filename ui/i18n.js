@@ -310,11 +310,6 @@ export function pick(text) {
   return text[current] ?? text.en ?? text.ko ?? '';
 }
 
-/** Locale for dates and numbers. */
-export function locale() {
-  return current === 'ko' ? 'ko-KR' : 'en-US';
-}
-
 /** Fills every static `[data-i18n]` (text) and `[data-i18n-label]` (aria-label) under `root`. */
 export function applyStatic(root = document) {
   for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);

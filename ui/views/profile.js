@@ -3,13 +3,24 @@
 // (S12) and the time the profile was fetched (S11).
 
 import { $, h, keyedList, setText } from '../dom.js';
-import { lang, locale, pick, t } from '../i18n.js';
+import { lang, pick, t } from '../i18n.js';
 
 const STATES = ['agreed', 'agreed_empty', 'needs_consent', 'not_requested'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/**
+ * A local date and time the way Intl.DateTimeFormat writes a medium date with a short time in
+ * ko-KR and en-US: "2024. 6. 10. 오후 3:04", "Jun 10, 2024, 3:04 PM". Written out by hand: Intl
+ * makes WebKit load ICU's formatting code and data, about 3 MB of the window's idle memory.
+ */
 export function formatTime(date) {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(date);
+  const hours = date.getHours();
+  const clock = `${hours % 12 || 12}:${String(date.getMinutes()).padStart(2, '0')}`;
+  if (lang() === 'ko') {
+    return `${date.getFullYear()}. ${date.getMonth() + 1}. ${date.getDate()}. ${hours < 12 ? '오전' : '오후'} ${clock}`;
+  }
+  return `${MONTHS[date.getMonth()]} ${date.getDate()}, ${date.getFullYear()}, ${clock} ${hours < 12 ? 'AM' : 'PM'}`;
 }
 
 function badge(kind, text) {
