@@ -52,6 +52,8 @@ const TEST_PACKAGES: &[&str] = &[
     "chromium-driver",
     // Hangul glyphs for screenshots on a machine without a Korean desktop.
     "fonts-nanum",
+    // `node --test tests/ui-preview/`.
+    "nodejs",
 ];
 
 /// Extra packages `test-installed` needs: `desktop-file-validate` for the installed entry.
@@ -264,6 +266,12 @@ fn test(_args: &[String]) -> Result<()> {
         },
         "cargo build",
     )?;
+
+    // The window's own checks (strings in both languages, CSP, the real ui/ in headless
+    // Chromium against a mock of Tauri, date formatting): tests/ui-preview/README.md.
+    let mut c = Command::new("node");
+    c.current_dir(root()).args(["--test", "tests/ui-preview/"]);
+    status(c, "node --test tests/ui-preview/")?;
 
     let mut c = cargo();
     c.args(["test", "--workspace", "--no-fail-fast"]);
