@@ -679,10 +679,12 @@ fn why(target: &str) -> &'static str {
          bundled, minified script instead of six modules, and less of the DOM built up front."
     } else if target.starts_with("idle RSS") {
         "the table by process says where. Already done: no JavaScriptCore VM in the app process \
-         (the window long-polls `next_view` instead of receiving events through eval), no GPU \
-         compositing (the tiles of a page that scrolls), one D-Bus stack. What is left: the \
-         page's own JavaScript heap (six ES modules against none), OpenSSL's libcrypto pages \
-         (~4 MB RSS, shared with other processes: see PSS), and the app's binary."
+         (the window long-polls `next_view` instead of receiving events through eval), no ICU \
+         date formatting, one D-Bus stack. The largest part left is GPU compositing in the web \
+         process (tiles of a page that scrolls: ~70 MB measured); switching it off on the live \
+         view made WebDriver calls hang in the e2e suites, so it waits for a way to apply it \
+         before the first load. Then: the page's own JavaScript heap (six ES modules against \
+         none) and OpenSSL's libcrypto pages (~4 MB RSS, shared: see PSS)."
     } else if target.starts_with("binary") {
         "the app links what the blank app does not: the HTTPS client (reqwest + hyper over the \
          platform's TLS), the loopback server (bare hyper), the keychain (libdbus + \
