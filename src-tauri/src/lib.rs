@@ -4,6 +4,7 @@
 
 mod commands;
 mod feed;
+mod webview;
 
 use kakao_signin_core::clock::SystemClock;
 use kakao_signin_core::config::Config;
@@ -25,6 +26,13 @@ const SANDBOX_CLIENT_ID: &str = "sandbox-rest-api-key";
 const APP_ID: &str = "io.github.kakaosignin.desktop";
 
 pub fn run() {
+    // First, while this is the only thread: it sets an environment variable.
+    // A browser this app starts must not inherit it.
+    let own_env: &[&str] = if webview::paint_without_compositing() {
+        &[webview::COMPOSITING_ENV]
+    } else {
+        &[]
+    };
     init_logging();
     // Before anything else: a second launch only raises the first window and leaves.
     #[cfg(unix)]
@@ -39,7 +47,7 @@ pub fn run() {
     };
     let sandbox = start_sandbox_if_unconfigured(&mut config);
     let browser: Arc<dyn signin::BrowserOpener> =
-        match signin::browser_from_value(config.browser.as_deref()) {
+        match signin::browser_from_value(config.browser.as_deref(), own_env) {
             Ok(b) => Arc::from(b),
             Err(e) => {
                 eprintln!("kakao-signin: configuration error: KAKAO_SIGNIN_BROWSER: {e}");
@@ -139,8 +147,9 @@ pub fn run() {
         });
     }
     builder
-        .on_page_load(|_, payload| {
+        .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                show_once(&webview.window());
                 bench_mark("first-paint");
             }
         })
@@ -168,9 +177,17 @@ pub fn run() {
         ])
         .setup(move |app| {
             let _ = handle.set(app.handle().clone());
-            // Not yet: switching GPU compositing off on the live view (commit 619e17a) saved ~70 MB
-            // in the web process, but twice left a WebDriver call in the e2e suites hanging
-            // (faq S01, screens). Back once it can be applied before the first load.
+            // The window waits hidden for its page (tauri.conf.json), but never longer than this,
+            // so a page that fails to load still shows the window and its error.
+            let fallback = app.handle().clone();
+            std::thread::Builder::new()
+                .name("show-window-fallback".into())
+                .spawn(move || {
+                    std::thread::sleep(std::time::Duration::from_secs(3));
+                    if let Some(w) = fallback.get_webview_window("main") {
+                        show_once(&w.as_ref().window());
+                    }
+                })?;
             // Restore off the UI thread; the window shows "restoring" meanwhile (S04).
             let session = session.clone();
             tauri::async_runtime::spawn(async move {
@@ -205,6 +222,20 @@ fn single_instance() -> Option<kakao_signin_core::instance::First> {
             tracing::warn!("single instance: {e}; running without the one-window guard");
             None
         }
+    }
+}
+
+/// Shows the main window the first time its page has loaded (or the fallback fires), and never
+/// again: later loads must not undo a minimise.
+///
+/// The window starts hidden because, without GPU compositing (webview.rs), WebKitGTK's first
+/// paint of a visible window can block the UI thread for up to 500 ms waiting on a web process
+/// that is still loading: measured under Xvfb, 4 starts in 10 took ~800 ms to first paint instead
+/// of ~300 ms. Hidden until loaded, it is shown once, with its page.
+fn show_once(window: &tauri::Window) {
+    static SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if window.label() == "main" && !SHOWN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        let _ = window.show();
     }
 }
 

@@ -5,6 +5,7 @@
 use super::Error;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// The environment variable that overrides the system browser, e.g. `firefox --new-window`.
 pub const BROWSER_ENV: &str = "KAKAO_SIGNIN_BROWSER";
@@ -25,18 +26,110 @@ where
 }
 
 /// The platform's default browser through the `open` crate (xdg-open & co. on Linux).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemBrowser;
+///
+/// `app_only_env` names variables this app set for itself (WebKit tuning of its own window) that
+/// a browser it starts must not inherit.
+#[derive(Debug, Default, Clone)]
+pub struct SystemBrowser {
+    app_only_env: Vec<String>,
+}
+
+impl SystemBrowser {
+    pub fn without_env(app_only_env: &[&str]) -> SystemBrowser {
+        SystemBrowser {
+            app_only_env: app_only_env.iter().map(|v| (*v).to_owned()).collect(),
+        }
+    }
+}
 
 impl BrowserOpener for SystemBrowser {
     fn open(&self, url: &str) -> Result<(), Error> {
-        open::that_detached(url).map_err(|e| Error::BrowserFailed {
+        let failed = |e: std::io::Error| Error::BrowserFailed {
             program: "default browser".into(),
             // `open` puts the launcher command line, URL included, into its messages.
             detail: redact(&e.to_string(), url),
             from_env: false,
-        })
+        };
+        if self.app_only_env.is_empty() {
+            return open::that_detached(url).map_err(failed);
+        }
+        launch_first(self.launchers(url), LAUNCHER_GRACE).map_err(failed)
     }
+}
+
+impl SystemBrowser {
+    /// The same launchers, in the same order, as `open::that_detached` uses, with the cleaned
+    /// environment that `open` offers only through `commands`.
+    fn launchers(&self, url: &str) -> Vec<Command> {
+        open::commands(url)
+            .into_iter()
+            .map(|mut cmd| {
+                for var in &self.app_only_env {
+                    cmd.env_remove(var);
+                }
+                cmd
+            })
+            .collect()
+    }
+}
+
+/// How long a launcher gets to fail before it counts as having handed the URL over (the value
+/// `open::that_detached` uses).
+const LAUNCHER_GRACE: Duration = Duration::from_millis(250);
+
+/// Runs `launchers` in order until one exits 0 or is still running after `grace`; one that is
+/// missing or exits non-zero gives the next its turn (xdg-open, gio, gnome-open and kde-open all
+/// report a failed open that way). The error is the first failure, else the last missing one.
+fn launch_first(launchers: Vec<Command>, grace: Duration) -> std::io::Result<()> {
+    let mut failure = None;
+    let mut missing = None;
+    for mut cmd in launchers {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                missing = Some(e);
+                continue;
+            }
+        };
+        let deadline = Instant::now() + grace;
+        loop {
+            match child.try_wait()? {
+                Some(status) if status.success() => return Ok(()),
+                Some(status) => {
+                    let program = cmd.get_program().to_string_lossy().into_owned();
+                    failure.get_or_insert_with(|| {
+                        std::io::Error::other(format!("{program} failed ({status})"))
+                    });
+                    break;
+                }
+                None if Instant::now() >= deadline => {
+                    reap_later(child);
+                    return Ok(());
+                }
+                None => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    }
+    Err(failure
+        .or(missing)
+        .unwrap_or_else(|| std::io::Error::other("no launcher to try")))
+}
+
+/// Doesn't wait for a browser; reaps it when it exits so it never lingers as a zombie.
+fn reap_later(mut child: std::process::Child) {
+    let _ = std::thread::Builder::new()
+        .name("browser-reaper".into())
+        .spawn(move || {
+            let _ = child.wait();
+        });
 }
 
 /// A browser command line from [`BROWSER_ENV`], split like a shell would; the URL is appended
@@ -45,6 +138,7 @@ impl BrowserOpener for SystemBrowser {
 pub struct CommandBrowser {
     program: String,
     args: Vec<String>,
+    app_only_env: Vec<String>,
 }
 
 impl CommandBrowser {
@@ -64,7 +158,14 @@ impl CommandBrowser {
         Ok(CommandBrowser {
             program,
             args: words.collect(),
+            app_only_env: Vec::new(),
         })
+    }
+
+    /// The same browser, started without these variables (see [`SystemBrowser`]).
+    pub fn without_env(mut self, app_only_env: &[&str]) -> CommandBrowser {
+        self.app_only_env = app_only_env.iter().map(|v| (*v).to_owned()).collect();
+        self
     }
 
     pub fn program(&self) -> &str {
@@ -83,6 +184,9 @@ impl CommandBrowser {
             // The browser may print the URL; keep it out of the app's output.
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        for var in &self.app_only_env {
+            cmd.env_remove(var);
+        }
         #[cfg(unix)]
         {
             use std::os::unix::process::CommandExt;
@@ -102,7 +206,7 @@ impl CommandBrowser {
 
 impl BrowserOpener for CommandBrowser {
     fn open(&self, url: &str) -> Result<(), Error> {
-        let mut child = self
+        let child = self
             .command(url)
             .spawn()
             .map_err(|e| Error::BrowserFailed {
@@ -110,12 +214,7 @@ impl BrowserOpener for CommandBrowser {
                 detail: redact(&e.to_string(), url),
                 from_env: true,
             })?;
-        // Don't wait for the browser; reap it when it exits so it never lingers as a zombie.
-        let _ = std::thread::Builder::new()
-            .name("browser-reaper".into())
-            .spawn(move || {
-                let _ = child.wait();
-            });
+        reap_later(child);
         Ok(())
     }
 }
@@ -123,14 +222,20 @@ impl BrowserOpener for CommandBrowser {
 /// The opener for this process: [`CommandBrowser`] when [`BROWSER_ENV`] is set and not blank,
 /// otherwise [`SystemBrowser`].
 pub fn browser_from_env() -> Result<Box<dyn BrowserOpener>, Error> {
-    browser_from_value(std::env::var(BROWSER_ENV).ok().as_deref())
+    browser_from_value(std::env::var(BROWSER_ENV).ok().as_deref(), &[])
 }
 
-/// [`browser_from_env`] for a given value (testable without touching the environment).
-pub fn browser_from_value(value: Option<&str>) -> Result<Box<dyn BrowserOpener>, Error> {
+/// [`browser_from_env`] for a given value (testable without touching the environment); the
+/// browser is started without the variables in `app_only_env`.
+pub fn browser_from_value(
+    value: Option<&str>,
+    app_only_env: &[&str],
+) -> Result<Box<dyn BrowserOpener>, Error> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) => Ok(Box::new(CommandBrowser::parse(v)?)),
-        None => Ok(Box::new(SystemBrowser)),
+        Some(v) => Ok(Box::new(
+            CommandBrowser::parse(v)?.without_env(app_only_env),
+        )),
+        None => Ok(Box::new(SystemBrowser::without_env(app_only_env))),
     }
 }
 
@@ -216,9 +321,9 @@ mod tests {
 
     #[test]
     fn blank_env_value_means_system_browser() {
-        assert!(browser_from_value(None).is_ok());
-        assert!(browser_from_value(Some("  ")).is_ok());
-        assert!(browser_from_value(Some("firefox 'x")).is_err());
+        assert!(browser_from_value(None, &[]).is_ok());
+        assert!(browser_from_value(Some("  "), &[]).is_ok());
+        assert!(browser_from_value(Some("firefox 'x"), &[]).is_err());
     }
 
     #[cfg(unix)]
@@ -246,6 +351,64 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         assert_eq!(got, format!("--flag\n{url}\n"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A variable the app set for its own window is removed from every browser it starts.
+    #[test]
+    fn browsers_do_not_inherit_app_only_variables() {
+        const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+        let removed = |cmd: &Command| {
+            cmd.get_envs()
+                .any(|(k, v)| k == std::ffi::OsStr::new(VAR) && v.is_none())
+        };
+        let url = "http://127.0.0.1:1/a";
+        let b = CommandBrowser::parse("firefox --new-window").unwrap();
+        assert!(!removed(&b.command(url)));
+        assert!(removed(&b.without_env(&[VAR]).command(url)));
+        let launchers = SystemBrowser::without_env(&[VAR]).launchers(url);
+        assert!(!launchers.is_empty());
+        assert!(launchers.iter().all(removed));
+        assert!(!SystemBrowser::default().launchers(url).iter().any(removed));
+    }
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c").arg(script);
+        cmd
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn launchers_are_tried_in_order_until_one_opens() {
+        let grace = Duration::from_millis(250);
+        let dir = std::env::temp_dir().join(format!("kakao-launch-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ran = dir.join("ran");
+        let mark = |name: &str| sh(&format!("echo {name} >> {}", ran.display()));
+        let fails = sh(&format!("echo fails >> {}; exit 3", ran.display()));
+        let launchers = vec![
+            Command::new("/nonexistent/xdg-open"),
+            fails,
+            mark("opens"),
+            mark("never"),
+        ];
+        launch_first(launchers, grace).unwrap();
+        assert_eq!(std::fs::read_to_string(&ran).unwrap(), "fails\nopens\n");
+
+        // Still running after the grace period: it has the URL; the rest are not tried.
+        std::fs::remove_file(&ran).unwrap();
+        let started = Instant::now();
+        launch_first(vec![sh("sleep 3"), mark("never")], grace).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert!(!ran.exists());
+
+        // All fail: the first failure is the message, not the missing program after it.
+        let e =
+            launch_first(vec![sh("exit 4"), Command::new("/nonexistent/gio")], grace).unwrap_err();
+        assert!(e.to_string().contains("sh failed"), "{e}");
+        let e = launch_first(vec![Command::new("/nonexistent/gio")], grace).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
