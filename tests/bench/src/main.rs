@@ -9,6 +9,7 @@
 
 #[path = "../../../src-tauri/core/tests/common/mod.rs"]
 mod common;
+mod screen;
 
 use common::{Consent, Opener, Script, SimBrowser};
 use kakao_signin_core::clock::{Clock, SystemClock};
@@ -290,6 +291,9 @@ impl Rig {
 #[derive(Default)]
 struct Run {
     first_paint: Option<Duration>,
+    /// The window's rectangle first holding its page's pixels (screen.rs).
+    first_content: Option<Duration>,
+    screen_note: Option<String>,
     profile_shown: Option<Duration>,
     peak: u64,
     idle: Option<u64>,
@@ -307,8 +311,9 @@ impl Run {
                 .unwrap_or_else(|| "-".into())
         };
         let mut s = format!(
-            "first paint {}, profile {}, peak {:.1} MB, idle {} ({} processes)",
+            "first paint {}, on screen {}, profile {}, peak {:.1} MB, idle {} ({} processes)",
             ms(self.first_paint),
+            ms(self.first_content),
             ms(self.profile_shown),
             self.peak as f64 / MB,
             self.idle
@@ -318,6 +323,9 @@ impl Run {
         );
         if let Some(e) = &self.error {
             let _ = write!(s, " — {e}");
+        }
+        if let Some(n) = &self.screen_note {
+            let _ = write!(s, " — screen: {n}");
         }
         s
     }
@@ -347,6 +355,9 @@ fn measure(bin: &Path, env: &[(String, String)], idle: Duration, is_app: bool) -
         }
     };
     let root = child.id() as i32;
+    let watcher = std::thread::spawn(move || {
+        screen::Screen::open().and_then(|s| s.first_content(started, idle))
+    });
     let stderr = child.stderr.take().expect("piped");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -428,6 +439,11 @@ fn measure(bin: &Path, env: &[(String, String)], idle: Duration, is_app: bool) -
         std::thread::sleep(Duration::from_millis(20));
     }
     run.first_paint = marks.get("first-paint").copied();
+    match watcher.join() {
+        Ok(Ok(d)) => run.first_content = Some(d),
+        Ok(Err(e)) => run.screen_note = Some(e),
+        Err(_) => run.screen_note = Some("the screen reader panicked".into()),
+    }
     if is_app {
         // The app marks it when the loaded page receives the view with the profile.
         run.profile_shown = marks.get("profile-shown").copied();
@@ -810,23 +826,51 @@ impl Report {
         let mut rows: Vec<[String; 6]> = Vec::new();
         let mut targets: Vec<(String, Option<bool>, String)> = Vec::new();
 
-        // Start-up to first paint.
+        // Start-up to first paint: the window's pixels as read from the screen (what a person
+        // sees), and each app's own page-load mark. The target goes by the pixels when both
+        // apps have them.
+        let a = ms_of(&self.app, |r| r.first_content);
+        let b = ms_of(&self.blank, |r| r.first_content);
+        let (sa, sb) = (stats(a.clone()), stats(b.clone()));
+        let on_screen = sa.zip(sb).map(|(a, b)| a.0 / b.0);
+        rows.push([
+            "start-up → first paint on screen (window pixels)".into(),
+            fmt_stats(sa, a.len(), n, "ms"),
+            fmt_stats(sb, b.len(), n, "ms"),
+            on_screen.map(|r| format!("{r:.2}×")).unwrap_or("—".into()),
+            "≤ 1.15× blank".into(),
+            verdict(on_screen.map(|r| r <= 1.15)).into(),
+        ]);
         let a = ms_of(&self.app, |r| r.first_paint);
         let b = ms_of(&self.blank, |r| r.first_paint);
         let (sa, sb) = (stats(a.clone()), stats(b.clone()));
-        let ratio = sa.zip(sb).map(|(a, b)| a.0 / b.0);
+        let marked = sa.zip(sb).map(|(a, b)| a.0 / b.0);
         rows.push([
-            "start-up → first paint (page-load Finished)".into(),
+            "start-up → page loaded (page-load Finished mark)".into(),
             fmt_stats(sa, a.len(), n, "ms"),
             fmt_stats(sb, b.len(), n, "ms"),
-            ratio.map(|r| format!("{r:.2}×")).unwrap_or("—".into()),
-            "≤ 1.15× blank".into(),
-            verdict(ratio.map(|r| r <= 1.15)).into(),
+            marked.map(|r| format!("{r:.2}×")).unwrap_or("—".into()),
+            if on_screen.is_some() {
+                "—".into()
+            } else {
+                "≤ 1.15× blank (no pixels read)".into()
+            },
+            if on_screen.is_some() {
+                "—".into()
+            } else {
+                verdict(marked.map(|r| r <= 1.15)).into()
+            },
         ]);
+        let (ratio, measure) = match on_screen {
+            Some(r) => (Some(r), "on screen"),
+            None => (marked, "page-load mark"),
+        };
         targets.push((
             "start-up to first paint ≤ 1.15× blank".into(),
             ratio.map(|r| r <= 1.15),
-            ratio.map(|r| format!("{r:.2}×")).unwrap_or_default(),
+            ratio
+                .map(|r| format!("{r:.2}×, {measure}"))
+                .unwrap_or_default(),
         ));
 
         // Start-up to the restored profile.
@@ -1096,10 +1140,18 @@ impl Report {
         let _ = writeln!(out, "\n## How each figure is taken\n");
         let _ = writeln!(
             out,
-            "- Start-up: from just before `spawn` to the `bench-mark first-paint` line on stderr, \
-             printed by both apps from Tauri's page-load `Finished` event when \
-             `KAKAO_SIGNIN_BENCH_MARKS=1` (the same hook in both). It is the page loaded, a frame \
-             or so before its pixels."
+            "- First paint on screen: from just before `spawn` until the 520×760 rectangle where \
+             both apps centre their window holds more than one colour, read from the X server \
+             every 5 ms (XGetImage on the root window; Xvfb, no window manager). It is the window \
+             mapped and its page painted, however the app gets there: Kakao Sign-in keeps its \
+             window hidden until the page has loaded, the blank app shows it empty first."
+        );
+        let _ = writeln!(
+            out,
+            "- Page loaded: from just before `spawn` to the `bench-mark first-paint` line on \
+             stderr, printed by both apps from Tauri's page-load `Finished` event when \
+             `KAKAO_SIGNIN_BENCH_MARKS=1` (the same hook in both); the pixels follow a few frames \
+             later."
         );
         let _ = writeln!(
             out,
