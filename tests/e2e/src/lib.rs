@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod xscreen;
+
 /// The workspace's target directory (honours `CARGO_TARGET_DIR`).
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -344,6 +346,8 @@ impl App {
 
     /// Saves a PNG of the window under `target/screenshots/<name>.png`, after two animation
     /// frames so the picture is the current one.
+    /// Saves the window as `target/screenshots/<name>.png`, read from the screen once two
+    /// animation frames have passed (see xscreen.rs for why not WebDriver's screenshot).
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         self.client
             .execute_async(
@@ -352,7 +356,15 @@ impl App {
                 vec![],
             )
             .await?;
-        let png = self.client.screenshot().await?;
+        let (x, y, w, h) = self.client.get_window_rect().await?;
+        let png = tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+            let screen = xscreen::Screen::open().map_err(anyhow::Error::msg)?;
+            let img = screen
+                .capture(x as i32, y as i32, w as u32, h as u32)
+                .map_err(anyhow::Error::msg)?;
+            encode_png(&img)
+        })
+        .await??;
         let dir = target_dir().join("screenshots");
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));
@@ -835,4 +847,14 @@ pub fn keychain_field(service: &str, account: &str, field: &str) -> Option<Strin
     let raw = keychain_entry(service, account)?;
     let v: serde_json::Value = serde_json::from_str(&raw).ok()?;
     v[field].as_str().map(str::to_owned)
+}
+
+/// An 8-bit RGB PNG of `img`.
+fn encode_png(img: &xscreen::Rgb) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, img.width, img.height);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header()?.write_image_data(&img.data)?;
+    Ok(out)
 }
