@@ -690,17 +690,20 @@ fn why(target: &str) -> &'static str {
         "before its window the app loads its config, takes the single-instance lock and builds \
          the session (the HTTPS client itself is built on the first request, off the main \
          thread); its page is ~13 KB of HTML, ~15 KB of CSS and ~55 KB of ES modules against \
-         one paragraph. On a shared 2-core machine this ratio moves by ±0.3× from run to run; \
-         re-run on a quiet machine before reading much into one miss. What is left to try: one \
-         bundled, minified script instead of six modules, and less of the DOM built up front."
+         one paragraph. Its window stays hidden until the page has loaded (shown blank first, \
+         WebKitGTK without compositing could stall its first paint for 500 ms). On a shared \
+         2-core machine this ratio moves by ±0.3× from run to run; re-run on a quiet machine \
+         before reading much into one miss. What is left to try: one bundled, minified script \
+         instead of six modules, and less of the DOM built up front."
     } else if target.starts_with("idle RSS") {
-        "the table by process says where. Already done: no JavaScriptCore VM in the app process \
-         (the window long-polls `next_view` instead of receiving events through eval), no ICU \
-         date formatting, one D-Bus stack. The largest part left is GPU compositing in the web \
-         process (tiles of a page that scrolls: ~70 MB measured); switching it off on the live \
-         view made WebDriver calls hang in the e2e suites, so it waits for a way to apply it \
-         before the first load. Then: the page's own JavaScript heap (six ES modules against \
-         none) and OpenSSL's libcrypto pages (~4 MB RSS, shared: see PSS)."
+        "the table by process says where. Already done: the window is painted without GPU \
+         compositing (WEBKIT_DISABLE_COMPOSITING_MODE, set at start: ~70 MB of tiles and GL \
+         state in the web process for a page that scrolls), no JavaScriptCore VM in the app \
+         process (the window long-polls `next_view` instead of receiving events through eval), \
+         no ICU date formatting, one D-Bus stack. Left: the page's own JavaScript heap (six ES \
+         modules against none) and OpenSSL's libcrypto pages (~4 MB RSS, shared: see PSS). If \
+         this misses, check that nothing set WEBKIT_DISABLE_COMPOSITING_MODE=0 in the \
+         environment."
     } else if target.starts_with("binary") {
         "the app links what the blank app does not: the HTTPS client (reqwest + hyper over the \
          platform's TLS), the loopback server (bare hyper), the keychain (libdbus + \
@@ -896,7 +899,7 @@ impl Report {
             fmt_stats(sa, a.len(), n, "MB"),
             fmt_stats(sb, b.len(), n, "MB"),
             sa.zip(sb)
-                .map(|(a, b)| format!("{:.2}× (+{:.1} MB)", a.0 / b.0, a.0 - b.0))
+                .map(|(a, b)| format!("{:.2}× ({:+.1} MB)", a.0 / b.0, a.0 - b.0))
                 .unwrap_or("—".into()),
             "—".into(),
             "—".into(),
@@ -910,7 +913,7 @@ impl Report {
             fmt_stats(sa, a.len(), n, "MB"),
             fmt_stats(sb, b.len(), n, "MB"),
             sa.zip(sb)
-                .map(|(a, b)| format!("{:.2}× (+{:.1} MB)", a.0 / b.0, a.0 - b.0))
+                .map(|(a, b)| format!("{:.2}× ({:+.1} MB)", a.0 / b.0, a.0 - b.0))
                 .unwrap_or("—".into()),
             "≤ blank + 15 MB".into(),
             verdict(diff.map(|d| d <= 15.0)).into(),
@@ -918,7 +921,7 @@ impl Report {
         targets.push((
             "idle RSS ≤ blank + 15 MB".into(),
             diff.map(|d| d <= 15.0),
-            diff.map(|d| format!("+{d:.1} MB")).unwrap_or_default(),
+            diff.map(|d| format!("{d:+.1} MB")).unwrap_or_default(),
         ));
         let a = mb_of(&self.app, |r| r.idle_pss);
         let b = mb_of(&self.blank, |r| r.idle_pss);
@@ -928,7 +931,7 @@ impl Report {
             fmt_stats(sa, a.len(), n, "MB"),
             fmt_stats(sb, b.len(), n, "MB"),
             sa.zip(sb)
-                .map(|(a, b)| format!("{:.2}× (+{:.1} MB)", a.0 / b.0, a.0 - b.0))
+                .map(|(a, b)| format!("{:.2}× ({:+.1} MB)", a.0 / b.0, a.0 - b.0))
                 .unwrap_or("—".into()),
             "—".into(),
             "—".into(),
