@@ -4,7 +4,7 @@
 // The only things it keeps are the language the person picked, open dialogs, a dismissed
 // notice and a rejected command's error until the next view.
 
-import { $, copyText, toast } from './dom.js';
+import { $, copyText, toast, writeClipboard } from './dom.js';
 import { applyStatic, lang, pick, setLang, t } from './i18n.js';
 import { renderConsents } from './views/consents.js';
 import { renderProfile } from './views/profile.js';
@@ -95,16 +95,15 @@ async function copyDiagnostics(button) {
   } finally {
     button.removeAttribute('aria-busy');
   }
-  try {
-    await navigator.clipboard.writeText(String(text));
+  if (await writeClipboard(String(text))) {
     toast(t('diagnostics_copied'));
-  } catch {
-    // No clipboard permission: show the text so it can be copied by hand.
-    const area = $('diagnostics-text');
-    area.value = String(text);
-    $('diagnostics-dialog').showModal();
-    area.select();
+    return;
   }
+  // No clipboard, or it did not answer: show the text so it can be copied by hand.
+  const area = $('diagnostics-text');
+  area.value = String(text);
+  $('diagnostics-dialog').showModal();
+  area.select();
 }
 
 function setLanguage(l) {

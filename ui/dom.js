@@ -68,16 +68,32 @@ export function toast(message) {
   }, 5000);
 }
 
+// Long enough for a permission check, short enough that a click never seems ignored.
+export const CLIPBOARD_WAIT_MS = 1500;
+
+/**
+ * Writes `text` to the clipboard; false when there is none, it refuses, or it has not answered
+ * within `ms`. A write can stay pending (no focus, a permission check that never returns), and a
+ * person who clicked "copy" must then get the text another way, not a button that did nothing.
+ */
+export async function writeClipboard(text, ms = CLIPBOARD_WAIT_MS) {
+  if (!navigator.clipboard?.writeText) return false;
+  let timer;
+  const silent = new Promise((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([navigator.clipboard.writeText(text).then(() => true), silent]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Copies `text`; says whether it worked. */
 export async function copyText(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    toast(t('copied'));
-    return true;
-  } catch {
-    toast(t('copy_failed'));
-    return false;
-  }
+  const copied = await writeClipboard(text);
+  toast(t(copied ? 'copied' : 'copy_failed'));
+  return copied;
 }
 
 /** A row with a selectable value and a copy button (setup screen). */

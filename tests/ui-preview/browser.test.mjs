@@ -27,7 +27,10 @@ const SCENARIOS = {
   offline: 'offline',
   restore: 'restoring&restore=signed_in',
   setup: 'unconfigured',
+  setup_copy: 'unconfigured',
   diagnostics: 'signed_out',
+  diagnostics_refused: 'signed_out',
+  diagnostics_silent: 'signed_out',
   labels: 'signed_in_consents',
 };
 
