@@ -695,39 +695,55 @@ fn set_mode_700(p: &Path) -> Result<()> {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o700)).map_err(|e| e.to_string())
 }
 
-/// Starts Xvfb on the first free display from :99 and waits until it accepts clients.
+/// Starts Xvfb on a free display and waits until it accepts clients. Xvfb picks the display
+/// itself (`-displayfd`) and writes its number once it listens: it knows a lock file left by a
+/// killed server from a live one, which a look at `/tmp/.X*-lock` cannot (a CI machine once
+/// had 42 stale ones, :99 to :140, and no display was "free").
 fn start_xvfb() -> Result<(Child, String)> {
-    for n in 99..140 {
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            || Path::new(&format!("/tmp/.X{n}-lock")).exists()
-        {
-            continue;
-        }
-        let display = format!(":{n}");
-        let mut child = Command::new("Xvfb")
-            .args([
-                display.as_str(),
-                "-screen",
-                "0",
-                "1280x1024x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("could not start Xvfb: {e}"))?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                return Ok((child, display));
-            }
-            if let Ok(Some(_)) = child.try_wait() {
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x1024x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("could not start Xvfb: {e}"))?;
+    // The pipe stays open (in `child`) for as long as the server runs.
+    let mut out = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        while let Ok(1) = std::io::Read::read(&mut out, &mut byte) {
+            if byte[0] == b'\n' {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(50));
+            line.push(byte[0]);
         }
-        let _ = child.kill();
+        let _ = tx.send((String::from_utf8_lossy(&line).trim().to_string(), out));
+    });
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok((n, out)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            child.stdout = Some(out);
+            Ok((child, format!(":{n}")))
+        }
+        Ok(_) => {
+            let _ = child.kill();
+            let status = child.wait().map_err(|e| e.to_string())?;
+            Err(format!(
+                "Xvfb ended before it listened on a display ({status})"
+            ))
+        }
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err("Xvfb did not listen on a display within 10 s".into())
+        }
     }
-    Err("could not start Xvfb on any display from :99 to :139".into())
 }
