@@ -58,13 +58,7 @@ struct World {
     data_dir: PathBuf,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use kakao_sim::free_loopback_port as free_port;
 
 type R<T = ()> = Result<T, String>;
 

@@ -62,13 +62,7 @@ struct Env {
     auth_url: String,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use kakao_sim::free_loopback_port as free_port;
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
 

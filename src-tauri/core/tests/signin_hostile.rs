@@ -17,7 +17,7 @@ mod common;
 
 use kakao_signin_core::signin::{CallbackOutcome, Error as SigninError, Loopback};
 use kakao_signin_core::text::Lang;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener as StdListener, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -41,13 +41,7 @@ const SUCCESS_WORDS: [&str; 2] = ["Sign-in complete", "로그인 완료"];
 
 static CASES: AtomicUsize = AtomicUsize::new(0);
 
-fn free_port() -> u16 {
-    StdListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use kakao_sim::free_loopback_port as free_port;
 
 fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");

@@ -68,12 +68,7 @@ pub fn check_environment() -> Result<()> {
     Ok(())
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free loopback port")
-}
+pub use kakao_sim::free_loopback_port as free_port;
 
 /// A child process started in its own process group; dropping it kills the whole group, so
 /// WebKitWebDriver and the app go with tauri-driver even when a test panics.

@@ -27,6 +27,7 @@ mod kapi;
 mod kauth;
 mod keys;
 mod pages;
+pub mod ports;
 mod server;
 mod state;
 mod util;
@@ -35,6 +36,7 @@ pub use config::{
     AppConfig, ConfigError, ConsentItem, Lifetimes, Profile, ScopeType, SimConfig, UserConfig,
     DEFAULT_NICKNAME,
 };
+pub use ports::free_loopback_port;
 
 use serde::{Deserialize, Serialize};
 use state::State;

@@ -37,13 +37,7 @@ impl Drop for Driver {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use kakao_sim::free_loopback_port as free_port;
 
 fn spawn_driver(port: u16) -> Driver {
     use std::os::unix::process::CommandExt;

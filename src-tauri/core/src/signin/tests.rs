@@ -14,13 +14,7 @@ const STATE: &str = "s7aT3-good-state-0123456789abcdef";
 
 /// A port that was free a moment ago (the OS picks it; we then hand it to `Loopback::bind` as a
 /// "configured" port, the way a developer's list would be).
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use kakao_sim::free_loopback_port as free_port;
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
