@@ -697,8 +697,8 @@ fn set_mode_700(p: &Path) -> Result<()> {
 
 /// Starts Xvfb on a free display and waits until it accepts clients. Xvfb picks the display
 /// itself (`-displayfd`) and writes its number once it listens: it knows a lock file left by a
-/// killed server from a live one, which a look at `/tmp/.X*-lock` cannot (a CI machine once
-/// had 42 stale ones, :99 to :140, and no display was "free").
+/// killed server from a live one, which a look at `/tmp/.X*-lock` cannot (a machine here once
+/// had 42 stale ones from :100 up, and no display from :99 to :139 was "free").
 fn start_xvfb() -> Result<(Child, String)> {
     let mut child = Command::new("Xvfb")
         .args([
@@ -715,18 +715,13 @@ fn start_xvfb() -> Result<(Child, String)> {
         .spawn()
         .map_err(|e| format!("could not start Xvfb: {e}"))?;
     // The pipe stays open (in `child`) for as long as the server runs.
-    let mut out = child.stdout.take().expect("stdout is piped");
+    let out = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut line = Vec::new();
-        let mut byte = [0u8; 1];
-        while let Ok(1) = std::io::Read::read(&mut out, &mut byte) {
-            if byte[0] == b'\n' {
-                break;
-            }
-            line.push(byte[0]);
-        }
-        let _ = tx.send((String::from_utf8_lossy(&line).trim().to_string(), out));
+        let mut reader = std::io::BufReader::new(out);
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut reader, &mut line);
+        let _ = tx.send((line.trim().to_string(), reader.into_inner()));
     });
     match rx.recv_timeout(Duration::from_secs(10)) {
         Ok((n, out)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
