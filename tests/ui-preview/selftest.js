@@ -27,14 +27,20 @@
   function ok(v, what) { if (!v) throw new Error(what); }
   const click = (sel) => { const el = $(sel); ok(el, `no ${sel}`); el.click(); };
 
-  // Replaces the clipboard's answer, clicks "copy diagnostics" and checks the copied text.
-  async function diagnosticsWith(answer) {
-    await until('signed_out', () => screen() === 'signed_out');
+  // Makes the clipboard give `answer()` to every write; returns the texts written.
+  function stubClipboard(answer) {
     const written = [];
     Object.defineProperty(navigator, 'clipboard', {
       configurable: true,
       value: { writeText: (text) => { written.push(text); return answer(); } },
     });
+    return written;
+  }
+
+  // Replaces the clipboard's answer, clicks "copy diagnostics" and checks the copied text.
+  async function diagnosticsWith(answer) {
+    await until('signed_out', () => screen() === 'signed_out');
+    const written = stubClipboard(answer);
     click('#copy-diagnostics');
     await until('diagnostics called', () => last('diagnostics') && written.length === 1);
     ok(written[0].startsWith('kakao-signin'), `copied: ${written[0]}`);
@@ -191,11 +197,7 @@
     // focus and load, and a test that accepts either outcome checks neither.
     async setup_copy() {
       await until('setup', () => screen() === 'unconfigured');
-      const written = [];
-      Object.defineProperty(navigator, 'clipboard', {
-        configurable: true,
-        value: { writeText: (text) => { written.push(text); return new Promise(() => {}); } },
-      });
+      const written = stubClipboard(() => new Promise(() => {}));
       click('#setup-redirect-uris button');
       await until('"could not copy" after the wait', () => /Could not copy|복사하지 못했습니다/.test($('#toast').textContent), 4000);
       eq(written, [$('#setup-redirect-uris code').textContent], 'copied the first redirect URI');

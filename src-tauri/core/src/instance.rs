@@ -180,9 +180,9 @@ mod tests {
         d
     }
 
-    #[test]
-    fn the_second_claim_knocks_on_the_first() {
-        let dir = temp_dir("knock");
+    /// Claims `name`'s directory as the first instance, which then serves and counts knocks.
+    fn first_instance_counting_knocks(name: &str) -> (PathBuf, Arc<AtomicUsize>) {
+        let dir = temp_dir(name);
         let Claim::First(first) = claim(&dir).unwrap() else {
             panic!("the first claim must win")
         };
@@ -191,6 +191,12 @@ mod tests {
         first.serve(move || {
             k.fetch_add(1, Ordering::SeqCst);
         });
+        (dir, knocks)
+    }
+
+    #[test]
+    fn the_second_claim_knocks_on_the_first() {
+        let (dir, knocks) = first_instance_counting_knocks("knock");
         for n in 1..=2 {
             match claim(&dir).unwrap() {
                 Claim::Running { heard } => assert!(heard, "knock {n} not answered"),
@@ -249,15 +255,7 @@ mod tests {
 
     #[test]
     fn a_stranger_who_says_anything_else_is_not_a_knock() {
-        let dir = temp_dir("stranger");
-        let Claim::First(first) = claim(&dir).unwrap() else {
-            panic!("first")
-        };
-        let knocks = Arc::new(AtomicUsize::new(0));
-        let k = knocks.clone();
-        first.serve(move || {
-            k.fetch_add(1, Ordering::SeqCst);
-        });
+        let (dir, knocks) = first_instance_counting_knocks("stranger");
         let mut s = UnixStream::connect(dir.join("instance.sock")).unwrap();
         s.write_all(b"GET / HTTP/1.1\r\n").unwrap();
         let mut out = Vec::new();
