@@ -3,10 +3,8 @@
 //! `{kind, message, fix}`.
 
 use crate::feed::Feed;
-use kakao_signin_core::kakao::Prompt;
 use kakao_signin_core::session::view::SessionView;
-use kakao_signin_core::session::Session;
-use kakao_signin_core::text::Lang;
+use kakao_signin_core::session::{Lang, Prompt, Session};
 use serde::Serialize;
 use std::sync::Arc;
 use tauri::State;
@@ -16,8 +14,6 @@ pub struct AppState {
     pub session: Arc<Session>,
     /// Session changes, for `next_view`.
     pub feed: Arc<Feed>,
-    /// Extra lines for diagnostics (config file, keyring service): no secrets.
-    pub diagnostics: Vec<(&'static str, String)>,
 }
 
 type S<'a> = State<'a, AppState>;
@@ -127,10 +123,5 @@ pub fn dismiss_error(state: S<'_>) -> SessionView {
 
 #[tauri::command]
 pub fn diagnostics(state: S<'_>) -> String {
-    let extra: Vec<(&str, String)> = state
-        .diagnostics
-        .iter()
-        .map(|(k, v)| (*k, v.clone()))
-        .collect();
-    state.session.diagnostics(&extra)
+    state.session.diagnostics(&[])
 }

@@ -2,19 +2,15 @@
 //! commands and forwards the session's events to the window. Everything that knows Kakao lives
 //! in `kakao-signin-core`.
 
+#[macro_use]
+mod command_list;
 mod commands;
 mod feed;
 mod webview;
 
-use kakao_signin_core::clock::SystemClock;
 use kakao_signin_core::config::Config;
-use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
-use kakao_signin_core::localdata::LocalData;
 use kakao_signin_core::session::view::Status;
-use kakao_signin_core::session::{Deps, Event, Session};
-use kakao_signin_core::signin;
-use kakao_signin_core::text::Lang;
-use kakao_signin_core::vault::Vault;
+use kakao_signin_core::session::{AppInfo, Deps, Event, Lang, Session};
 use std::sync::{Arc, OnceLock};
 use tauri::Manager;
 
@@ -25,13 +21,22 @@ const SANDBOX_CLIENT_ID: &str = "sandbox-rest-api-key";
 /// The app's identifier (tauri.conf.json), which also names its single-instance directory.
 const APP_ID: &str = "io.github.kakaosignin.desktop";
 
+/// The invoke handler for every command of `command_list.rs`.
+macro_rules! command_handler {
+    ($($command:ident),* $(,)?) => {
+        tauri::generate_handler![$(commands::$command),*]
+    };
+}
+
+/// Starts the app: configuration, the session built from it, the window. Exits with status 2
+/// (and a message naming the key) on a bad configuration.
 pub fn run() {
     // First, while this is the only thread: it sets an environment variable.
     // A browser this app starts must not inherit it.
-    let own_env: &[&str] = if webview::paint_without_compositing() {
-        &[webview::COMPOSITING_ENV]
+    let app_only_env = if webview::paint_without_compositing() {
+        vec![webview::COMPOSITING_ENV]
     } else {
-        &[]
+        Vec::new()
     };
     init_logging();
     // Before anything else: a second launch only raises the first window and leaves.
@@ -46,68 +51,18 @@ pub fn run() {
         }
     };
     let sandbox = start_sandbox_if_unconfigured(&mut config);
-    let browser: Arc<dyn signin::BrowserOpener> =
-        match signin::browser_from_value(config.browser.as_deref(), own_env) {
-            Ok(b) => Arc::from(b),
-            Err(e) => {
-                eprintln!("kakao-signin: configuration error: KAKAO_SIGNIN_BROWSER: {e}");
-                std::process::exit(2);
-            }
-        };
-    let http = Arc::new(ReqwestHttp::with_default_timeouts());
-    let clock = Arc::new(SystemClock);
-    let kakao = match &config.client_id {
-        Some(id) => {
-            let endpoints = match Endpoints::new(config.auth_url.as_str(), config.api_url.as_str())
-            {
-                Ok(e) => e,
-                Err(e) => {
-                    eprintln!("kakao-signin: configuration error: {e}");
-                    std::process::exit(2);
-                }
-            };
-            Some(Arc::new(KakaoClient::new(
-                http.clone(),
-                endpoints,
-                id.clone(),
-                config.client_secret.clone(),
-                clock.clone(),
-            )))
-        }
-        None => None,
-    };
-    let diagnostics = vec![
-        (
-            "config file",
-            config
-                .config_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "none".into()),
-        ),
-        ("keyring service", config.keyring_service.clone()),
-        (
-            "browser",
-            if config.browser.is_some() {
-                "KAKAO_SIGNIN_BROWSER"
-            } else {
-                "system"
-            }
-            .into(),
-        ),
-    ];
-    let deps = Deps {
-        kakao,
-        vault: Vault::keyring(config.keyring_service.clone()),
-        browser,
-        clock,
-        local: LocalData::new(&config.data_dir),
-        http,
-        redirect_ports: config.redirect_ports.clone(),
-        signin_timeout: signin::DEFAULT_TIMEOUT,
-        sandbox,
-        lang: os_language(),
+    let app = AppInfo {
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        lang: Lang::from_os_env(),
+        sandbox,
+        app_only_env,
+    };
+    let deps = match Deps::from_config(&config, app) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("kakao-signin: configuration error: {e}");
+            std::process::exit(2);
+        }
     };
 
     // The window follows changes through `next_view` (feed.rs); bringing it to the front goes
@@ -156,25 +111,8 @@ pub fn run() {
         .manage(commands::AppState {
             session: session.clone(),
             feed,
-            diagnostics,
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_state,
-            commands::next_view,
-            commands::sign_in,
-            commands::cancel_sign_in,
-            commands::request_consent,
-            commands::refresh_profile,
-            commands::load_consents,
-            commands::withdraw_consent,
-            commands::logout,
-            commands::unlink,
-            commands::set_entered_value,
-            commands::set_language,
-            commands::retry,
-            commands::dismiss_error,
-            commands::diagnostics,
-        ])
+        .invoke_handler(app_commands!(command_handler))
         .setup(move |app| {
             let _ = handle.set(app.handle().clone());
             // The window waits hidden for its page (tauri.conf.json), but never longer than this,
@@ -264,16 +202,6 @@ pub(crate) fn bench_mark(what: &'static str) {
             eprintln!("bench-mark {what}");
         }
     }
-}
-
-/// The OS locale decides the first language; the window can switch.
-fn os_language() -> Lang {
-    ["LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok())
-        .find(|v| !v.is_empty())
-        .map(|v| Lang::from_locale(&v))
-        .unwrap_or(Lang::En)
 }
 
 /// With the `sandbox` feature and no REST API key: start the offline simulator on loopback and

@@ -16,24 +16,16 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
 
-/// The app's own commands, exactly as `build.rs` declares them to Tauri.
-const COMMANDS: [&str; 15] = [
-    "app_state",
-    "next_view",
-    "sign_in",
-    "cancel_sign_in",
-    "request_consent",
-    "refresh_profile",
-    "load_consents",
-    "withdraw_consent",
-    "logout",
-    "unlink",
-    "set_entered_value",
-    "set_language",
-    "retry",
-    "dismiss_error",
-    "diagnostics",
-];
+// The app's own commands, from the one list `build.rs` and `lib.rs` use too.
+include!("../src/command_list.rs");
+
+macro_rules! command_names {
+    ($($command:ident),* $(,)?) => {
+        [$(stringify!($command)),*]
+    };
+}
+
+const COMMANDS: [&str; 15] = app_commands!(command_names);
 
 /// Only the app's own commands: the window follows the session through `next_view`, not
 /// through events, so it needs no `core:event` permission.
@@ -44,35 +36,25 @@ fn expected_permissions() -> BTreeSet<String> {
         .collect()
 }
 
-/// The quoted names between `start` and the next `]` / `)` in a Rust source file.
-fn names_in(src: &str, start: &str, end: char) -> BTreeSet<String> {
-    let at = src
-        .find(start)
-        .unwrap_or_else(|| panic!("`{start}` not found"));
-    let body = &src[at + start.len()..];
-    let body = &body[..body.find(end).expect("list closes")];
-    body.split(',')
-        .map(|s| s.trim().trim_matches('"').trim_start_matches("commands::"))
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 #[test]
-fn the_command_lists_agree_build_rs_handler_and_this_test() {
-    let ours: BTreeSet<String> = COMMANDS.iter().map(|s| s.to_string()).collect();
+fn the_command_list_is_written_once() {
+    // build.rs declares the permissions and writes the capability from the list, lib.rs
+    // registers the handlers from it: neither may hold a list of its own.
     let build = std::fs::read_to_string(root().join("build.rs")).unwrap();
-    assert_eq!(
-        names_in(&build, ".commands(&[", ']'),
-        ours,
-        "build.rs declares a different command set: a new command needs a reviewed permission"
-    );
+    assert!(build.contains("include!(\"src/command_list.rs\")"));
+    assert!(build.contains("const COMMANDS: &[&str] = app_commands!(command_names);"));
+    assert!(build.contains(".commands(COMMANDS)"));
     let lib = std::fs::read_to_string(root().join("src/lib.rs")).unwrap();
-    assert_eq!(
-        names_in(&lib, "generate_handler![", ']'),
-        ours,
-        "the invoke handler registers a different command set"
-    );
+    assert!(lib.contains(".invoke_handler(app_commands!(command_handler))"));
+    for name in COMMANDS {
+        for (file, text) in [("build.rs", &build), ("src/lib.rs", &lib)] {
+            assert!(
+                !text.contains(&format!("\"{name}\""))
+                    && !text.contains(&format!("commands::{name}")),
+                "{file} names the command {name} itself; add commands to src/command_list.rs only"
+            );
+        }
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@ use kakao_signin_core::kakao::{
 use kakao_signin_core::secret::Secret;
 use kakao_signin_core::session;
 use kakao_signin_core::signin::CallbackOutcome;
-use kakao_signin_core::vault::{StoredRefresh, StoredSession, Vault};
+use kakao_signin_core::vault::{PairId, StoredRefresh, StoredSession, Vault};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -123,6 +123,7 @@ fn token_responses_and_stored_entries_are_redacted() {
     assert_clean("TokenResponse (pretty)", &format!("{r:#?}"));
     let s = StoredSession {
         member_id: 3000000000000000001,
+        pair_id: PairId(1),
         access_token: Secret::new(ACCESS),
         access_expires_at: 1,
         id_token: Some(Secret::new(ID_TOKEN)),
@@ -130,6 +131,8 @@ fn token_responses_and_stored_entries_are_redacted() {
     };
     assert_clean("StoredSession", &format!("{s:?} {s:#?}"));
     let rf = StoredRefresh {
+        member_id: 3000000000000000001,
+        pair_id: PairId(1),
         refresh_token: Secret::new(REFRESH),
         refresh_expires_at: 1,
     };

@@ -6,14 +6,12 @@
 //!
 //! `cargo bench -p kakao-signin-core --bench signin`
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
-use common::{session_against, Consent, Script, SimBrowser};
 use kakao_signin_core::session::view::Status;
 use kakao_signin_core::session::Event;
 use kakao_signin_core::vault::{MemoryStore, Vault};
-use kakao_sim::{Sim, SimConfig};
+use kakao_signin_test_support::{
+    free_loopback_port, session_against, start_sim, Consent, Script, SimBrowser,
+};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,14 +27,8 @@ fn main() {
 }
 
 async fn run() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cfg = SimConfig::demo();
-    cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
-    let sim = Arc::new(Sim::start(cfg).await.unwrap());
+    let port = free_loopback_port();
+    let sim = start_sim(port).await;
     let real_keychain = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
     let service = format!("kakao-signin-bench-{}", std::process::id());
     let vault = if real_keychain {

@@ -42,6 +42,17 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The OS locale's language (`LC_ALL`, `LC_MESSAGES`, then `LANG`); English when none is
+    /// set.
+    pub fn from_os_env() -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .filter_map(|k| std::env::var(k).ok())
+            .find(|v| !v.is_empty())
+            .map(|v| Lang::from_locale(&v))
+            .unwrap_or(Lang::En)
+    }
+
     /// From a locale string such as `ko_KR.UTF-8` or `en-US`; anything not Korean is English.
     pub fn from_locale(locale: &str) -> Lang {
         if locale.to_ascii_lowercase().starts_with("ko") {

@@ -2,9 +2,13 @@
 //! Windows) through `keyring`, and nowhere else: there is no plaintext fallback.
 //!
 //! A session is two entries under one service name, because Windows caps an entry near 2.5 KB:
-//! - account `session`: `{member_id, access_token, access_expires_at, id_token?, scopes,
-//!   token_type, saved_at}`
-//! - account `refresh`: `{refresh_token, refresh_expires_at}`
+//! - account `session`: `{member_id, pair_id, access_token, access_expires_at, id_token?,
+//!   scopes, token_type, saved_at}` (times in Unix seconds)
+//! - account `refresh`: `{member_id, pair_id, refresh_token, refresh_expires_at}`
+//!
+//! The two are tied by member id and [`PairId`]: a refresh entry that does not match the session
+//! entry is never used, and a new member's session deletes the old session entry before its
+//! refresh token is written ([`Vault::replace`]).
 //!
 //! Every keychain call runs on the blocking pool with a timeout: Secret Service can sit on an
 //! unlock prompt forever, and the UI must not.
@@ -19,39 +23,25 @@ use std::time::Duration;
 
 /// How long one keychain call may take before the vault gives up on it.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Keychain account (entry) names under the service.
+/// The keychain account (entry name) of the access side of a session ([`StoredSession`]).
 pub const SESSION_ACCOUNT: &str = "session";
+/// The keychain account (entry name) of the refresh token ([`StoredRefresh`]).
 pub const REFRESH_ACCOUNT: &str = "refresh";
 
 // ---------------------------------------------------------------------------------------------
 // The store seam
 // ---------------------------------------------------------------------------------------------
 
-/// What can go wrong in a store, already sorted into what the person can do about it. Details
-/// are platform messages; they never contain a stored value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// No keychain at all (no D-Bus session, no Secret Service provider).
-    #[error("no keychain available: {0}")]
-    Unavailable(String),
-    /// The keychain is locked and unlocking was refused or impossible.
-    #[error("the keychain is locked: {0}")]
-    Locked(String),
-    /// The entry exists but can't be read as text.
-    #[error("the keychain entry is unreadable: {0}")]
-    Corrupt(String),
-    #[error("the keychain failed: {0}")]
-    Failed(String),
-}
-
-/// A minimal synchronous keychain: one string per account under a fixed service.
+/// A minimal synchronous keychain: one string per account under a fixed service. Errors are
+/// this module's one [`Error`], already sorted into what the person can do about it; their
+/// details are platform messages that never contain a stored value.
 pub trait SecretStore: Send + Sync {
-    /// `Ok(None)` when there is no such entry.
-    fn get(&self, account: &str) -> Result<Option<String>, StoreError>;
-    fn set(&self, account: &str, value: &str) -> Result<(), StoreError>;
-    /// Deleting a missing entry is `Ok`.
-    fn delete(&self, account: &str) -> Result<(), StoreError>;
+    /// The entry's text; `Ok(None)` when there is no such entry.
+    fn get(&self, account: &str) -> Result<Option<String>, Error>;
+    /// Creates or overwrites the entry.
+    fn set(&self, account: &str, value: &str) -> Result<(), Error>;
+    /// Removes the entry; deleting a missing entry is `Ok`.
+    fn delete(&self, account: &str) -> Result<(), Error>;
 }
 
 /// The OS keychain through `keyring::Entry::new(service, account)`.
@@ -61,82 +51,88 @@ pub struct KeyringStore {
 }
 
 impl KeyringStore {
+    /// Entries under the keychain service name `service` (e.g. `kakao-signin`).
     pub fn new(service: impl Into<String>) -> Self {
         KeyringStore {
             service: service.into(),
         }
     }
 
+    /// The keychain service name the entries live under.
     pub fn service(&self) -> &str {
         &self.service
     }
 
-    fn entry(&self, account: &str) -> Result<keyring::Entry, StoreError> {
-        keyring::Entry::new(&self.service, account).map_err(map_keyring)
+    fn entry(&self, account: &str) -> Result<keyring::Entry, Error> {
+        keyring::Entry::new(&self.service, account).map_err(|e| map_keyring(e, account))
     }
 }
 
 impl SecretStore for KeyringStore {
-    fn get(&self, account: &str) -> Result<Option<String>, StoreError> {
+    fn get(&self, account: &str) -> Result<Option<String>, Error> {
         match self.entry(account)?.get_password() {
             Ok(v) => Ok(Some(v)),
             Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_keyring(e)),
+            Err(e) => Err(map_keyring(e, account)),
         }
     }
 
-    fn set(&self, account: &str, value: &str) -> Result<(), StoreError> {
+    fn set(&self, account: &str, value: &str) -> Result<(), Error> {
         self.entry(account)?
             .set_password(value)
-            .map_err(map_keyring)
+            .map_err(|e| map_keyring(e, account))
     }
 
-    fn delete(&self, account: &str) -> Result<(), StoreError> {
+    fn delete(&self, account: &str) -> Result<(), Error> {
         match self.entry(account)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(map_keyring(e)),
+            Err(e) => Err(map_keyring(e, account)),
         }
     }
 }
 
 /// Sorts `keyring`'s errors. The platform error types aren't ours to downcast to, so the
 /// Secret Service cases are told apart by their (stable, English) messages.
-fn map_keyring(e: keyring::Error) -> StoreError {
+fn map_keyring(e: keyring::Error, account: &str) -> Error {
+    let failed = |detail: String| Error::Failed { detail };
     match e {
         keyring::Error::NoStorageAccess(inner) => {
-            let msg = inner.to_string();
-            if msg.contains("no result found") {
+            let detail = inner.to_string();
+            if detail.contains("no result found") {
                 // No default collection (seen with a fresh gnome-keyring that never created its
                 // login keyring): nothing to store into until one exists.
-                StoreError::Unavailable(msg)
+                Error::Unavailable { detail }
             } else {
                 // Locked, or the unlock prompt was dismissed (macOS: access denied).
-                StoreError::Locked(msg)
+                Error::Locked { detail }
             }
         }
         keyring::Error::PlatformFailure(inner) => {
-            let msg = inner.to_string();
-            if is_unavailable(&msg) {
-                StoreError::Unavailable(msg)
-            } else if msg.contains("locked collection") || msg.contains("is locked") {
+            let detail = inner.to_string();
+            if is_unavailable(&detail) {
+                Error::Unavailable { detail }
+            } else if detail.contains("locked collection") || detail.contains("is locked") {
                 // gnome-keyring: "Cannot create an item in a locked collection".
-                StoreError::Locked(msg)
+                Error::Locked { detail }
             } else {
-                StoreError::Failed(msg)
+                failed(detail)
             }
         }
         // The bytes are the stored value: never carry them on.
-        keyring::Error::BadEncoding(_) => StoreError::Corrupt("the entry is not UTF-8 text".into()),
-        keyring::Error::TooLong(attr, limit) => StoreError::Failed(format!(
+        keyring::Error::BadEncoding(_) => Error::Corrupt {
+            account: account.to_owned(),
+            detail: "the entry is not UTF-8 text".into(),
+        },
+        keyring::Error::TooLong(attr, limit) => failed(format!(
             "{attr} is longer than the keychain's limit of {limit}"
         )),
-        keyring::Error::Invalid(attr, why) => StoreError::Failed(format!("{attr}: {why}")),
-        keyring::Error::Ambiguous(found) => StoreError::Failed(format!(
+        keyring::Error::Invalid(attr, why) => failed(format!("{attr}: {why}")),
+        keyring::Error::Ambiguous(found) => failed(format!(
             "{} keychain entries match; remove the extra ones",
             found.len()
         )),
-        keyring::Error::NoEntry => StoreError::Failed("no such entry".into()),
-        other => StoreError::Failed(other.to_string()),
+        keyring::Error::NoEntry => failed("no such entry".into()),
+        other => failed(other.to_string()),
     }
 }
 
@@ -169,7 +165,8 @@ pub enum StoreOp {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     entries: Mutex<HashMap<String, String>>,
-    failures: Mutex<HashMap<StoreOp, VecDeque<StoreError>>>,
+    /// Per operation, what the next calls do: `Some(error)` fails, `None` passes.
+    failures: Mutex<HashMap<StoreOp, VecDeque<Option<Error>>>>,
     latency: Mutex<Duration>,
     log: Mutex<Vec<(StoreOp, String)>>,
 }
@@ -180,8 +177,17 @@ impl MemoryStore {
     }
 
     /// The next call of `op` fails with `err` (queued: call twice for two failures).
-    pub fn fail_next(&self, op: StoreOp, err: StoreError) {
-        lock(&self.failures).entry(op).or_default().push_back(err);
+    pub fn fail_next(&self, op: StoreOp, err: Error) {
+        lock(&self.failures)
+            .entry(op)
+            .or_default()
+            .push_back(Some(err));
+    }
+
+    /// The next call of `op` succeeds; queued before a [`MemoryStore::fail_next`], it makes
+    /// the second call fail (a crash between two writes).
+    pub fn pass_next(&self, op: StoreOp) {
+        lock(&self.failures).entry(op).or_default().push_back(None);
     }
 
     /// Every call sleeps this long first (to exercise the vault's timeout).
@@ -203,7 +209,7 @@ impl MemoryStore {
         lock(&self.log).clone()
     }
 
-    fn enter(&self, op: StoreOp, account: &str) -> Result<(), StoreError> {
+    fn enter(&self, op: StoreOp, account: &str) -> Result<(), Error> {
         lock(&self.log).push((op, account.into()));
         let latency = *lock(&self.latency);
         if !latency.is_zero() {
@@ -213,25 +219,25 @@ impl MemoryStore {
             .get_mut(&op)
             .and_then(VecDeque::pop_front)
         {
-            Some(err) => Err(err),
-            None => Ok(()),
+            Some(Some(err)) => Err(err),
+            Some(None) | None => Ok(()),
         }
     }
 }
 
 impl SecretStore for MemoryStore {
-    fn get(&self, account: &str) -> Result<Option<String>, StoreError> {
+    fn get(&self, account: &str) -> Result<Option<String>, Error> {
         self.enter(StoreOp::Get, account)?;
         Ok(lock(&self.entries).get(account).cloned())
     }
 
-    fn set(&self, account: &str, value: &str) -> Result<(), StoreError> {
+    fn set(&self, account: &str, value: &str) -> Result<(), Error> {
         self.enter(StoreOp::Set, account)?;
         lock(&self.entries).insert(account.into(), value.into());
         Ok(())
     }
 
-    fn delete(&self, account: &str) -> Result<(), StoreError> {
+    fn delete(&self, account: &str) -> Result<(), Error> {
         self.enter(StoreOp::Delete, account)?;
         lock(&self.entries).remove(account);
         Ok(())
@@ -246,42 +252,119 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, thiserror::Error)]
+/// The stable kind of a vault [`Error`], serialised as the snake_case string the window branches
+/// on (`keychain_locked`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::Unavailable`].
+    KeychainUnavailable,
+    /// [`Error::Locked`].
+    KeychainLocked,
+    /// [`Error::Timeout`].
+    KeychainTimeout,
+    /// [`Error::Corrupt`].
+    KeychainCorrupt,
+    /// [`Error::Failed`].
+    KeychainFailed,
+}
+
+impl ErrorKind {
+    /// Every kind, for exhaustive tests.
+    pub const ALL: [ErrorKind; 5] = [
+        ErrorKind::KeychainUnavailable,
+        ErrorKind::KeychainLocked,
+        ErrorKind::KeychainTimeout,
+        ErrorKind::KeychainCorrupt,
+        ErrorKind::KeychainFailed,
+    ];
+
+    /// The wire string, equal to what serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::KeychainUnavailable => "keychain_unavailable",
+            ErrorKind::KeychainLocked => "keychain_locked",
+            ErrorKind::KeychainTimeout => "keychain_timeout",
+            ErrorKind::KeychainCorrupt => "keychain_corrupt",
+            ErrorKind::KeychainFailed => "keychain_failed",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// For tests that pin the wire string; production code matches on variants.
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// The vault's one error type, for the store seam and the vault alike. Details are platform
+/// messages or parse positions; none ever holds a stored value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// No keychain at all (no D-Bus session, no Secret Service provider, no default collection).
     #[error("no keychain available: {detail}")]
-    Unavailable { detail: String },
+    Unavailable {
+        /// The platform's message.
+        detail: String,
+    },
+    /// The keychain is locked and unlocking was refused or impossible.
     #[error("the keychain is locked: {detail}")]
-    Locked { detail: String },
+    Locked {
+        /// The platform's message.
+        detail: String,
+    },
+    /// One keychain call took longer than the vault's timeout (an unanswered unlock prompt).
     #[error("the keychain did not answer within {after:?} ({op})")]
-    Timeout { op: &'static str, after: Duration },
-    /// A stored entry can't be parsed. The caller decides (usually: sign in again, which
+    Timeout {
+        /// `read`, `write` or `delete`.
+        op: &'static str,
+        /// The timeout that ran out.
+        after: Duration,
+    },
+    /// A stored entry can't be read or parsed. The caller decides (usually: sign in again, which
     /// overwrites it). `detail` says where, never what.
     #[error("the keychain entry '{account}' is unreadable: {detail}")]
     Corrupt {
-        account: &'static str,
+        /// The entry's account name ([`SESSION_ACCOUNT`] or [`REFRESH_ACCOUNT`]).
+        account: String,
+        /// Where it broke (e.g. `not JSON at line 1 column 2`), never the text.
         detail: String,
     },
+    /// Anything else the keychain reported.
     #[error("the keychain failed: {detail}")]
-    Failed { detail: String },
+    Failed {
+        /// The platform's message.
+        detail: String,
+    },
 }
 
 impl Error {
-    pub fn kind(&self) -> &'static str {
+    /// What the window branches on.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Unavailable { .. } => "keychain_unavailable",
-            Error::Locked { .. } => "keychain_locked",
-            Error::Timeout { .. } => "keychain_timeout",
-            Error::Corrupt { .. } => "keychain_corrupt",
-            Error::Failed { .. } => "keychain_failed",
+            Error::Unavailable { .. } => ErrorKind::KeychainUnavailable,
+            Error::Locked { .. } => ErrorKind::KeychainLocked,
+            Error::Timeout { .. } => ErrorKind::KeychainTimeout,
+            Error::Corrupt { .. } => ErrorKind::KeychainCorrupt,
+            Error::Failed { .. } => ErrorKind::KeychainFailed,
         }
     }
 
-    /// A retry may work without changing anything installed: a timeout (an unlock prompt may be
-    /// waiting) or a locked keychain (the person can unlock it). Unavailable, corrupt and other
-    /// failures need a change first. No vault error says anything about the tokens themselves.
+    /// The project's one definition, used by the vault and the session alike: every keychain
+    /// failure but an unreadable entry may pass (an unlock, a daemon that starts, a slow
+    /// prompt), so the tokens it may still hold are kept and the window offers Retry. Only
+    /// [`Error::Corrupt`] says something about the stored tokens themselves.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Timeout { .. } | Error::Locked { .. })
+        !matches!(self, Error::Corrupt { .. })
     }
 
     pub fn message(&self) -> Text {
@@ -338,44 +421,65 @@ impl Error {
             Error::Failed { .. } => None,
         }
     }
-
-    fn from_store(e: StoreError, account: &'static str) -> Error {
-        match e {
-            StoreError::Unavailable(detail) => Error::Unavailable { detail },
-            StoreError::Locked(detail) => Error::Locked { detail },
-            StoreError::Corrupt(detail) => Error::Corrupt { account, detail },
-            StoreError::Failed(detail) => Error::Failed { detail },
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The vault
 // ---------------------------------------------------------------------------------------------
 
-/// The access side of a signed-in session.
+/// The access side of a signed-in session (keychain account [`SESSION_ACCOUNT`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredSession {
+    /// Kakao's member id (회원번호) of the signed-in person.
     pub member_id: i64,
+    /// Ties this entry to its [`StoredRefresh`]: see [`PairId`].
+    pub pair_id: PairId,
+    /// The OAuth access token (RFC 6749 §1.4).
     pub access_token: Secret,
-    /// Unix seconds.
+    /// When the access token expires, Unix time in seconds.
     pub access_expires_at: i64,
+    /// The last OpenID Connect ID token, when `openid` was granted.
     pub id_token: Option<Secret>,
+    /// The scopes (consent items) granted with the access token.
     pub scopes: Vec<String>,
 }
 
-/// The refresh token, kept in its own entry.
+/// The refresh token, kept in its own entry (keychain account [`REFRESH_ACCOUNT`]) because
+/// Windows caps the size of one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRefresh {
+    /// The member the refresh token was issued for; must equal the session's.
+    pub member_id: i64,
+    /// Must equal the session entry's [`StoredSession::pair_id`].
+    pub pair_id: PairId,
+    /// The OAuth refresh token (RFC 6749 §1.5).
     pub refresh_token: Secret,
-    /// Unix seconds.
+    /// When the refresh token expires, Unix time in seconds.
     pub refresh_expires_at: i64,
+}
+
+/// Ties a session entry and a refresh entry together. Chosen at random when a member's session
+/// is first stored on this computer and kept while the same member stays signed in (refresh
+/// rotation, additional consent, signing in again as the same member), so a crash between the
+/// two writes of one member still leaves a usable pair. `0` marks entries written before pair
+/// ids existed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct PairId(pub u64);
+
+impl PairId {
+    /// A fresh random pair id (never 0).
+    pub fn generate() -> PairId {
+        PairId(rand::random::<u64>() | 1)
+    }
 }
 
 // The wire format of the entries. Private, so only this file turns secrets into text.
 #[derive(Serialize, Deserialize)]
 struct SessionEntry {
     member_id: i64,
+    #[serde(default)]
+    pair_id: PairId,
     access_token: String,
     access_expires_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -394,6 +498,11 @@ fn bearer() -> String {
 
 #[derive(Serialize, Deserialize)]
 struct RefreshEntry {
+    /// `None` only in entries written before pair ids existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    member_id: Option<i64>,
+    #[serde(default)]
+    pair_id: PairId,
     refresh_token: String,
     refresh_expires_at: i64,
 }
@@ -420,6 +529,7 @@ impl Vault {
         Vault::new(Arc::new(KeyringStore::new(service)))
     }
 
+    /// Tokens in `store` (the OS keychain in the app; a [`MemoryStore`] in unit tests).
     pub fn new(store: Arc<dyn SecretStore>) -> Vault {
         Vault {
             store,
@@ -442,6 +552,11 @@ impl Vault {
 
     /// The saved session and, if present, its refresh token. `None` when signed out (no
     /// `session` entry; a lone `refresh` entry is useless without it and reads as signed out).
+    /// A refresh entry of another member or another pair reads as "no refresh token": it can
+    /// only be left from a sign-in that was interrupted between its two writes.
+    ///
+    /// Errors: [`Error::Corrupt`] for an entry that is not what this vault wrote; the store's
+    /// errors otherwise.
     pub async fn load(&self) -> Result<Option<(StoredSession, Option<StoredRefresh>)>, Error> {
         let Some(raw) = self.get(SESSION_ACCOUNT).await? else {
             return Ok(None);
@@ -449,6 +564,7 @@ impl Vault {
         let s: SessionEntry = parse(&raw, SESSION_ACCOUNT)?;
         let session = StoredSession {
             member_id: s.member_id,
+            pair_id: s.pair_id,
             access_token: Secret::new(s.access_token),
             access_expires_at: s.access_expires_at,
             id_token: s.id_token.map(Secret::new),
@@ -458,18 +574,33 @@ impl Vault {
             None => None,
             Some(raw) => {
                 let r: RefreshEntry = parse(&raw, REFRESH_ACCOUNT)?;
-                Some(StoredRefresh {
-                    refresh_token: Secret::new(r.refresh_token),
-                    refresh_expires_at: r.refresh_expires_at,
-                })
+                // Entries from before pair ids (no member id, pair 0 on both sides) still pair.
+                let legacy = r.member_id.is_none() && r.pair_id == PairId(0);
+                let paired = legacy && session.pair_id == PairId(0)
+                    || (r.member_id == Some(session.member_id) && r.pair_id == session.pair_id);
+                if paired {
+                    Some(StoredRefresh {
+                        member_id: session.member_id,
+                        pair_id: session.pair_id,
+                        refresh_token: Secret::new(r.refresh_token),
+                        refresh_expires_at: r.refresh_expires_at,
+                    })
+                } else {
+                    tracing::warn!(
+                        "the keychain's refresh entry belongs to another sign-in; not using it"
+                    );
+                    None
+                }
             }
         };
         Ok(Some((session, refresh)))
     }
 
+    /// Writes the session entry.
     pub async fn save_session(&self, session: &StoredSession) -> Result<(), Error> {
         let entry = SessionEntry {
             member_id: session.member_id,
+            pair_id: session.pair_id,
             access_token: session.access_token.expose().to_owned(),
             access_expires_at: session.access_expires_at,
             id_token: session.id_token.as_ref().map(|t| t.expose().to_owned()),
@@ -480,16 +611,20 @@ impl Vault {
         self.set(SESSION_ACCOUNT, to_json(&entry)).await
     }
 
+    /// Writes the refresh entry, stamped with its member and pair.
     pub async fn save_refresh(&self, refresh: &StoredRefresh) -> Result<(), Error> {
         let entry = RefreshEntry {
+            member_id: Some(refresh.member_id),
+            pair_id: refresh.pair_id,
             refresh_token: refresh.refresh_token.expose().to_owned(),
             refresh_expires_at: refresh.refresh_expires_at,
         };
         self.set(REFRESH_ACCOUNT, to_json(&entry)).await
     }
 
-    /// Both entries, refresh token first: if the second write fails, the keychain holds the
-    /// newest refresh token (a rotated old one is already dead at Kakao) rather than losing it.
+    /// Both entries of the same pair, refresh token first: if the second write fails, the
+    /// keychain holds the newest refresh token (a rotated old one is already dead at Kakao)
+    /// beside a session of the same pair, rather than losing it.
     pub async fn save(
         &self,
         session: &StoredSession,
@@ -501,6 +636,21 @@ impl Vault {
         self.save_session(session).await
     }
 
+    /// A new pair replaces whatever is stored (another member signed in): the old session entry
+    /// is deleted before the new refresh token is written, so a crash or a failure between the
+    /// writes can never leave one member's refresh token beside another member's session.
+    pub async fn replace(
+        &self,
+        session: &StoredSession,
+        refresh: Option<&StoredRefresh>,
+    ) -> Result<(), Error> {
+        self.delete(SESSION_ACCOUNT).await?;
+        if refresh.is_none() {
+            self.delete(REFRESH_ACCOUNT).await?;
+        }
+        self.save(session, refresh).await
+    }
+
     /// Deletes both entries; missing ones are fine. Tries both even if the first fails and
     /// reports the first failure.
     pub async fn clear(&self) -> Result<(), Error> {
@@ -510,17 +660,15 @@ impl Vault {
     }
 
     async fn get(&self, account: &'static str) -> Result<Option<String>, Error> {
-        self.run("read", account, move |s| s.get(account)).await
+        self.run("read", move |s| s.get(account)).await
     }
 
     async fn set(&self, account: &'static str, value: String) -> Result<(), Error> {
-        self.run("write", account, move |s| s.set(account, &value))
-            .await
+        self.run("write", move |s| s.set(account, &value)).await
     }
 
     async fn delete(&self, account: &'static str) -> Result<(), Error> {
-        self.run("delete", account, move |s| s.delete(account))
-            .await
+        self.run("delete", move |s| s.delete(account)).await
     }
 
     /// One store call on the blocking pool, bounded by the timeout. A call that hangs (an
@@ -528,8 +676,7 @@ impl Vault {
     async fn run<T: Send + 'static>(
         &self,
         op: &'static str,
-        account: &'static str,
-        f: impl FnOnce(&dyn SecretStore) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&dyn SecretStore) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
         let store = self.store.clone();
         let task = tokio::task::spawn_blocking(move || f(&*store));
@@ -541,7 +688,7 @@ impl Vault {
             Ok(Err(join)) => Err(Error::Failed {
                 detail: format!("the keychain call ({op}) failed: {join}"),
             }),
-            Ok(Ok(r)) => r.map_err(|e| Error::from_store(e, account)),
+            Ok(Ok(r)) => r,
         }
     }
 }
@@ -553,7 +700,7 @@ fn to_json<T: Serialize>(v: &T) -> String {
 /// serde_json's messages can quote the offending value (a token); report only where it broke.
 fn parse<T: for<'de> Deserialize<'de>>(raw: &str, account: &'static str) -> Result<T, Error> {
     serde_json::from_str(raw).map_err(|e| Error::Corrupt {
-        account,
+        account: account.to_owned(),
         detail: format!(
             "{} at line {} column {}",
             match e.classify() {
@@ -573,9 +720,13 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
 
+    const MEMBER: i64 = 4_204_242_424_242;
+    const PAIR: PairId = PairId(77);
+
     fn session() -> StoredSession {
         StoredSession {
-            member_id: 4_204_242_424_242,
+            member_id: MEMBER,
+            pair_id: PAIR,
             access_token: Secret::new("acc-TOKEN-aaaa"),
             access_expires_at: 1_700_021_599,
             id_token: Some(Secret::new("eyJhbGciOiJSUzI1NiJ9.payload.sig")),
@@ -585,6 +736,8 @@ mod tests {
 
     fn refresh() -> StoredRefresh {
         StoredRefresh {
+            member_id: MEMBER,
+            pair_id: PAIR,
             refresh_token: Secret::new("ref-TOKEN-rrrr"),
             refresh_expires_at: 1_705_000_000,
         }
@@ -608,6 +761,7 @@ mod tests {
             s,
             serde_json::json!({
                 "member_id": 4_204_242_424_242_i64,
+                "pair_id": 77,
                 "access_token": "acc-TOKEN-aaaa",
                 "access_expires_at": 1_700_021_599,
                 "id_token": "eyJhbGciOiJSUzI1NiJ9.payload.sig",
@@ -619,7 +773,12 @@ mod tests {
         let r: serde_json::Value = serde_json::from_str(&store.raw("refresh").unwrap()).unwrap();
         assert_eq!(
             r,
-            serde_json::json!({"refresh_token": "ref-TOKEN-rrrr", "refresh_expires_at": 1_705_000_000})
+            serde_json::json!({
+                "member_id": 4_204_242_424_242_i64,
+                "pair_id": 77,
+                "refresh_token": "ref-TOKEN-rrrr",
+                "refresh_expires_at": 1_705_000_000,
+            })
         );
         // The refresh token is written before the session that uses the new access token.
         let sets: Vec<_> = store
@@ -649,6 +808,8 @@ mod tests {
         let (store, v) = vault();
         v.save(&session(), Some(&refresh())).await.unwrap();
         let rotated = StoredRefresh {
+            member_id: MEMBER,
+            pair_id: PAIR,
             refresh_token: Secret::new("ref-ROTATED"),
             refresh_expires_at: 1_706_000_000,
         };
@@ -671,7 +832,12 @@ mod tests {
     async fn clear_tries_both_even_when_one_fails() {
         let (store, v) = vault();
         v.save(&session(), Some(&refresh())).await.unwrap();
-        store.fail_next(StoreOp::Delete, StoreError::Locked("locked".into()));
+        store.fail_next(
+            StoreOp::Delete,
+            Error::Locked {
+                detail: "locked".into(),
+            },
+        );
         let e = v.clear().await.unwrap_err();
         assert_eq!(e.kind(), "keychain_locked");
         // The refresh delete failed, the session delete still ran.
@@ -682,7 +848,12 @@ mod tests {
     #[tokio::test]
     async fn a_failed_refresh_write_does_not_write_the_session() {
         let (store, v) = vault();
-        store.fail_next(StoreOp::Set, StoreError::Failed("boom".into()));
+        store.fail_next(
+            StoreOp::Set,
+            Error::Failed {
+                detail: "boom".into(),
+            },
+        );
         let e = v.save(&session(), Some(&refresh())).await.unwrap_err();
         assert_eq!(e.kind(), "keychain_failed");
         assert!(store.raw("session").is_none());
@@ -691,7 +862,12 @@ mod tests {
     #[tokio::test]
     async fn store_failures_map_to_kinds_with_fixes() {
         let (store, v) = vault();
-        store.fail_next(StoreOp::Get, StoreError::Unavailable("no dbus".into()));
+        store.fail_next(
+            StoreOp::Get,
+            Error::Unavailable {
+                detail: "no dbus".into(),
+            },
+        );
         let e = v.load().await.unwrap_err();
         assert_eq!(e.kind(), "keychain_unavailable");
         if cfg!(target_os = "linux") {
@@ -704,12 +880,23 @@ mod tests {
             .en
             .contains("never stores tokens in plain files"));
 
-        store.fail_next(StoreOp::Set, StoreError::Locked("dismissed".into()));
+        store.fail_next(
+            StoreOp::Set,
+            Error::Locked {
+                detail: "dismissed".into(),
+            },
+        );
         let e = v.save_session(&session()).await.unwrap_err();
         assert_eq!(e.kind(), "keychain_locked");
         assert!(e.fix().unwrap().en.contains("Unlock"));
 
-        store.fail_next(StoreOp::Get, StoreError::Corrupt("not UTF-8".into()));
+        store.fail_next(
+            StoreOp::Get,
+            Error::Corrupt {
+                account: "session".into(),
+                detail: "not UTF-8".into(),
+            },
+        );
         assert_eq!(v.load().await.unwrap_err().kind(), "keychain_corrupt");
 
         // No plaintext fallback: after failures nothing was stored anywhere.
@@ -737,7 +924,7 @@ mod tests {
         v.save_session(&session()).await.unwrap();
         store.put_raw("refresh", r#"{"refresh_token":5}"#);
         match v.load().await.unwrap_err() {
-            Error::Corrupt { account, .. } => assert_eq!(account, "refresh"),
+            Error::Corrupt { account, .. } => assert_eq!(account, REFRESH_ACCOUNT),
             other => panic!("{other:?}"),
         }
     }
@@ -754,6 +941,90 @@ mod tests {
         assert!(e.fix().unwrap().en.contains("unlock"));
     }
 
+    #[tokio::test]
+    async fn a_refresh_entry_of_another_member_or_pair_is_no_refresh_token() {
+        let (store, v) = vault();
+        v.save_session(&session()).await.unwrap();
+        let mut other_member = refresh();
+        other_member.member_id = 9;
+        v.save_refresh(&other_member).await.unwrap();
+        assert_eq!(v.load().await.unwrap(), Some((session(), None)));
+
+        let mut other_pair = refresh();
+        other_pair.pair_id = PairId(78);
+        v.save_refresh(&other_pair).await.unwrap();
+        assert_eq!(v.load().await.unwrap(), Some((session(), None)));
+
+        // Entries written before pair ids: both sides without one still pair.
+        store.put_raw(
+            SESSION_ACCOUNT,
+            r#"{"member_id":1,"access_token":"a","access_expires_at":5}"#,
+        );
+        store.put_raw(
+            REFRESH_ACCOUNT,
+            r#"{"refresh_token":"r","refresh_expires_at":6}"#,
+        );
+        let (s, r) = v.load().await.unwrap().unwrap();
+        assert_eq!((s.member_id, s.pair_id), (1, PairId(0)));
+        assert_eq!(r.unwrap().refresh_token.expose(), "r");
+        // A legacy refresh entry beside a paired session does not pair.
+        v.save_session(&session()).await.unwrap();
+        assert_eq!(v.load().await.unwrap().unwrap().1, None);
+    }
+
+    #[tokio::test]
+    async fn replace_deletes_the_old_session_before_writing_the_new_refresh_token() {
+        let (store, v) = vault();
+        v.save(&session(), Some(&refresh())).await.unwrap();
+        let mut b = session();
+        b.member_id = 5;
+        b.pair_id = PairId(5);
+        let mut rb = refresh();
+        rb.member_id = 5;
+        rb.pair_id = PairId(5);
+        // The session write fails (as a crash would stop it): A's session is already gone, so
+        // B's refresh token is never found beside A's session.
+        store.pass_next(StoreOp::Set);
+        store.fail_next(StoreOp::Set, Error::Failed { detail: "x".into() });
+        v.replace(&b, Some(&rb)).await.unwrap_err();
+        assert!(store.raw(SESSION_ACCOUNT).is_none());
+        assert!(store
+            .raw(REFRESH_ACCOUNT)
+            .unwrap()
+            .contains("\"member_id\":5"));
+        assert_eq!(
+            v.load().await.unwrap(),
+            None,
+            "a lone refresh entry is signed out"
+        );
+        v.replace(&b, Some(&rb)).await.unwrap();
+        let ops: Vec<_> = store.log().into_iter().rev().take(3).collect();
+        assert_eq!(
+            ops,
+            [
+                (StoreOp::Set, SESSION_ACCOUNT.to_owned()),
+                (StoreOp::Set, REFRESH_ACCOUNT.to_owned()),
+                (StoreOp::Delete, SESSION_ACCOUNT.to_owned()),
+            ]
+        );
+        assert_eq!(v.load().await.unwrap(), Some((b, Some(rb))));
+    }
+
+    #[test]
+    fn kinds_serialise_as_their_wire_strings() {
+        for k in ErrorKind::ALL {
+            // A new variant must be listed in ALL: this match stops compiling otherwise.
+            match k {
+                ErrorKind::KeychainUnavailable
+                | ErrorKind::KeychainLocked
+                | ErrorKind::KeychainTimeout
+                | ErrorKind::KeychainCorrupt
+                | ErrorKind::KeychainFailed => {}
+            }
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+
     #[test]
     fn debug_never_shows_tokens() {
         let shown = format!("{:?} {:?}", session(), refresh());
@@ -764,7 +1035,7 @@ mod tests {
     #[test]
     fn keyring_errors_are_sorted() {
         let boxed = |s: &str| -> Box<dyn std::error::Error + Send + Sync> { s.to_owned().into() };
-        let k = |e| Error::from_store(map_keyring(e), "session").kind();
+        let k = |e| map_keyring(e, "session").kind();
         assert_eq!(
             k(keyring::Error::PlatformFailure(boxed(
                 "No DBus session or Secret Service provider found"
@@ -805,7 +1076,10 @@ mod tests {
             k(keyring::Error::BadEncoding(b"acc-TOKEN\xff".to_vec())),
             "keychain_corrupt"
         );
-        let e = map_keyring(keyring::Error::BadEncoding(b"acc-TOKEN\xff".to_vec()));
+        let e = map_keyring(
+            keyring::Error::BadEncoding(b"acc-TOKEN\xff".to_vec()),
+            "session",
+        );
         assert!(!format!("{e:?}").contains("acc-TOKEN"));
         assert_eq!(
             k(keyring::Error::PlatformFailure(boxed("something odd"))),

@@ -10,13 +10,10 @@
 //! whole table has run. The keychain here is a `MemoryStore` (so keychain faults can be
 //! injected and the stored entries read back); the session suite covers the real keychain.
 
-use kakao_signin_core::clock::Clock;
-use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
-use kakao_signin_core::localdata::LocalData;
+use kakao_signin_core::kakao::ReqwestHttp;
 use kakao_signin_core::session::view::{FieldState, SessionView, Status};
-use kakao_signin_core::session::{Deps, Session};
-use kakao_signin_core::text::Lang;
-use kakao_signin_core::vault::{MemoryStore, StoreError, StoreOp, Vault};
+use kakao_signin_core::session::Session;
+use kakao_signin_core::vault::{Error as VaultError, MemoryStore, StoreOp, Vault};
 use kakao_sim::{Endpoint, Fault, Sim, SimConfig};
 use std::future::Future;
 use std::path::PathBuf;
@@ -25,8 +22,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-mod common;
-use common::{Consent, Opener, Script, SimBrowser};
+use kakao_signin_test_support::{
+    deps_for, free_loopback_port as free_port, start_sim, Consent, Script, SimBrowser,
+};
 
 const FULL: &str = "full@kakao.test";
 const HOUR: i64 = 3600;
@@ -37,14 +35,6 @@ const SLOW: Duration = Duration::from_millis(3000);
 /// The vault gives up after this; a store latency of `KEYCHAIN_SLOW` is a keychain timeout.
 const VAULT_TIMEOUT: Duration = Duration::from_millis(400);
 const KEYCHAIN_SLOW: Duration = Duration::from_millis(1200);
-
-struct SimClock(Arc<Sim>);
-
-impl Clock for SimClock {
-    fn now_unix(&self) -> i64 {
-        self.0.now_unix()
-    }
-}
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
 
@@ -57,8 +47,6 @@ struct World {
     port: u16,
     data_dir: PathBuf,
 }
-
-use kakao_sim::free_loopback_port as free_port;
 
 type R<T = ()> = Result<T, String>;
 
@@ -73,10 +61,7 @@ fn ensure(cond: bool, what: impl FnOnce() -> String) -> R {
 impl World {
     async fn new(consent: Consent) -> World {
         let port = free_port();
-        let mut cfg = SimConfig::demo();
-        cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
-        cfg.app.logout_redirect_uris = vec![format!("http://127.0.0.1:{port}/logout")];
-        let sim = Arc::new(Sim::start(cfg).await.expect("simulator starts"));
+        let sim = start_sim(port).await;
         let n = SEQ.fetch_add(1, Ordering::SeqCst);
         let data_dir = std::env::temp_dir().join(format!("ks-faults-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data_dir);
@@ -94,32 +79,17 @@ impl World {
 
     /// "The app started": a new session over the same keychain, simulator and data.
     fn session(&self) -> Arc<Session> {
-        let clock: Arc<dyn Clock> = Arc::new(SimClock(self.sim.clone()));
-        let http = Arc::new(ReqwestHttp::new(Duration::from_secs(1), CLIENT_TIMEOUT));
-        let endpoints = Endpoints::new(&self.sim.base_url(), &self.sim.base_url()).unwrap();
-        let kakao = KakaoClient::new(
-            http.clone(),
-            endpoints,
-            "sandbox-rest-api-key",
-            None,
-            clock.clone(),
+        let mut deps = deps_for(
+            &self.sim,
+            &self.sim.base_url(),
+            Vault::new(self.store.clone()).with_timeout(VAULT_TIMEOUT),
+            &self.data_dir,
+            &self.browser,
+            vec![self.port],
         );
-        Session::new(
-            Deps {
-                kakao: Some(Arc::new(kakao)),
-                vault: Vault::new(self.store.clone()).with_timeout(VAULT_TIMEOUT),
-                browser: Arc::new(Opener(self.browser.clone())),
-                clock,
-                local: LocalData::new(&self.data_dir),
-                http,
-                redirect_ports: vec![self.port],
-                signin_timeout: Duration::from_secs(20),
-                sandbox: false,
-                lang: Lang::En,
-                version: "test".into(),
-            },
-            Arc::new(|_| {}),
-        )
+        deps.http = Arc::new(ReqwestHttp::new(Duration::from_secs(1), CLIENT_TIMEOUT));
+        deps.signin_timeout = Duration::from_secs(20);
+        Session::new(deps, Arc::new(|_| {}))
     }
 
     fn raw_token(&self, account: &str, field: &str) -> Option<String> {
@@ -517,11 +487,16 @@ impl KeychainFault {
         match self {
             KeychainFault::NoSecretService => store.fail_next(
                 op,
-                StoreError::Unavailable("org.freedesktop.DBus.Error.ServiceUnknown".into()),
+                VaultError::Unavailable {
+                    detail: "org.freedesktop.DBus.Error.ServiceUnknown".into(),
+                },
             ),
-            KeychainFault::Locked => {
-                store.fail_next(op, StoreError::Locked("collection is locked".into()))
-            }
+            KeychainFault::Locked => store.fail_next(
+                op,
+                VaultError::Locked {
+                    detail: "collection is locked".into(),
+                },
+            ),
             KeychainFault::Slow => store.set_latency(KEYCHAIN_SLOW),
         }
     }

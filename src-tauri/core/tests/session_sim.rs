@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
-mod common;
-use common::{session_against, Consent, Script, SimBrowser};
+use kakao_signin_test_support::{
+    free_loopback_port as free_port, session_against, start_sim, Consent, Script, SimBrowser,
+};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,8 +63,6 @@ struct Env {
     auth_url: String,
 }
 
-use kakao_sim::free_loopback_port as free_port;
-
 static SEQ: AtomicUsize = AtomicUsize::new(0);
 
 /// A session over the real keychain under `service`.
@@ -98,10 +97,7 @@ impl Env {
     ) -> Env {
         require_secret_service();
         let port = free_port();
-        let mut cfg = SimConfig::demo();
-        cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
-        cfg.app.logout_redirect_uris = vec![format!("http://127.0.0.1:{port}/logout")];
-        let sim = Arc::new(Sim::start(cfg).await.expect("simulator starts"));
+        let sim = start_sim(port).await;
         let n = SEQ.fetch_add(1, Ordering::SeqCst);
         let service = format!("kakao-signin-test-{}-{n}", std::process::id());
         let data_dir = std::env::temp_dir().join(format!("ks-session-{}-{n}", std::process::id()));
@@ -714,7 +710,7 @@ async fn nothing_that_reaches_the_window_carries_a_secret() {
 /// deleted. Only an unreadable entry means signing in again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_unreadable_keychain_at_start_is_offline_not_signed_out() {
-    use kakao_signin_core::vault::{MemoryStore, StoreError, StoreOp};
+    use kakao_signin_core::vault::{Error as VaultError, MemoryStore, StoreOp};
     let env = Env::new(script(FULL, Consent::All)).await;
     env.sign_in().await;
     // Copy the real keychain's entries into a store whose next read fails.
@@ -743,14 +739,24 @@ async fn an_unreadable_keychain_at_start_is_offline_not_signed_out() {
         (
             "locked",
             Box::new(|s: &MemoryStore| {
-                s.fail_next(StoreOp::Get, StoreError::Locked("test".into()))
+                s.fail_next(
+                    StoreOp::Get,
+                    VaultError::Locked {
+                        detail: "test".into(),
+                    },
+                )
             }),
             Status::Offline,
         ),
         (
             "no Secret Service",
             Box::new(|s: &MemoryStore| {
-                s.fail_next(StoreOp::Get, StoreError::Unavailable("test".into()))
+                s.fail_next(
+                    StoreOp::Get,
+                    VaultError::Unavailable {
+                        detail: "test".into(),
+                    },
+                )
             }),
             Status::Offline,
         ),
@@ -762,7 +768,13 @@ async fn an_unreadable_keychain_at_start_is_offline_not_signed_out() {
         (
             "corrupt entry",
             Box::new(|s: &MemoryStore| {
-                s.fail_next(StoreOp::Get, StoreError::Corrupt("test".into()))
+                s.fail_next(
+                    StoreOp::Get,
+                    VaultError::Corrupt {
+                        account: "session".into(),
+                        detail: "test".into(),
+                    },
+                )
             }),
             Status::SignedOut,
         ),

@@ -13,8 +13,6 @@
 //!
 //! Run with `-- --nocapture` to see one line per case and the final count.
 
-mod common;
-
 use kakao_signin_core::signin::{CallbackOutcome, Error as SigninError, Loopback};
 use kakao_signin_core::text::Lang;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
@@ -1101,24 +1099,13 @@ async fn hostile_loopback() {
 // ------------------------------------------------------------------ end to end, with the simulator
 
 mod session_env {
-    use super::common::{Consent, Opener, Script, SimBrowser};
-    use kakao_signin_core::clock::Clock;
-    use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
-    use kakao_signin_core::localdata::LocalData;
-    use kakao_signin_core::session::{Deps, Session};
+    use kakao_signin_core::session::Session;
     use kakao_signin_core::signin::BrowserOpener;
-    use kakao_signin_core::text::Lang;
     use kakao_signin_core::vault::{MemoryStore, Vault};
-    use kakao_sim::{Sim, SimConfig};
+    use kakao_signin_test_support::{deps_for, start_sim, Consent, Opener, Script, SimBrowser};
+    use kakao_sim::Sim;
     use std::sync::Arc;
     use std::time::Duration;
-
-    struct SimClock(Arc<Sim>);
-    impl Clock for SimClock {
-        fn now_unix(&self) -> i64 {
-            self.0.now_unix()
-        }
-    }
 
     pub struct Env {
         pub sim: Arc<Sim>,
@@ -1133,38 +1120,20 @@ mod session_env {
         /// authorize URL but does nothing with it until [`Env::person_signs_in`].
         pub async fn new() -> Env {
             let port = super::free_port();
-            let mut cfg = SimConfig::demo();
-            cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
-            let sim = Arc::new(Sim::start(cfg).await.expect("simulator starts"));
-            let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
-            let http = Arc::new(ReqwestHttp::with_default_timeouts());
-            let endpoints = Endpoints::new(&sim.base_url(), &sim.base_url()).unwrap();
-            let kakao = KakaoClient::new(
-                http.clone(),
-                endpoints,
-                "sandbox-rest-api-key",
-                None,
-                clock.clone(),
-            );
+            let sim = start_sim(port).await;
             let browser = SimBrowser::new(None);
             let data_dir =
                 std::env::temp_dir().join(format!("ks-hostile-{}-{port}", std::process::id()));
-            let session = Session::new(
-                Deps {
-                    kakao: Some(Arc::new(kakao)),
-                    vault: Vault::new(Arc::new(MemoryStore::new())),
-                    browser: Arc::new(Opener(browser.clone())),
-                    clock,
-                    local: LocalData::new(&data_dir),
-                    http,
-                    redirect_ports: vec![port],
-                    signin_timeout: Duration::from_secs(60),
-                    sandbox: false,
-                    lang: Lang::En,
-                    version: "test".into(),
-                },
-                Arc::new(|_| {}),
+            let mut deps = deps_for(
+                &sim,
+                &sim.base_url(),
+                Vault::new(Arc::new(MemoryStore::new())),
+                &data_dir,
+                &browser,
+                vec![port],
             );
+            deps.signin_timeout = Duration::from_secs(60);
+            let session = Session::new(deps, Arc::new(|_| {}));
             Env {
                 sim,
                 session,

@@ -15,7 +15,7 @@
 
 use kakao_signin_core::secret::Secret;
 use kakao_signin_core::vault::{
-    KeyringStore, SecretStore, StoredRefresh, StoredSession, Vault, REFRESH_ACCOUNT,
+    KeyringStore, PairId, SecretStore, StoredRefresh, StoredSession, Vault, REFRESH_ACCOUNT,
     SESSION_ACCOUNT,
 };
 use std::process::Command;
@@ -87,6 +87,7 @@ fn accounts_in(service: &str) -> Vec<String> {
 fn session(access: &str) -> StoredSession {
     StoredSession {
         member_id: 4_242_424_242,
+        pair_id: PairId(1),
         access_token: Secret::new(access),
         access_expires_at: 1_900_000_000,
         id_token: Some(Secret::new(format!(
@@ -103,6 +104,8 @@ fn session(access: &str) -> StoredSession {
 
 fn refresh(token: &str) -> StoredRefresh {
     StoredRefresh {
+        member_id: 4_242_424_242,
+        pair_id: PairId(1),
         refresh_token: Secret::new(token),
         refresh_expires_at: 1_905_000_000,
     }

@@ -7,20 +7,16 @@
 //!
 //! `kakao-signin-bench [--runs N] [--idle-secs S] [--skip-core] [--bin-dir DIR]`
 
-#[path = "../../../src-tauri/core/tests/common/mod.rs"]
-mod common;
 mod screen;
 
-use common::{Consent, Opener, Script, SimBrowser};
 use kakao_signin_core::clock::{Clock, SystemClock};
-use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
-use kakao_signin_core::localdata::LocalData;
 use kakao_signin_core::secret::Secret;
 use kakao_signin_core::session::view::Status;
-use kakao_signin_core::session::{Deps, Session};
-use kakao_signin_core::text::Lang;
-use kakao_signin_core::vault::{StoredRefresh, StoredSession, Vault};
-use kakao_sim::{Sim, SimConfig};
+use kakao_signin_core::session::Session;
+use kakao_signin_core::vault::{PairId, StoredRefresh, StoredSession, Vault};
+use kakao_signin_test_support::{
+    deps_for, free_loopback_port, start_sim, Consent, Script, Sim, SimBrowser,
+};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -199,45 +195,24 @@ impl Rig {
     /// Starts the simulator and signs in once through the core session (scripted browser at the
     /// simulator's pages, real loopback listener, real keychain), leaving the tokens stored.
     async fn sign_in() -> Result<Rig, String> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
-        let mut cfg = SimConfig::demo();
-        cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
-        cfg.app.logout_redirect_uris = vec![format!("http://127.0.0.1:{port}/logout")];
-        let sim = Arc::new(Sim::start(cfg).await.map_err(|e| e.to_string())?);
+        let port = free_loopback_port();
+        let sim = start_sim(port).await;
         let service = format!("kakao-signin-bench-{}", std::process::id());
         let data = std::env::temp_dir().join(format!("kakao-signin-bench-{}", std::process::id()));
         let browser = SimBrowser::new(Some(Script {
             login: "full@kakao.test",
             consent: Consent::All,
         }));
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let http = Arc::new(ReqwestHttp::with_default_timeouts());
-        let kakao = KakaoClient::new(
-            http.clone(),
-            Endpoints::new(&sim.base_url(), &sim.base_url()).map_err(|e| e.to_string())?,
-            "sandbox-rest-api-key",
-            None,
-            clock.clone(),
+        let mut deps = deps_for(
+            &sim,
+            &sim.base_url(),
+            Vault::keyring(service.clone()),
+            &data,
+            &browser,
+            vec![port],
         );
-        let session = Session::new(
-            Deps {
-                kakao: Some(Arc::new(kakao)),
-                vault: Vault::keyring(service.clone()),
-                browser: Arc::new(Opener(browser)),
-                clock,
-                local: LocalData::new(&data),
-                http,
-                redirect_ports: vec![port],
-                signin_timeout: Duration::from_secs(30),
-                sandbox: false,
-                lang: Lang::En,
-                version: "bench".into(),
-            },
-            Arc::new(|_| {}),
-        );
+        deps.clock = Arc::new(SystemClock);
+        let session = Session::new(deps, Arc::new(|_| {}));
         session.restore().await;
         session.sign_in(None);
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -542,6 +517,7 @@ async fn keychain_latency(n: usize) -> Keychain {
     // Token-sized values: Kakao's access and refresh tokens, an ID token (a JWT).
     let session = StoredSession {
         member_id: 4_000_000_001,
+        pair_id: PairId(1),
         access_token: Secret::new("a".repeat(54)),
         access_expires_at: now + 21_599,
         id_token: Some(Secret::new("e".repeat(760))),
@@ -555,6 +531,8 @@ async fn keychain_latency(n: usize) -> Keychain {
         .to_vec(),
     };
     let refresh = StoredRefresh {
+        member_id: 4_000_000_001,
+        pair_id: PairId(1),
         refresh_token: Secret::new("r".repeat(54)),
         refresh_expires_at: now + 5_183_999,
     };

@@ -4,10 +4,7 @@
 //! gets there (a window shown only once its page has loaded is measured the same way as one that
 //! is shown blank first), so it checks the `first-paint` mark that each app prints itself.
 
-#[path = "../../e2e/src/xscreen.rs"]
-#[allow(dead_code)] // shared with the e2e suites; the bench needs only the pixels
-mod xscreen;
-
+use kakao_signin_test_support::xscreen;
 use std::time::{Duration, Instant};
 
 /// Both apps' window size (tauri.conf.json), centred on the screen.

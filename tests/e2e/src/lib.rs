@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub mod xscreen;
+pub use kakao_signin_test_support::xscreen;
 
 /// The workspace's target directory (honours `CARGO_TARGET_DIR`).
 pub fn target_dir() -> PathBuf {
@@ -650,10 +650,8 @@ impl Rig {
         edit: impl FnOnce(&mut SimConfig),
     ) -> Result<Rig> {
         let port = free_port();
-        let mut cfg = SimConfig::demo();
+        let mut cfg = SimConfig::for_loopback_port(port);
         edit(&mut cfg);
-        cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
-        cfg.app.logout_redirect_uris = vec![format!("http://127.0.0.1:{port}/logout")];
         let sim = Sim::start(cfg).await?;
         let unique = format!("{tag}-{}-{}", lang.tag(), std::process::id());
         Ok(Rig {

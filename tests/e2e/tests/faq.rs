@@ -715,8 +715,7 @@ async fn faq_s07_relogin_picks_previous_account() -> Result<()> {
 /// register and where.
 async fn s07_logout_uri_not_registered(lang: Lang) -> Result<()> {
     let port = kakao_signin_e2e::free_port();
-    let mut cfg = SimConfig::demo();
-    cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
+    let mut cfg = SimConfig::for_loopback_port(port);
     cfg.app.logout_redirect_uris = vec!["http://127.0.0.1:1/logout".into()];
     let unique = format!("s07-koe007-{}-{}", lang.tag(), std::process::id());
     let rig = Rig {

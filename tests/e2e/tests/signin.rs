@@ -10,9 +10,7 @@ async fn sign_in_through_the_browser_shows_the_profile_and_keeps_tokens_in_the_k
 ) -> anyhow::Result<()> {
     let _one = serial().await;
     let port = kakao_signin_e2e::free_port();
-    let mut cfg = SimConfig::demo();
-    cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
-    let sim = Sim::start(cfg).await?;
+    let sim = Sim::start(SimConfig::for_loopback_port(port)).await?;
     let service = format!("kakao-signin-e2e-signin-{}", std::process::id());
     let inbox = UrlInbox::new("signin");
     let data = std::env::temp_dir().join(format!("kakao-signin-e2e-data-{}", std::process::id()));

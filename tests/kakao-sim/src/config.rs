@@ -221,6 +221,15 @@ pub enum ConfigError {
 pub const DEFAULT_NICKNAME: &str = "닉네임을 등록해주세요";
 
 impl SimConfig {
+    /// The demo app with `http://127.0.0.1:{port}/callback` and `/logout` as its only
+    /// registered redirect URIs: what a test of a listener on `port` registers.
+    pub fn for_loopback_port(port: u16) -> Self {
+        let mut cfg = SimConfig::demo();
+        cfg.app.redirect_uris = vec![format!("http://127.0.0.1:{port}/callback")];
+        cfg.app.logout_redirect_uris = vec![format!("http://127.0.0.1:{port}/logout")];
+        cfg
+    }
+
     /// The demo app and demo users used by the sandbox run and the tests (equal to `demo.toml`).
     pub fn demo() -> Self {
         let ports = [53682, 53683, 53684];

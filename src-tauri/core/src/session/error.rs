@@ -24,6 +24,10 @@ pub enum Error {
     /// The refresh token is dead (KOE322, or -401 right after a refresh): tokens were deleted.
     #[error("the Kakao session has ended")]
     SessionEnded,
+    /// The session the call was made for was replaced or ended while the call was under way;
+    /// its answer is dropped.
+    #[error("the session changed while the call was under way")]
+    Superseded,
     #[error("bad argument: {0}")]
     BadArgument(&'static str),
 }
@@ -33,11 +37,12 @@ impl Error {
         match self {
             Error::Kakao(e) => e.kind(),
             Error::Signin(e) => e.kind(),
-            Error::Vault(e) => e.kind(),
+            Error::Vault(e) => e.kind().as_str(),
             Error::LocalData(e) => e.kind(),
             Error::NotConfigured => "not_configured",
             Error::NotSignedIn => "not_signed_in",
             Error::SessionEnded => "session_ended",
+            Error::Superseded => "superseded",
             Error::BadArgument(_) => "bad_argument",
         }
     }
@@ -61,6 +66,10 @@ impl Error {
             Error::SessionEnded => Text::fixed(
                 "카카오 로그인이 만료되었습니다. 다시 로그인해 주세요.",
                 "Your Kakao session has ended. Please sign in again.",
+            ),
+            Error::Superseded => Text::fixed(
+                "진행 중에 로그인 상태가 바뀌어 결과를 버렸습니다.",
+                "The sign-in changed while this was under way; its result was dropped.",
             ),
             Error::BadArgument(what) => Text::owned(
                 format!("잘못된 값입니다: {what}"),
@@ -97,8 +106,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Kakao(e) => e.is_transient(),
-            // Any keychain failure but a corrupt entry may pass (unlock, daemon start).
-            Error::Vault(e) => !matches!(e, vault::Error::Corrupt { .. }),
+            Error::Vault(e) => e.is_transient(),
             _ => false,
         }
     }

@@ -1,72 +1,16 @@
-//! The scripted "browser" shared by the session suite and the sign-in benchmark: it behaves
-//! like a person at the simulator's pages (login form, consent form) and follows Kakao's
-//! redirect to the app's real loopback listener.
-#![allow(dead_code)] // each test binary uses a different part
+//! The scripted "browser": it behaves like a person at the simulator's pages (login form,
+//! consent form) and follows Kakao's redirect to the app's real loopback listener.
 
-use kakao_signin_core::clock::Clock;
-use kakao_signin_core::kakao::{Endpoints, KakaoClient, ReqwestHttp};
-use kakao_signin_core::localdata::LocalData;
-use kakao_signin_core::session::{Deps, Notify, Session};
 use kakao_signin_core::signin::{self, BrowserOpener};
-use kakao_signin_core::text::Lang;
-use kakao_signin_core::vault::Vault;
-use kakao_sim::Sim;
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+/// Every demo user's password in the simulator's demo config.
 pub const PASSWORD: &str = "demo1234";
 
-/// The simulator's clock as the app's clock, so tests move time instead of sleeping.
-pub struct SimClock(pub Arc<Sim>);
-
-impl Clock for SimClock {
-    fn now_unix(&self) -> i64 {
-        self.0.now_unix()
-    }
-}
-
-/// A session wired to real parts: the simulator over HTTP (its kapi at the simulator, its kauth
-/// at `auth_url`), the given keychain, the scripted browser, the simulator's clock.
-pub fn session_against(
-    sim: &Arc<Sim>,
-    auth_url: &str,
-    vault: Vault,
-    data_dir: &Path,
-    browser: &Arc<SimBrowser>,
-    ports: Vec<u16>,
-    notify: Notify,
-) -> Arc<Session> {
-    let clock: Arc<dyn Clock> = Arc::new(SimClock(sim.clone()));
-    let http = Arc::new(ReqwestHttp::with_default_timeouts());
-    let endpoints = Endpoints::new(auth_url, &sim.base_url()).unwrap();
-    let kakao = KakaoClient::new(
-        http.clone(),
-        endpoints,
-        "sandbox-rest-api-key",
-        None,
-        clock.clone(),
-    );
-    Session::new(
-        Deps {
-            kakao: Some(Arc::new(kakao)),
-            vault,
-            browser: Arc::new(Opener(browser.clone())),
-            clock,
-            local: LocalData::new(data_dir),
-            http,
-            redirect_ports: ports,
-            signin_timeout: Duration::from_secs(30),
-            sandbox: false,
-            lang: Lang::En,
-            version: "test".into(),
-        },
-        notify,
-    )
-}
-
+/// What the person does on Kakao's consent page.
 #[derive(Clone, Debug)]
 pub enum Consent {
     /// "Agree to all", optional items included.
@@ -77,9 +21,12 @@ pub enum Consent {
     Cancel,
 }
 
+/// One pass through Kakao's pages.
 #[derive(Clone, Debug)]
 pub struct Script {
+    /// The demo user's login (e.g. `full@kakao.test`).
     pub login: &'static str,
+    /// The answer on the consent page.
     pub consent: Consent,
 }
 
@@ -89,13 +36,17 @@ pub struct SimBrowser {
     runtime: tokio::runtime::Handle,
     script: Mutex<Option<Script>>,
     opened: Mutex<Vec<String>>,
+    /// How many runs ended (at the app's page or an error page).
     pub finished: AtomicUsize,
+    /// The text of the page the last run ended on.
     pub last_page: Mutex<String>,
     /// When the browser last sent Kakao's redirect to the app's loopback listener.
     pub callback_sent_at: Mutex<Option<Instant>>,
 }
 
 impl SimBrowser {
+    /// A browser that follows `script` each time it is opened (`None`: it opens and nobody
+    /// looks at it). Must be made inside a Tokio runtime, which it runs its pages on.
     pub fn new(script: Option<Script>) -> Arc<SimBrowser> {
         Arc::new(SimBrowser {
             runtime: tokio::runtime::Handle::current(),
@@ -107,15 +58,18 @@ impl SimBrowser {
         })
     }
 
+    /// What the next runs do.
     pub fn set_script(&self, script: Option<Script>) {
         *self.script.lock().unwrap() = script;
     }
 
+    /// Every URL it was asked to open, in order.
     pub fn opened(&self) -> Vec<String> {
         self.opened.lock().unwrap().clone()
     }
 }
 
+/// The [`BrowserOpener`] the session is given: it hands each URL to the [`SimBrowser`].
 pub struct Opener(pub Arc<SimBrowser>);
 
 impl BrowserOpener for Opener {

@@ -1,0 +1,305 @@
+//! Keeping tokens: the one lane every change of the session goes through.
+//!
+//! The tokens live behind one async lock, the *lane*. Whoever changes the session (a sign-in or
+//! additional consent completing, a refresh and its write-back, logout, unlink, dropping a dead
+//! session) holds the lane for the whole change, network call and keychain writes included. So
+//! a refresh of member A can never write into member B's session, an old refresh that comes
+//! back dead can only end the session it belongs to, and a logout waits for a rotating refresh
+//! and then deletes the rotated token too.
+//!
+//! Work that only *reads* a token (fetching the profile, the consent list) takes the lane just
+//! long enough to copy the access token and the [`PairId`] it belongs to; its answer is applied
+//! only while that pair is still the current one.
+
+use super::Error;
+use crate::clock::Clock;
+use crate::kakao::{KakaoClient, TokenResponse};
+use crate::secret::Secret;
+use crate::vault::{self, PairId, StoredRefresh, StoredSession, Vault};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Refresh a little before Kakao's expiry so a request never leaves with a token that dies on
+/// the way (seconds).
+const EXPIRY_MARGIN_SECS: i64 = 60;
+
+/// Tokens of the signed-in member, in memory. The keychain holds the same.
+#[derive(Debug, Clone)]
+pub(super) struct Tokens {
+    pub member_id: i64,
+    pub pair_id: PairId,
+    pub access: Secret,
+    /// Unix seconds.
+    pub access_expires_at: i64,
+    pub id_token: Option<Secret>,
+    pub scopes: Vec<String>,
+    pub refresh: Option<StoredRefresh>,
+}
+
+impl Tokens {
+    fn stored_session(&self) -> StoredSession {
+        StoredSession {
+            member_id: self.member_id,
+            pair_id: self.pair_id,
+            access_token: self.access.clone(),
+            access_expires_at: self.access_expires_at,
+            id_token: self.id_token.clone(),
+            scopes: self.scopes.clone(),
+        }
+    }
+}
+
+/// An access token copied out of the lane, with what it belongs to.
+#[derive(Debug, Clone)]
+pub(super) struct Access {
+    pub token: Secret,
+    pub pair: PairId,
+    /// The lane's access-token generation when it was copied: a caller that got -401 refreshes
+    /// only if nobody else has since (single flight).
+    pub generation: u64,
+}
+
+struct Held {
+    tokens: Option<Tokens>,
+    /// Bumped whenever the access token changes.
+    generation: u64,
+}
+
+/// The owner of the tokens. See the module docs.
+pub(super) struct Keeper {
+    lane: tokio::sync::Mutex<Held>,
+    vault: Vault,
+    clock: Arc<dyn Clock>,
+    /// How many callers wait for the lane right now (tests observe a change that waits).
+    waiting: AtomicUsize,
+}
+
+impl Keeper {
+    pub fn new(vault: Vault, clock: Arc<dyn Clock>) -> Keeper {
+        Keeper {
+            lane: tokio::sync::Mutex::new(Held {
+                tokens: None,
+                generation: 0,
+            }),
+            vault,
+            clock,
+            waiting: AtomicUsize::new(0),
+        }
+    }
+
+    /// Waits for the lane and holds it until the returned guard is dropped.
+    pub async fn lane(&self) -> Lane<'_> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let held = self.lane.lock().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        Lane { held, keeper: self }
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+}
+
+/// The lane, held. Every method that changes the tokens is here.
+pub(super) struct Lane<'a> {
+    held: tokio::sync::MutexGuard<'a, Held>,
+    keeper: &'a Keeper,
+}
+
+impl Lane<'_> {
+    fn now(&self) -> i64 {
+        self.keeper.clock.now_unix()
+    }
+
+    pub fn tokens(&self) -> Option<&Tokens> {
+        self.held.tokens.as_ref()
+    }
+
+    /// The current session's pair, `None` when signed out.
+    pub fn pair(&self) -> Option<PairId> {
+        self.held.tokens.as_ref().map(|t| t.pair_id)
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.held.generation
+    }
+
+    /// The access token as it is, without checking its expiry.
+    pub fn access(&self) -> Result<Access, Error> {
+        let t = self.held.tokens.as_ref().ok_or(Error::NotSignedIn)?;
+        Ok(Access {
+            token: t.access.clone(),
+            pair: t.pair_id,
+            generation: self.held.generation,
+        })
+    }
+
+    /// Whether the access token has expired by our clock (with a margin).
+    pub fn access_expired(&self) -> bool {
+        self.held
+            .tokens
+            .as_ref()
+            .is_some_and(|t| t.access_expires_at <= self.now() + EXPIRY_MARGIN_SECS)
+    }
+
+    /// Reads the keychain into the lane. `Ok(false)` when it holds no session.
+    pub async fn load(&mut self) -> Result<bool, vault::Error> {
+        let loaded = self.keeper.vault.load().await?;
+        let Some((session, refresh)) = loaded else {
+            self.held.tokens = None;
+            return Ok(false);
+        };
+        self.held.tokens = Some(Tokens {
+            member_id: session.member_id,
+            pair_id: session.pair_id,
+            access: session.access_token,
+            access_expires_at: session.access_expires_at,
+            id_token: session.id_token,
+            scopes: session.scopes,
+            refresh,
+        });
+        self.held.generation += 1;
+        Ok(true)
+    }
+
+    /// Writes the tokens held in memory back to the keychain. This process may hold a newer
+    /// refresh token than the keychain: Kakao rotated it and the keychain write failed.
+    pub async fn write_back(&self) -> Result<(), vault::Error> {
+        match &self.held.tokens {
+            Some(t) => {
+                self.keeper
+                    .vault
+                    .save(&t.stored_session(), t.refresh.as_ref())
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Refreshes the access token (RFC 6749 §6) while holding the lane. A dead refresh token
+    /// (KOE322, none stored, expired by Kakao's stated lifetime) ends the session:
+    /// [`Error::SessionEnded`], tokens deleted here and in the keychain. Any other failure keeps
+    /// every token.
+    pub async fn refresh(&mut self, kakao: &KakaoClient) -> Result<(), Error> {
+        let (refresh, pair, member) = {
+            let t = self.held.tokens.as_ref().ok_or(Error::NotSignedIn)?;
+            (t.refresh.clone(), t.pair_id, t.member_id)
+        };
+        let Some(refresh) = refresh else {
+            self.end().await;
+            return Err(Error::SessionEnded);
+        };
+        if refresh.refresh_expires_at <= self.now() {
+            self.end().await;
+            return Err(Error::SessionEnded);
+        }
+        let response = match kakao.refresh(&refresh.refresh_token).await {
+            Ok(r) => r,
+            Err(e) if e.is_refresh_token_dead() => {
+                tracing::info!("refresh token is no longer valid; signing out on this device");
+                self.end().await;
+                return Err(Error::SessionEnded);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let now = self.now();
+        if let Some(new_refresh) = &response.refresh_token {
+            // Rotation: Kakao has already killed the old one, so the new one goes to memory and
+            // the keychain before anything else happens — before the ID token check too (fault
+            // matrix: a JWKS fault there used to lose the rotated token and so the session).
+            let stored = StoredRefresh {
+                member_id: member,
+                pair_id: pair,
+                refresh_token: new_refresh.clone(),
+                refresh_expires_at: now + response.refresh_token_expires_in.unwrap_or(0),
+            };
+            if let Some(t) = self.held.tokens.as_mut() {
+                t.refresh = Some(stored.clone());
+            }
+            self.keeper.vault.save_refresh(&stored).await?;
+        }
+        if let Some(id_token) = &response.id_token {
+            kakao.verify_refreshed_id_token(id_token).await?;
+        }
+        let t = self.held.tokens.as_mut().ok_or(Error::NotSignedIn)?;
+        t.access = response.access_token.clone();
+        t.access_expires_at = now + response.expires_in;
+        if response.id_token.is_some() {
+            t.id_token = response.id_token.clone();
+        }
+        if let Some(scopes) = &response.scope {
+            t.scopes = scopes.clone();
+        }
+        let stored = t.stored_session();
+        self.held.generation += 1;
+        self.keeper.vault.save_session(&stored).await?;
+        Ok(())
+    }
+
+    /// Makes the tokens of a completed sign-in (or additional consent) the session. The same
+    /// member keeps the pair (and the refresh token, when Kakao sent no new one); another
+    /// member's tokens replace the keychain entries old session first ([`Vault::replace`]).
+    /// Nothing changes in memory unless the keychain took the tokens.
+    pub async fn install(&mut self, response: &TokenResponse, member_id: i64) -> Result<(), Error> {
+        let now = self.now();
+        let same = self
+            .held
+            .tokens
+            .as_ref()
+            .filter(|p| p.member_id == member_id);
+        let pair_id = same.map(|p| p.pair_id).unwrap_or_else(PairId::generate);
+        let refresh = match &response.refresh_token {
+            Some(rt) => Some(StoredRefresh {
+                member_id,
+                pair_id,
+                refresh_token: rt.clone(),
+                refresh_expires_at: now + response.refresh_token_expires_in.unwrap_or(0),
+            }),
+            // Additional consent may return no new refresh token; keep the one we have then.
+            None => same.and_then(|p| p.refresh.clone()),
+        };
+        let tokens = Tokens {
+            member_id,
+            pair_id,
+            access: response.access_token.clone(),
+            access_expires_at: now + response.expires_in,
+            id_token: response.id_token.clone(),
+            scopes: response.scope.clone().unwrap_or_default(),
+            refresh,
+        };
+        let session = tokens.stored_session();
+        if same.is_some() {
+            self.keeper
+                .vault
+                .save(&session, tokens.refresh.as_ref())
+                .await?;
+        } else {
+            self.keeper
+                .vault
+                .replace(&session, tokens.refresh.as_ref())
+                .await?;
+        }
+        self.held.tokens = Some(tokens);
+        self.held.generation += 1;
+        Ok(())
+    }
+
+    /// Ends the session on this device: the tokens go from memory at once and from the
+    /// keychain as far as it lets us (a failure is logged and returned; a later restore clears
+    /// what is left, and a lone refresh entry never pairs with a new session).
+    pub async fn end(&mut self) -> Option<vault::Error> {
+        self.held.tokens = None;
+        self.held.generation += 1;
+        match self.keeper.vault.clear().await {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!(kind = %e.kind(), "could not delete the tokens from the keychain: {e}");
+                Some(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! What the core's integration tests, its benches and `tests/bench` share, in one place:
+//! the session wired to the offline simulator ([`deps_for`], [`session_against`]), the scripted
+//! browser ([`SimBrowser`]), the simulator's clock as the app's ([`SimClock`]), and free loopback
+//! ports ([`free_loopback_port`]).
+//!
+//! The wiring starts from the app's own [`Deps::from_config`] and swaps only the seams a test
+//! owns, so a test runs the same construction as the app.
+
+mod browser;
+#[cfg(feature = "x11")]
+pub mod xscreen;
+
+pub use browser::{Consent, Opener, Script, SimBrowser, PASSWORD};
+pub use kakao_sim::{free_loopback_port, Sim, SimConfig};
+
+use kakao_signin_core::clock::Clock;
+use kakao_signin_core::config::Config;
+use kakao_signin_core::session::{AppInfo, Deps, Lang, Notify, Session};
+use kakao_signin_core::vault::Vault;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The simulator's demo app key.
+pub const CLIENT_ID: &str = "sandbox-rest-api-key";
+
+/// The simulator's clock as the app's clock, so tests move time instead of sleeping.
+pub struct SimClock(pub Arc<Sim>);
+
+impl Clock for SimClock {
+    fn now_unix(&self) -> i64 {
+        self.0.now_unix()
+    }
+}
+
+/// Starts the simulator with the demo app, its redirect URIs registered for `port` only.
+pub async fn start_sim(port: u16) -> Arc<Sim> {
+    Arc::new(
+        Sim::start(SimConfig::for_loopback_port(port))
+            .await
+            .expect("the simulator starts on loopback"),
+    )
+}
+
+/// The configuration the app would read with the simulator's demo key, kapi at the simulator,
+/// kauth at `auth_url` (usually the simulator too), the redirect `ports` and `data_dir`.
+pub fn config_for(sim: &Sim, auth_url: &str, ports: &[u16], data_dir: &Path) -> Config {
+    let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+    let env: BTreeMap<String, String> = [
+        ("KAKAO_SIGNIN_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("KAKAO_SIGNIN_AUTH_URL", auth_url.to_owned()),
+        ("KAKAO_SIGNIN_API_URL", sim.base_url()),
+        ("KAKAO_SIGNIN_REDIRECT_PORTS", ports.join(",")),
+        ("KAKAO_SIGNIN_DATA_DIR", data_dir.display().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    Config::from_sources(&env, None, data_dir).expect("the test configuration is valid")
+}
+
+/// The app's own wiring for [`config_for`], with the seams a test owns swapped in: the
+/// keychain (`vault`), the scripted browser, and the simulator's clock. English, a 30 s sign-in
+/// timeout; assign more fields to change them.
+pub fn deps_for(
+    sim: &Arc<Sim>,
+    auth_url: &str,
+    vault: Vault,
+    data_dir: &Path,
+    browser: &Arc<SimBrowser>,
+    ports: Vec<u16>,
+) -> Deps {
+    let config = config_for(sim, auth_url, &ports, data_dir);
+    let app = AppInfo {
+        version: "test".into(),
+        lang: Lang::En,
+        sandbox: false,
+        app_only_env: Vec::new(),
+    };
+    let mut deps = Deps::from_config(&config, app).expect("the test configuration wires up");
+    deps.vault = vault;
+    deps.browser = Arc::new(Opener(browser.clone()));
+    deps.clock = Arc::new(SimClock(sim.clone()));
+    deps.signin_timeout = Duration::from_secs(30);
+    deps
+}
+
+/// A session over [`deps_for`].
+pub fn session_against(
+    sim: &Arc<Sim>,
+    auth_url: &str,
+    vault: Vault,
+    data_dir: &Path,
+    browser: &Arc<SimBrowser>,
+    ports: Vec<u16>,
+    notify: Notify,
+) -> Arc<Session> {
+    Session::new(
+        deps_for(sim, auth_url, vault, data_dir, browser, ports),
+        notify,
+    )
+}
