@@ -7,10 +7,12 @@
 //! owns, so a test runs the same construction as the app.
 
 mod browser;
+mod gates;
 #[cfg(feature = "x11")]
 pub mod xscreen;
 
 pub use browser::{Consent, Opener, Script, SimBrowser, PASSWORD};
+pub use gates::{Gate, GatedHttp, GatedStore, RequestFilter};
 pub use kakao_sim::{free_loopback_port, Sim, SimConfig};
 
 use kakao_signin_core::clock::Clock;

@@ -231,8 +231,10 @@ impl Session {
             lane.install(&response, member_id).await?;
             let mut s = self.lock();
             if s.shown != lane.pair() {
-                // Another member: nothing of the previous one stays on screen.
+                // Another session: nothing of the previous one stays on screen, nor what was
+                // said about it.
                 s.profile = None;
+                s.notice = None;
                 s.shown = lane.pair();
             }
             s.consents = None;

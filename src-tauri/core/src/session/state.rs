@@ -46,9 +46,9 @@ impl State {
     }
 
     /// Settles on `status`, unless a browser round trip is under way: then it is where the
-    /// round trip returns to.
+    /// round trip returns to (its end decides what follows).
     pub fn settle(&mut self, status: Status) {
-        if self.status == Status::Waiting {
+        if matches!(self.status, Status::Waiting | Status::Completing) {
             self.before_wait = status;
         } else {
             self.status = status;
