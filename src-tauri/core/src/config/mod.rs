@@ -318,14 +318,29 @@ mod tests {
 
     #[test]
     fn bad_ports_name_the_key_and_value() {
-        for bad in ["", "abc", "80", "70000", "53682,53682", "1,2"] {
-            if bad.is_empty() {
-                continue; // empty means "not set": defaults apply
-            }
+        // Empty or blank means "not set": the defaults apply.
+        for unset in ["", "  "] {
+            let c = load(&[("KAKAO_SIGNIN_REDIRECT_PORTS", unset)]).unwrap();
+            assert_eq!(c.redirect_ports, DEFAULT_REDIRECT_PORTS, "{unset:?}");
+        }
+        for bad in [
+            "abc",
+            "80",
+            "1023",
+            "70000",
+            "53682,53682",
+            "1,2",
+            ",",
+            "-1",
+        ] {
             let err = load(&[("KAKAO_SIGNIN_REDIRECT_PORTS", bad)]).unwrap_err();
             assert_eq!(err.key, "KAKAO_SIGNIN_REDIRECT_PORTS");
             assert_eq!(err.value, bad);
             assert!(err.to_string().contains("registered"), "{err}");
+        }
+        for (edge, want) in [("1024", 1024), ("65535", 65535)] {
+            let c = load(&[("KAKAO_SIGNIN_REDIRECT_PORTS", edge)]).unwrap();
+            assert_eq!(c.redirect_ports, vec![want]);
         }
         let c = load(&[("KAKAO_SIGNIN_REDIRECT_PORTS", " 50001, 50002 ")]).unwrap();
         assert_eq!(c.redirect_ports, vec![50001, 50002]);
