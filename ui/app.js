@@ -18,7 +18,6 @@ let chosenLang = null; // set when the person switches; wins over view.lang from
 let localError = null; // an ErrorView from a rejected command, shown until the next view
 let dismissedNotice = null;
 let shownStatus = null;
-let lastSeq = -Infinity;
 
 const tauri = window.__TAURI__;
 
@@ -30,13 +29,9 @@ function toErrorView(err) {
   return { kind: 'unexpected', message: { ko: s, en: s }, fix: null, code: null };
 }
 
-/** Accepts a SessionView. An optional numeric `seq` lets the core order views; without it the last one wins. */
+/** Accepts a SessionView; the last one wins (`next_view` always answers with the newest). */
 function show(next) {
   if (!next || typeof next !== 'object' || !('status' in next)) return;
-  if (typeof next.seq === 'number') {
-    if (next.seq < lastSeq) return;
-    lastSeq = next.seq;
-  }
   view = next;
   render();
 }
