@@ -4,6 +4,7 @@
 
 mod commands;
 mod feed;
+mod logging;
 mod webview;
 
 use kakao_signin_core::clock::SystemClock;
@@ -33,7 +34,7 @@ pub fn run() {
     } else {
         &[]
     };
-    init_logging();
+    let log_file = init_logging();
     // Before anything else: a second launch only raises the first window and leaves.
     #[cfg(unix)]
     let first = single_instance();
@@ -86,6 +87,13 @@ pub fn run() {
                 .unwrap_or_else(|| "none".into()),
         ),
         ("keyring service", config.keyring_service.clone()),
+        (
+            "log file",
+            log_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "none".into()),
+        ),
         (
             "browser",
             if config.browser.is_some() {
@@ -308,22 +316,9 @@ fn start_sandbox_if_unconfigured(_config: &mut Config) -> bool {
     false
 }
 
-/// Logs go to stderr; the filter comes from `KAKAO_SIGNIN_LOG` (default `info`): a level, or
-/// `target=level` pairs such as `kakao_signin_core=debug,info`. Nothing in the app logs a token,
-/// code or verifier at any level.
-fn init_logging() {
-    use tracing_subscriber::filter::{LevelFilter, Targets};
-    let filter = match std::env::var("KAKAO_SIGNIN_LOG") {
-        Ok(v) if !v.trim().is_empty() => v.parse::<Targets>().unwrap_or_else(|e| {
-            eprintln!("kakao-signin: KAKAO_SIGNIN_LOG = {v:?}: {e}; logging at info");
-            Targets::new().with_default(LevelFilter::INFO)
-        }),
-        _ => Targets::new().with_default(LevelFilter::INFO),
-    };
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    let _ = tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(filter)
-        .try_init();
+/// Logs go to stderr and to a rotating file (logging.rs); the filter comes from
+/// `KAKAO_SIGNIN_LOG`. Returns the file's path, `None` when there is no file. Nothing in the app
+/// logs a token, code or verifier at any level.
+fn init_logging() -> Option<std::path::PathBuf> {
+    logging::init()
 }
