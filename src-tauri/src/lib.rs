@@ -6,6 +6,7 @@
 mod command_list;
 mod commands;
 mod feed;
+mod logging;
 mod webview;
 
 use kakao_signin_core::config::Config;
@@ -38,7 +39,8 @@ pub fn run() {
     } else {
         Vec::new()
     };
-    init_logging();
+    // Logs go to stderr and to a rotating file (logging.rs); nothing logs a token at any level.
+    let log_file = logging::init();
     // Before anything else: a second launch only raises the first window and leaves.
     #[cfg(unix)]
     let first = single_instance();
@@ -57,13 +59,16 @@ pub fn run() {
         sandbox,
         app_only_env,
     };
-    let deps = match Deps::from_config(&config, app) {
+    let mut deps = match Deps::from_config(&config, app) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("kakao-signin: configuration error: {e}");
             std::process::exit(2);
         }
     };
+    let log_file = log_file.map(|p| p.display().to_string());
+    deps.diagnostics
+        .push(("log file", log_file.unwrap_or_else(|| "none".into())));
 
     // The window follows changes through `next_view` (feed.rs); bringing it to the front goes
     // through the app handle, which exists only once Tauri has started.
@@ -234,24 +239,4 @@ fn start_sandbox_if_unconfigured(config: &mut Config) -> bool {
 #[cfg(not(feature = "sandbox"))]
 fn start_sandbox_if_unconfigured(_config: &mut Config) -> bool {
     false
-}
-
-/// Logs go to stderr; the filter comes from `KAKAO_SIGNIN_LOG` (default `info`): a level, or
-/// `target=level` pairs such as `kakao_signin_core=debug,info`. Nothing in the app logs a token,
-/// code or verifier at any level.
-fn init_logging() {
-    use tracing_subscriber::filter::{LevelFilter, Targets};
-    let filter = match std::env::var("KAKAO_SIGNIN_LOG") {
-        Ok(v) if !v.trim().is_empty() => v.parse::<Targets>().unwrap_or_else(|e| {
-            eprintln!("kakao-signin: KAKAO_SIGNIN_LOG = {v:?}: {e}; logging at info");
-            Targets::new().with_default(LevelFilter::INFO)
-        }),
-        _ => Targets::new().with_default(LevelFilter::INFO),
-    };
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    let _ = tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(filter)
-        .try_init();
 }

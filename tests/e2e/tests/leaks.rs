@@ -1,6 +1,9 @@
 //! Secrets never leak: one full sign-in through the real window with `KAKAO_SIGNIN_LOG=trace`
 //! and a client secret configured, then a byte scan for every secret's real value in
 //! - the app's stderr (its log at every level, and any panic or crash output),
+//! - the app's log file (`KAKAO_SIGNIN_LOG_DIR`, a directory of this test's own): it must hold
+//!   the sign-in and a record keyring sent through the `log` facade, so the scan can't pass on an
+//!   empty or unbridged file,
 //! - everything the webview holds or was sent: the DOM, localStorage, sessionStorage, every
 //!   `next_view` answer (how the window follows the session), the `app_state` and
 //!   `diagnostics` command answers,
@@ -113,8 +116,11 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
     .await?;
     let log = std::env::temp_dir().join(format!("ks-leaks-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&log);
+    let log_dir = std::env::temp_dir().join(format!("ks-leaks-logdir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&log_dir);
     let mut env = rig.env();
     env.push(("KAKAO_SIGNIN_LOG".into(), "trace".into()));
+    env.push(("KAKAO_SIGNIN_LOG_DIR".into(), log_dir.display().to_string()));
     env.push(("KAKAO_SIGNIN_CLIENT_SECRET".into(), CLIENT_SECRET.into()));
     let app = App::launch_logged(AppOptions { env }, &log).await?;
     app.wait_visible("#signin").await?;
@@ -237,6 +243,37 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
         "app log captured"
     );
     places.push(("app stderr (trace log, panics)".into(), log_bytes));
+
+    // The log file: where the diagnostics say, written at trace, with the app's own records and
+    // keyring's (keyring logs through `log`, at debug, for every entry it makes: the tokens are
+    // stored through it during the sign-in).
+    let log_file = log_dir.join("kakao-signin.log");
+    // The command's answer, as the window got it (JSON-encoded above).
+    let diagnostics: String = serde_json::from_str(webview["diagnostics"].as_str().unwrap_or(""))?;
+    assert!(
+        diagnostics
+            .lines()
+            .any(|l| l == format!("log file: {}", log_file.display())),
+        "the diagnostics name the log file {}:\n{diagnostics}",
+        log_file.display()
+    );
+    let file_text = std::fs::read_to_string(&log_file)
+        .map_err(|e| anyhow::anyhow!("no log file at {}: {e}", log_file.display()))?;
+    assert!(
+        file_text.contains("waiting for Kakao's redirect"),
+        "the log file holds the app's records:\n{file_text}"
+    );
+    assert!(
+        file_text
+            .lines()
+            .any(|l| l.contains(" keyring: ") && l.contains("creating entry with service")),
+        "the log file holds keyring's records, bridged from `log`:\n{file_text}"
+    );
+    let mut log_files = Vec::new();
+    walk(&log_dir, &mut log_files);
+    for f in log_files {
+        places.push((format!("log file {}", f.display()), std::fs::read(&f)?));
+    }
     for key in [
         "dom",
         "local",

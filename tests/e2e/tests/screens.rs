@@ -317,6 +317,13 @@ async fn consent_needed(lang: Lang) -> Result<()> {
     // "Copy diagnostics" while signed in: no personal data, no token.
     let diagnostics = copy_diagnostics(&app).await?;
     ensure!(diagnostics.len() > 20, "diagnostics: {diagnostics:?}");
+    // Where the log file is, for the person asked to send it.
+    ensure!(
+        diagnostics
+            .lines()
+            .any(|l| l.starts_with("log file: /") && l.ends_with("/kakao-signin.log")),
+        "diagnostics name the log file:\n{diagnostics}"
+    );
     for secret in [
         email.as_str(),
         &member.to_string(),

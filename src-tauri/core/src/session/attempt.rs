@@ -180,7 +180,7 @@ impl Session {
                     ));
                     Ok(AttemptEnd::Cancelled)
                 } else {
-                    Err(Error::Kakao(e))
+                    Err(e.into())
                 }
             }
             Err(signin::Error::Cancelled) => Ok(AttemptEnd::Cancelled),

@@ -78,7 +78,7 @@ pub enum SetupError {
     /// `KAKAO_SIGNIN_AUTH_URL` or `KAKAO_SIGNIN_API_URL` was refused (e.g. `http://` off
     /// loopback).
     #[error("{0}")]
-    Endpoint(#[source] kakao::Error),
+    Endpoint(#[source] Box<kakao::Error>),
     /// `KAKAO_SIGNIN_BROWSER` could not be parsed as a command.
     #[error("KAKAO_SIGNIN_BROWSER: {0}")]
     Browser(#[source] signin::Error),
@@ -94,7 +94,7 @@ impl Deps {
         let kakao_app = match &config.client_id {
             Some(id) => Some(KakaoApp {
                 endpoints: Endpoints::new(config.auth_url.as_str(), config.api_url.as_str())
-                    .map_err(SetupError::Endpoint)?,
+                    .map_err(|e| SetupError::Endpoint(Box::new(e)))?,
                 client_id: id.clone(),
                 client_secret: config.client_secret.clone(),
             }),

@@ -9,8 +9,10 @@ use crate::{kakao, signin, vault};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// Kakao (or the way to it) answered with an error. Boxed: it is large, and most results
+    /// of the session are not errors.
     #[error(transparent)]
-    Kakao(#[from] kakao::Error),
+    Kakao(Box<kakao::Error>),
     #[error(transparent)]
     Signin(#[from] signin::Error),
     #[error(transparent)]
@@ -30,6 +32,12 @@ pub enum Error {
     Superseded,
     #[error("bad argument: {0}")]
     BadArgument(&'static str),
+}
+
+impl From<kakao::Error> for Error {
+    fn from(e: kakao::Error) -> Self {
+        Error::Kakao(Box::new(e))
+    }
 }
 
 impl Error {
