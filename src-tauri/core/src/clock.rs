@@ -6,9 +6,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds since the Unix epoch. Kakao's lifetimes and JWT claims are whole seconds.
 pub trait Clock: Send + Sync + 'static {
+    /// Now, as Unix time in seconds.
     fn now_unix(&self) -> i64;
 }
 
+/// The computer's clock.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
@@ -26,14 +28,17 @@ impl Clock for SystemClock {
 pub struct ManualClock(Arc<AtomicI64>);
 
 impl ManualClock {
+    /// A clock standing at `start_unix` (Unix time in seconds).
     pub fn new(start_unix: i64) -> Self {
         ManualClock(Arc::new(AtomicI64::new(start_unix)))
     }
 
+    /// Moves the clock `secs` seconds on (or back, when negative).
     pub fn advance(&self, secs: i64) {
         self.0.fetch_add(secs, Ordering::SeqCst);
     }
 
+    /// Sets the clock to `unix` (Unix time in seconds).
     pub fn set(&self, unix: i64) {
         self.0.store(unix, Ordering::SeqCst);
     }

@@ -27,7 +27,10 @@ pub enum Claim {
     /// This is the only instance; keep the [`First`] alive for as long as the process runs.
     First(First),
     /// Another instance is running. `heard` says whether it answered the knock.
-    Running { heard: bool },
+    Running {
+        /// Whether the running instance answered the knock (and raised its window).
+        heard: bool,
+    },
 }
 
 /// The first instance's lock and socket.

@@ -4,13 +4,17 @@
 use serde::Serialize;
 use std::borrow::Cow;
 
+/// One message in both languages; serialised as `{"ko": …, "en": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Text {
+    /// Korean.
     pub ko: Cow<'static, str>,
+    /// English.
     pub en: Cow<'static, str>,
 }
 
 impl Text {
+    /// A message written in the source.
     pub const fn fixed(ko: &'static str, en: &'static str) -> Self {
         Text {
             ko: Cow::Borrowed(ko),
@@ -18,6 +22,7 @@ impl Text {
         }
     }
 
+    /// A message made at run time (with numbers or names in it).
     pub fn owned(ko: impl Into<String>, en: impl Into<String>) -> Self {
         Text {
             ko: Cow::Owned(ko.into()),
@@ -25,6 +30,7 @@ impl Text {
         }
     }
 
+    /// The message in `lang`.
     pub fn get(&self, lang: Lang) -> &str {
         match lang {
             Lang::Ko => &self.ko,
@@ -35,9 +41,12 @@ impl Text {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+/// The window's language; serialised `ko` / `en`.
 pub enum Lang {
+    /// Korean (the default).
     #[default]
     Ko,
+    /// English.
     En,
 }
 

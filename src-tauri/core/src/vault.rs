@@ -155,8 +155,11 @@ fn is_unavailable(msg: &str) -> bool {
 /// Which store operation an injected failure is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StoreOp {
+    /// [`SecretStore::get`].
     Get,
+    /// [`SecretStore::set`].
     Set,
+    /// [`SecretStore::delete`].
     Delete,
 }
 
@@ -172,6 +175,7 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// An empty store without failures or latency.
     pub fn new() -> Self {
         Self::default()
     }
@@ -200,6 +204,7 @@ impl MemoryStore {
         lock(&self.entries).get(account).cloned()
     }
 
+    /// Plants `value` as the raw text of `account`'s entry.
     pub fn put_raw(&self, account: &str, value: &str) {
         lock(&self.entries).insert(account.into(), value.into());
     }
@@ -367,6 +372,7 @@ impl Error {
         !matches!(self, Error::Corrupt { .. })
     }
 
+    /// What happened, in both languages; never a stored value.
     pub fn message(&self) -> Text {
         match self {
             Error::Unavailable { .. } => Text::fixed(
@@ -392,6 +398,7 @@ impl Error {
         }
     }
 
+    /// What the person can do about it, for this platform.
     pub fn fix(&self) -> Option<Text> {
         match self {
             Error::Unavailable { .. } if cfg!(target_os = "macos") => Some(Text::fixed(
