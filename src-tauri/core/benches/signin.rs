@@ -8,9 +8,8 @@
 
 use kakao_signin_core::session::view::Status;
 use kakao_signin_core::session::Event;
-use kakao_signin_core::vault::{MemoryStore, Vault};
 use kakao_signin_test_support::{
-    free_loopback_port, session_against, start_sim, Consent, Script, SimBrowser,
+    free_loopback_port, keychain_or_memory, session_against, start_sim, Consent, Script, SimBrowser,
 };
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,13 +28,8 @@ fn main() {
 async fn run() {
     let port = free_loopback_port();
     let sim = start_sim(port).await;
-    let real_keychain = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
-    let service = format!("kakao-signin-bench-{}", std::process::id());
-    let vault = if real_keychain {
-        Vault::keyring(service.clone())
-    } else {
-        Vault::new(Arc::new(MemoryStore::new()))
-    };
+    let (vault, real_keychain) =
+        keychain_or_memory(&format!("kakao-signin-bench-{}", std::process::id()));
     let browser = SimBrowser::new(Some(Script {
         login: "full@kakao.test",
         consent: Consent::All,

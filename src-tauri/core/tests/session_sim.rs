@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use kakao_signin_test_support::{
-    free_loopback_port as free_port, session_against, start_sim, Consent, Script, SimBrowser,
+    free_loopback_port as free_port, keychain_accounts, session_against, start_sim, Consent,
+    Script, SimBrowser,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -32,23 +33,6 @@ fn require_secret_service() {
         "these tests use the real Secret Service: run them through `cargo xtask test`, which \
          starts a private D-Bus session with an unlocked gnome-keyring"
     );
-}
-
-/// The `username` attributes of every item under `service`, seen by `secret-tool`.
-fn keychain_accounts(service: &str) -> Vec<String> {
-    let out = Command::new("secret-tool")
-        .args(["search", "--all", "service", service])
-        .output()
-        .expect("secret-tool (libsecret-tools) checks the keychain from outside");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    let mut accounts: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("attribute.username = "))
-        .map(str::to_owned)
-        .collect();
-    accounts.sort();
-    accounts
 }
 
 // ------------------------------------------------------------------ the environment

@@ -557,23 +557,7 @@ impl UrlInbox {
     }
 }
 
-/// The `username` attributes of the keychain items under `service`, read through the Secret
-/// Service with `secret-tool`, not through the app.
-pub fn keychain_accounts(service: &str) -> Vec<String> {
-    let out = Command::new("secret-tool")
-        .args(["search", "--all", "service", service])
-        .output()
-        .expect("secret-tool (libsecret-tools) checks the keychain from outside");
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    let mut v: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("attribute.username = "))
-        .map(str::to_owned)
-        .collect();
-    v.sort();
-    v
-}
+pub use kakao_signin_test_support::keychain_accounts;
 
 // ---- one test's world ------------------------------------------------------------------------
 

@@ -18,14 +18,43 @@ pub use kakao_sim::{free_loopback_port, Sim, SimConfig};
 use kakao_signin_core::clock::Clock;
 use kakao_signin_core::config::Config;
 use kakao_signin_core::session::{AppInfo, Deps, Lang, Notify, Session};
-use kakao_signin_core::vault::Vault;
+use kakao_signin_core::vault::{MemoryStore, Vault};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The simulator's demo app key.
 pub const CLIENT_ID: &str = "sandbox-rest-api-key";
+
+/// The OS keychain under `service` when a D-Bus session is there (the benches, run through
+/// `cargo xtask bench` or a desktop), else an in-memory store; the flag says which.
+pub fn keychain_or_memory(service: &str) -> (Vault, bool) {
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+        (Vault::keyring(service.to_owned()), true)
+    } else {
+        (Vault::new(Arc::new(MemoryStore::new())), false)
+    }
+}
+
+/// The `username` attributes (account names) of every keychain item under `service`, read
+/// through the Secret Service with `secret-tool`, not through the app.
+pub fn keychain_accounts(service: &str) -> Vec<String> {
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "service", service])
+        .output()
+        .expect("secret-tool (libsecret-tools) checks the keychain from outside");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let mut accounts: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("attribute.username = "))
+        .map(str::to_owned)
+        .collect();
+    accounts.sort();
+    accounts
+}
 
 /// The simulator's clock as the app's clock, so tests move time instead of sleeping.
 pub struct SimClock(pub Arc<Sim>);
