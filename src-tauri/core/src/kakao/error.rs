@@ -10,7 +10,6 @@
 
 use super::http::{TransportError, TransportErrorKind};
 use crate::text::Text;
-use serde::Serialize;
 use std::fmt;
 
 /// What the caller knew when the request was made, so [`Error::fix`] can name the exact URI.
@@ -106,14 +105,6 @@ pub enum Error {
         url: String,
         reason: &'static str,
     },
-}
-
-/// `{kind, message, fix}` as the window shows an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErrorView {
-    pub kind: &'static str,
-    pub message: Text,
-    pub fix: Option<Text>,
 }
 
 pub(crate) struct Entry {
@@ -632,14 +623,6 @@ impl Error {
         })
     }
 
-    pub fn view(&self) -> ErrorView {
-        ErrorView {
-            kind: self.kind(),
-            message: self.message(),
-            fix: self.fix(),
-        }
-    }
-
     /// True when nothing is known to be wrong with the tokens: network, timeout, 5xx, -1,
     /// KOE003, maintenance, rate limits, unreadable bodies. Callers must keep every token then.
     pub fn is_transient(&self) -> bool {
@@ -1071,9 +1054,9 @@ mod tests {
         }
         assert_eq!(scope.required_scopes().unwrap(), ["account_email"]);
         assert!(scope.fix().unwrap().en.contains("account_email"));
-        let view = serde_json::to_value(secret.view()).unwrap();
-        assert_eq!(view["kind"], "invalid_client_secret");
-        assert!(view["message"]["ko"].is_string() && view["fix"]["en"].is_string());
+        assert_eq!(secret.kind(), "invalid_client_secret");
+        let message = serde_json::to_value(secret.message()).unwrap();
+        assert!(message["ko"].is_string() && message["en"].is_string());
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use authorize::{AuthorizeParams, Prompt};
 pub use client::KakaoClient;
 pub use consent::{ConsentState, ProfileField};
 pub use endpoints::Endpoints;
-pub use error::{ApiCall, Error, ErrorContext, ErrorView, IdTokenError};
+pub use error::{ApiCall, Error, ErrorContext, IdTokenError};
 pub use http::{
     HttpClient, HttpRequest, HttpResponse, ReqwestHttp, TransportError, TransportErrorKind,
 };
