@@ -1,0 +1,9 @@
+//! The words this crate shows a person, in Korean and English ([`Text`](crate::text::Text)),
+//! in one place, one submodule per layer:
+//!
+//! - [`profile`]: the profile card's field labels and notes.
+//!
+//! Words only: this module imports [`crate::text`] and the layers' kind enums (to key words by
+//! kind), nothing else, so any layer may use it without pulling in another.
+
+pub mod profile;
