@@ -32,7 +32,7 @@ impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Kakao(e) => e.kind(),
-            Error::Signin(e) => e.kind(),
+            Error::Signin(e) => e.kind().as_str(),
             Error::Vault(e) => e.kind(),
             Error::LocalData(e) => e.kind(),
             Error::NotConfigured => "not_configured",

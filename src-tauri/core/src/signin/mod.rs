@@ -24,10 +24,8 @@ mod error;
 mod listener;
 mod pages;
 
-pub use browser::{
-    browser_from_value, BrowserOpener, CommandBrowser, SystemBrowser, BROWSER_ENV,
-};
-pub use error::Error;
+pub use browser::{browser_from_value, BrowserOpener, CommandBrowser, SystemBrowser, BROWSER_ENV};
+pub use error::{Error, ErrorKind};
 pub use listener::{
     classify_callback_query, CallbackOutcome, CallbackQuery, CancelHandle, ExpectedState, Loopback,
     CALLBACK_PATH, DEFAULT_TIMEOUT, DONE_LINGER, DONE_PATH, LOGOUT_PATH,
