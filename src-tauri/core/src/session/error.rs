@@ -34,7 +34,7 @@ impl Error {
             Error::Kakao(e) => e.kind(),
             Error::Signin(e) => e.kind().as_str(),
             Error::Vault(e) => e.kind(),
-            Error::LocalData(e) => e.kind(),
+            Error::LocalData(e) => e.kind().as_str(),
             Error::NotConfigured => "not_configured",
             Error::NotSignedIn => "not_signed_in",
             Error::SessionEnded => "session_ended",
