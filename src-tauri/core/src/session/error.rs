@@ -31,7 +31,7 @@ pub enum Error {
 impl Error {
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Kakao(e) => e.kind(),
+            Error::Kakao(e) => e.kind().as_str(),
             Error::Signin(e) => e.kind().as_str(),
             Error::Vault(e) => e.kind(),
             Error::LocalData(e) => e.kind().as_str(),

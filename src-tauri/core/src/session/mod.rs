@@ -852,7 +852,7 @@ impl Session {
                 // -401: the token was already dead; Kakao has nothing to forget.
                 if !e.is_access_token_invalid() {
                     tracing::warn!(
-                        kind = e.kind(),
+                        kind = e.kind().as_str(),
                         "Kakao logout call failed; logging out locally"
                     );
                     told_kakao = false;
