@@ -34,8 +34,8 @@ pub enum ErrorKind {
     InvalidRequest,
     /// KOE002: a request sent to a wrong Kakao URL.
     WrongEndpoint,
-    /// KOE003, kapi -1, redirect `server_error` / `temporarily_unavailable`, any 5xx without a
-    /// known code: Kakao has a temporary problem. Transient.
+    /// KOE003, kapi -1 and -603, redirect `server_error` / `temporarily_unavailable`, any 5xx
+    /// without a known code: Kakao has a temporary problem. Transient.
     KakaoTemporary,
     /// KOE004: Kakao Login is off for the app.
     KakaoLoginDisabled,
@@ -81,7 +81,7 @@ pub enum ErrorKind {
     CodeExpiredOrUsed,
     /// KOE322: the refresh token expired, was rotated away, or the user unlinked. Dead.
     RefreshTokenExpired,
-    /// KOE400 (`/oauth/tokeninfo`), the OAuth `error=invalid_token`, or an ID token this
+    /// KOE400–KOE403 (`/oauth/tokeninfo`), the OAuth `error=invalid_token`, or an ID token this
     /// app refused itself ([`IdTokenError`]).
     IdTokenInvalid,
     // kapi codes (REFERENCE §4i).
@@ -101,7 +101,7 @@ pub enum ErrorKind {
     ApiDiscontinued,
     /// kapi -11: the paid-API budget is spent.
     PaidQuotaExceeded,
-    /// kapi -12: the app or its developer is sanctioned.
+    /// kapi -12, redirect `error=unauthorized_client`: the app or its developer is sanctioned.
     DeveloperSanctioned,
     /// kapi -101: the account is not connected to the app.
     UserNotLinked,
@@ -111,7 +111,8 @@ pub enum ErrorKind {
     AccountDormantOrMissing,
     /// kapi -201: an unknown user property key.
     UnknownUserProperty,
-    /// kapi -301: no app for this app key.
+    /// kapi -301: no app for this app key; -903: the key (or the token's) belongs to an
+    /// unregistered developer.
     AppNotFound,
     /// kapi -401: the access token expired or is unknown; refresh once and retry.
     AccessTokenInvalid,
@@ -124,6 +125,9 @@ pub enum ErrorKind {
     UnderAge14,
     /// kapi -501: the account does not use Kakao Talk.
     NotATalkUser,
+    /// kapi -602, -606, -911: an image upload was refused (image-upload APIs only; not
+    /// reachable from the calls this app makes).
+    ImageUploadRejected,
     // Redirect `error` values without a code of their own (REFERENCE §1).
     /// `error=access_denied`: the person cancelled (or Kakao refused, e.g. under 14).
     AccessDenied,
@@ -210,6 +214,7 @@ impl ErrorKind {
         ErrorKind::AgeVerificationRequired,
         ErrorKind::UnderAge14,
         ErrorKind::NotATalkUser,
+        ErrorKind::ImageUploadRejected,
         ErrorKind::AccessDenied,
         ErrorKind::ConsentRequired,
         ErrorKind::LoginRequired,
@@ -277,6 +282,7 @@ impl ErrorKind {
             ErrorKind::AgeVerificationRequired => "age_verification_required",
             ErrorKind::UnderAge14 => "under_age_14",
             ErrorKind::NotATalkUser => "not_a_talk_user",
+            ErrorKind::ImageUploadRejected => "image_upload_rejected",
             ErrorKind::AccessDenied => "access_denied",
             ErrorKind::ConsentRequired => "consent_required",
             ErrorKind::LoginRequired => "login_required",
@@ -473,6 +479,10 @@ pub(crate) static KOE: &[(&str, ErrorKind)] = &[
     ("KOE320", ErrorKind::CodeExpiredOrUsed),
     ("KOE322", ErrorKind::RefreshTokenExpired),
     ("KOE400", ErrorKind::IdTokenInvalid),
+    // `/oauth/tokeninfo`: wrong issuer, bad signature, expired (KOE400 covers the rest).
+    ("KOE401", ErrorKind::IdTokenInvalid),
+    ("KOE402", ErrorKind::IdTokenInvalid),
+    ("KOE403", ErrorKind::IdTokenInvalid),
 ];
 
 /// Every kapi code of REFERENCE §4i and its kind.
@@ -499,6 +509,11 @@ pub(crate) static API: &[(i64, ErrorKind)] = &[
     (-405, ErrorKind::AgeVerificationRequired),
     (-406, ErrorKind::UnderAge14),
     (-501, ErrorKind::NotATalkUser),
+    (-602, ErrorKind::ImageUploadRejected),
+    (-603, ErrorKind::KakaoTemporary),
+    (-606, ErrorKind::ImageUploadRejected),
+    (-903, ErrorKind::AppNotFound),
+    (-911, ErrorKind::ImageUploadRejected),
     (-9798, ErrorKind::KakaoMaintenance),
 ];
 
@@ -514,6 +529,7 @@ pub(crate) static REDIRECT: &[(&str, ErrorKind)] = &[
     ("invalid_scope", ErrorKind::InvalidScope),
     ("misconfigured", ErrorKind::Misconfigured),
     ("unauthorized", ErrorKind::Unauthorized),
+    ("unauthorized_client", ErrorKind::DeveloperSanctioned),
     ("server_error", ErrorKind::KakaoTemporary),
     ("temporarily_unavailable", ErrorKind::KakaoTemporary),
 ];
@@ -757,12 +773,18 @@ impl Error {
     /// What to do about it, where there is something to do. Names the exact redirect URI when
     /// it was attached ([`Error::with_context`]) and the consent items for -402.
     pub fn fix(&self) -> Option<Text> {
+        let (kind, source) = self.classify();
+        if let Source::Koe(code) = source {
+            if let Some(fix) = words::koe_fix(code) {
+                return Some(fix);
+            }
+        }
         let context = match self {
             Error::Auth { context, .. } | Error::Redirect { context, .. } => Some(context),
             _ => None,
         };
         words::fix(
-            self.kind(),
+            kind,
             &words::FixContext {
                 redirect_uri: context.and_then(|c| c.redirect_uri.as_deref()),
                 logout_redirect_uri: context.and_then(|c| c.logout_redirect_uri.as_deref()),
@@ -952,12 +974,13 @@ mod tests {
     // independently of the tables in this file, so a code dropped from a table fails here.
     const REF_KOE: &[&str] = &[
         "KOE010", "KOE101", "KOE009", "KOE303", "KOE310", "KOE319", "KOE320", "KOE322", "KOE237",
-        "KOE400", "KOE001", "KOE002", "KOE003", "KOE004", "KOE005", "KOE006", "KOE007", "KOE008",
-        "KOE023", "KOE102", "KOE201", "KOE202", "KOE203", "KOE204", "KOE205", "KOE207",
+        "KOE400", "KOE401", "KOE402", "KOE403", "KOE001", "KOE002", "KOE003", "KOE004", "KOE005",
+        "KOE006", "KOE007", "KOE008", "KOE023", "KOE102", "KOE201", "KOE202", "KOE203", "KOE204",
+        "KOE205", "KOE207",
     ];
     const REF_API: &[i64] = &[
         -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -101, -102, -103, -201, -301, -401,
-        -402, -405, -406, -501, -9798,
+        -402, -405, -406, -501, -602, -603, -606, -903, -911, -9798,
     ];
     const REF_REDIRECT: &[&str] = &[
         "access_denied",
@@ -969,6 +992,7 @@ mod tests {
         "invalid_scope",
         "misconfigured",
         "unauthorized",
+        "unauthorized_client",
         "server_error",
     ];
 
@@ -1122,6 +1146,7 @@ mod tests {
             Error::decode(200, "x"),
             api_err(-1),
             api_err(-9798),
+            api_err(-603),
             a("KOE003"),
             a("KOE237"),
             Error::auth(502, "server_error", None, None),
@@ -1135,6 +1160,7 @@ mod tests {
             a("KOE010"),
             api_err(-401),
             api_err(-402),
+            api_err(-903),
         ] {
             assert!(!permanent.is_transient(), "{permanent}");
         }
@@ -1282,23 +1308,24 @@ mod tests {
                 ErrorKind::AgeVerificationRequired => 42,
                 ErrorKind::UnderAge14 => 43,
                 ErrorKind::NotATalkUser => 44,
-                ErrorKind::AccessDenied => 45,
-                ErrorKind::ConsentRequired => 46,
-                ErrorKind::LoginRequired => 47,
-                ErrorKind::InteractionRequired => 48,
-                ErrorKind::InvalidClient => 49,
-                ErrorKind::InvalidScope => 50,
-                ErrorKind::Misconfigured => 51,
-                ErrorKind::Unauthorized => 52,
-                ErrorKind::ScopeNotRevocable => 53,
-                ErrorKind::KakaoAuthError => 54,
-                ErrorKind::KakaoApiError => 55,
-                ErrorKind::RedirectError => 56,
-                ErrorKind::UnexpectedResponse => 57,
-                ErrorKind::MalformedResponse => 58,
-                ErrorKind::Timeout => 59,
-                ErrorKind::Network => 60,
-                ErrorKind::InvalidEndpoint => 61,
+                ErrorKind::ImageUploadRejected => 45,
+                ErrorKind::AccessDenied => 46,
+                ErrorKind::ConsentRequired => 47,
+                ErrorKind::LoginRequired => 48,
+                ErrorKind::InteractionRequired => 49,
+                ErrorKind::InvalidClient => 50,
+                ErrorKind::InvalidScope => 51,
+                ErrorKind::Misconfigured => 52,
+                ErrorKind::Unauthorized => 53,
+                ErrorKind::ScopeNotRevocable => 54,
+                ErrorKind::KakaoAuthError => 55,
+                ErrorKind::KakaoApiError => 56,
+                ErrorKind::RedirectError => 57,
+                ErrorKind::UnexpectedResponse => 58,
+                ErrorKind::MalformedResponse => 59,
+                ErrorKind::Timeout => 60,
+                ErrorKind::Network => 61,
+                ErrorKind::InvalidEndpoint => 62,
             }
         }
         let mut seen = std::collections::HashSet::new();
@@ -1357,8 +1384,34 @@ mod tests {
             let (kind, _) = redirect(error).unwrap_or_else(|| panic!("{error} not in REDIRECT"));
             differs(kind, own, error);
         }
+        for (code, _) in words::KOE_FIXES {
+            assert!(koe(code).is_some(), "{code} not in KOE");
+        }
         // Codes sharing a kind keep their own words.
         assert_ne!(api_err(-7).message(), api_err(-9798).message());
         assert_eq!(api_err(-7).kind(), api_err(-9798).kind());
+    }
+
+    #[test]
+    fn tokeninfo_codes_are_id_token_invalid_with_their_own_words_and_fix() {
+        let a = |code: &str| Error::auth(400, "invalid_token", None, Some(code.into()));
+        for code in ["KOE401", "KOE402", "KOE403"] {
+            let err = a(code);
+            assert_eq!(err.kind(), ErrorKind::IdTokenInvalid, "{code}");
+            assert_ne!(err.message(), a("KOE400").message(), "{code}");
+            let fix = err.fix().unwrap();
+            assert_ne!(Some(&fix), a("KOE400").fix().as_ref(), "{code}");
+            assert!(fix.ko.chars().any(|c| ('가'..='힣').contains(&c)), "{code}");
+            assert!(
+                !err.is_transient() && !err.is_refresh_token_dead(),
+                "{code}"
+            );
+        }
+        assert!(a("KOE401")
+            .fix()
+            .unwrap()
+            .en
+            .contains("KAKAO_SIGNIN_AUTH_URL"));
+        assert!(a("koe403").fix().unwrap().en.contains("clock"));
     }
 }

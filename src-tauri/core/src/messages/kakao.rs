@@ -4,8 +4,8 @@
 //! [`message`] and [`fix`] are keyed by [`ErrorKind`], so every kind has words. A Kakao code
 //! that shares its kind with other codes but reads differently (KOE003 and kapi -1 are both
 //! `kakao_temporary`; -7 and -9798 both `kakao_maintenance`) has its own words in the code
-//! tables here ([`koe_message`], [`api_message`], [`redirect_message`]); those win over the
-//! kind's. Codes follow REFERENCE §3 (KOE), §4i (kapi) and §1 (redirect `error`).
+//! tables here ([`koe_message`], [`api_message`], [`redirect_message`], [`koe_fix`]); those win
+//! over the kind's. Codes follow REFERENCE §3 (KOE), §4i (kapi) and §1 (redirect `error`).
 
 use crate::kakao::ErrorKind;
 use crate::text::Text;
@@ -36,7 +36,7 @@ pub fn message(kind: ErrorKind) -> Text {
             "카카오 로그인 요청이 잘못된 주소로 보내졌습니다.",
             "The sign-in request was sent to a wrong Kakao address.",
         ),
-        // Any 5xx without a known code; KOE003, kapi -1, `server_error` and
+        // Any 5xx without a known code; KOE003, kapi -1 and -603, `server_error` and
         // `temporarily_unavailable` have their own words.
         K::KakaoTemporary => (
             "카카오 서버에 일시적인 문제가 있습니다. 잠시 후 다시 시도해 주세요.",
@@ -152,7 +152,7 @@ pub fn message(kind: ErrorKind) -> Text {
             "로그인이 만료되었습니다(리프레시 토큰 만료 또는 연결 해제). 다시 로그인해 주세요.",
             "Your sign-in has expired (refresh token expired or the app was disconnected). Please sign in again.",
         ),
-        // KOE400
+        // KOE400; KOE401–KOE403 have their own words.
         K::IdTokenInvalid => (
             "카카오가 ID 토큰이 유효하지 않다고 응답했습니다.",
             "Kakao reported that the ID token is invalid.",
@@ -197,7 +197,7 @@ pub fn message(kind: ErrorKind) -> Text {
             "유료 API 사용 한도(월 예산)를 넘었습니다.",
             "The spending limit for paid Kakao APIs was exceeded.",
         ),
-        // kapi -12
+        // kapi -12 and the redirect `error=unauthorized_client`.
         K::DeveloperSanctioned => (
             "카카오가 이 앱 또는 개발자 계정을 제재했습니다.",
             "Kakao has sanctioned this app or its developer account.",
@@ -222,7 +222,7 @@ pub fn message(kind: ErrorKind) -> Text {
             "앱에 없는 사용자 프로퍼티를 사용했습니다.",
             "An unknown user property key was used.",
         ),
-        // kapi -301
+        // kapi -301; -903 has its own words.
         K::AppNotFound => (
             "앱 키에 해당하는 카카오 앱이 없습니다.",
             "No Kakao app exists for this app key.",
@@ -251,6 +251,11 @@ pub fn message(kind: ErrorKind) -> Text {
         K::NotATalkUser => (
             "카카오톡을 사용하지 않는 계정이라 이 기능을 쓸 수 없습니다.",
             "This feature needs a Kakao Talk user; this account does not use Kakao Talk.",
+        ),
+        // kapi -602, -606, -911 each have their own words.
+        K::ImageUploadRejected => (
+            "카카오가 업로드한 이미지를 받아들이지 않았습니다.",
+            "Kakao refused the uploaded image.",
         ),
         // Redirect `error=access_denied`.
         K::AccessDenied => (
@@ -357,6 +362,27 @@ pub(crate) static KOE_MESSAGES: &[(&str, Text)] = &[
             "Too many token requests in a short time. Try again a little later.",
         ),
     ),
+    (
+        "KOE401",
+        Text::fixed(
+            "카카오가 ID 토큰의 발급자(iss)가 올바르지 않다고 응답했습니다.",
+            "Kakao reported that the ID token's issuer (iss) is wrong.",
+        ),
+    ),
+    (
+        "KOE402",
+        Text::fixed(
+            "카카오가 ID 토큰의 서명이 올바르지 않다고 응답했습니다.",
+            "Kakao reported that the ID token's signature is not valid.",
+        ),
+    ),
+    (
+        "KOE403",
+        Text::fixed(
+            "카카오가 ID 토큰이 만료되었다고 응답했습니다.",
+            "Kakao reported that the ID token has expired.",
+        ),
+    ),
 ];
 
 /// kapi codes whose words differ from their kind's [`message`].
@@ -380,6 +406,41 @@ pub(crate) static API_MESSAGES: &[(i64, Text)] = &[
         Text::fixed(
             "카카오 API 사용 한도를 넘었습니다. 잠시 후 다시 시도해 주세요.",
             "The Kakao API usage limit was exceeded. Try again later.",
+        ),
+    ),
+    (
+        -602,
+        Text::fixed(
+            "업로드한 이미지 파일이 허용된 크기보다 큽니다.",
+            "The uploaded image file is larger than allowed.",
+        ),
+    ),
+    (
+        -603,
+        Text::fixed(
+            "카카오 내부에서 요청 처리 시간이 초과되었습니다. 잠시 후 다시 시도해 주세요.",
+            "The request timed out inside Kakao. Try again in a moment.",
+        ),
+    ),
+    (
+        -606,
+        Text::fixed(
+            "한 번에 올릴 수 있는 이미지 수를 넘었습니다.",
+            "Too many images were uploaded at once.",
+        ),
+    ),
+    (
+        -903,
+        Text::fixed(
+            "등록되지 않은 개발자의 앱 키이거나, 그런 앱 키로 발급된 액세스 토큰입니다.",
+            "The app key belongs to an unregistered developer, or the access token was issued through such a key.",
+        ),
+    ),
+    (
+        -911,
+        Text::fixed(
+            "지원하지 않는 이미지 형식입니다.",
+            "The image format is not supported.",
         ),
     ),
     (
@@ -409,6 +470,31 @@ pub(crate) static REDIRECT_MESSAGES: &[(&str, Text)] = &[
     ),
 ];
 
+/// KOE codes whose fix differs from their kind's [`fix`] (the `/oauth/tokeninfo` codes).
+pub(crate) static KOE_FIXES: &[(&str, Text)] = &[
+    (
+        "KOE401",
+        Text::fixed(
+            "KAKAO_SIGNIN_AUTH_URL을 설정했다면 카카오 인증 서버 주소(https://kauth.kakao.com)인지 확인한 뒤 다시 로그인해 주세요.",
+            "If KAKAO_SIGNIN_AUTH_URL is set, check that it is Kakao's sign-in server (https://kauth.kakao.com), then sign in again.",
+        ),
+    ),
+    (
+        "KOE402",
+        Text::fixed(
+            "다시 로그인해 새 ID 토큰을 받으세요. 계속되면 프록시 등이 응답을 바꾸고 있지 않은지 확인하세요.",
+            "Sign in again to get a new ID token. If it keeps happening, check that nothing (such as a proxy) alters the responses.",
+        ),
+    ),
+    (
+        "KOE403",
+        Text::fixed(
+            "다시 로그인해 새 ID 토큰을 받으세요. 컴퓨터 시계가 맞는지도 확인하세요.",
+            "Sign in again to get a new ID token, and check the computer's clock.",
+        ),
+    ),
+];
+
 fn find<K: ?Sized>(table: &[(&K, Text)], hit: impl Fn(&K) -> bool) -> Option<Text> {
     table.iter().find(|(k, _)| hit(k)).map(|(_, t)| t.clone())
 }
@@ -429,6 +515,11 @@ pub fn api_message(code: i64) -> Option<Text> {
 /// The own words of a redirect `error` value (`server_error`), if they differ from its kind's.
 pub fn redirect_message(error: &str) -> Option<Text> {
     find(REDIRECT_MESSAGES, |e| e == error)
+}
+
+/// The own fix of a KOE code (`KOE401`, any case), if it differs from its kind's.
+pub fn koe_fix(code: &str) -> Option<Text> {
+    find(KOE_FIXES, |c| c.eq_ignore_ascii_case(code))
 }
 
 const REDIRECT_URI_PLACE_KO: &str =
@@ -550,6 +641,7 @@ pub fn fix(kind: ErrorKind, ctx: &FixContext<'_>) -> Option<Text> {
         | K::AgeVerificationRequired
         | K::UnderAge14
         | K::NotATalkUser
+        | K::ImageUploadRejected
         | K::Misconfigured
         | K::Unauthorized
         | K::ScopeNotRevocable
