@@ -1,5 +1,5 @@
 //! Kakao error bodies and error redirects → `Error`, then everything the app does with an error
-//! (kind, message, fix, view, Display, Debug, the transient/dead checks) must not panic, and
+//! (kind, message, fix, Display, Debug, the transient/dead checks) must not panic, and
 //! `redact` must be idempotent.
 #![no_main]
 

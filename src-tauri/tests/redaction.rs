@@ -229,7 +229,8 @@ fn kakao_errors_do_not_quote_codes_or_tokens() {
     let mut koe320_seen = false;
     for (what, e) in errors {
         koe320_seen |= e.error_code() == Some("KOE320");
-        let view = e.view();
+        // What the window gets of it: `{kind, message, fix}` (inside the session's view).
+        let view = (e.kind(), e.message(), e.fix());
         let text = format!(
             "{e:?}\n{e:#?}\n{e}\n{:?}\n{:?}\n{}",
             e.message(),

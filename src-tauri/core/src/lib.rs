@@ -10,6 +10,10 @@
 //! - [`secret`], [`text`], [`clock`], [`config`]: small shared pieces; [`instance`]: one window
 //!   per person (Unix).
 //!
+//! Beside the layers, [`messages`] holds the words shown to a person, Korean and English, one
+//! submodule per layer. Any layer may use it: it imports only [`text`] and the layers' kind
+//! enums (to key words by kind), never their logic.
+//!
 //! This crate does not depend on Tauri at all, so the compiler enforces that the protocol and the
 //! session can be tested without a window.
 
@@ -19,6 +23,7 @@ pub mod config;
 pub mod instance;
 pub mod kakao;
 pub mod localdata;
+pub mod messages;
 pub mod secret;
 pub mod session;
 pub mod signin;

@@ -6,16 +6,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// A value the person typed in for a field Kakao has no value for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnteredValue {
-    /// The text as typed (at most 200 characters).
     pub value: String,
     /// Unix seconds.
     pub entered_at: i64,
 }
 
-/// A file of the data directory could not be read, written or deleted.
+/// Reading, writing or deleting a member's file failed: `could not <action> <path>: <io error>`.
 #[derive(Debug, thiserror::Error)]
 #[error("could not {action} {path}: {source}")]
 pub struct LocalDataError {
@@ -25,10 +23,48 @@ pub struct LocalDataError {
     source: std::io::Error,
 }
 
+/// What went wrong with local data, for the session to wrap and the window to branch on.
+///
+/// Serialised (and [`ErrorKind::as_str`]) as a stable snake_case id. Production code matches
+/// on the variants; the `PartialEq<&str>` impl exists so tests can compare with the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Reading, writing or deleting a member's file failed (`local_data_failed`).
+    LocalDataFailed,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [ErrorKind] = &[ErrorKind::LocalDataFailed];
+
+    /// The stable snake_case id, the same string serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::LocalDataFailed => "local_data_failed",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    /// The snake_case id ([`ErrorKind::as_str`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// For tests: compares the snake_case id. Production code matches on the variants.
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl LocalDataError {
-    /// What the window branches on: always `local_data_failed`.
-    pub fn kind(&self) -> &'static str {
-        "local_data_failed"
+    /// Always [`ErrorKind::LocalDataFailed`]; the `Display` says which action on which file.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::LocalDataFailed
     }
 }
 
@@ -43,13 +79,11 @@ pub const ENTERABLE_FIELDS: [&str; 6] = [
 ];
 
 #[derive(Debug, Clone)]
-/// The values typed in, one JSON file per member id under the data directory.
 pub struct LocalData {
     dir: PathBuf,
 }
 
 impl LocalData {
-    /// Values kept under `data_dir` (created when the first value is saved).
     pub fn new(data_dir: &Path) -> Self {
         LocalData {
             dir: data_dir.join("users"),
@@ -60,9 +94,6 @@ impl LocalData {
         self.dir.join(format!("{member_id}.json"))
     }
 
-    /// Every value `member_id` typed in, by field id; empty when there are none.
-    ///
-    /// Errors: the file exists but cannot be read or parsed.
     pub fn load(&self, member_id: i64) -> Result<BTreeMap<String, EnteredValue>, LocalDataError> {
         let path = self.file(member_id);
         match std::fs::read(&path) {
@@ -166,5 +197,25 @@ mod tests {
         store.set(9_007_199_254_740_993, "email", "a@x", 1).unwrap();
         assert!(store.load(9_007_199_254_740_994).unwrap().is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn every_kind_is_in_all_and_serialises_as_its_str() {
+        // Exhaustive: a new variant does not compile here until it has the next number; then
+        // the loop fails until it is appended to `ALL` in the same place.
+        fn position(kind: ErrorKind) -> usize {
+            match kind {
+                ErrorKind::LocalDataFailed => 0,
+            }
+        }
+        for (i, &kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(position(kind), i, "{kind:?} is out of place in ALL");
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.as_str())
+            );
+            assert_eq!(kind.to_string(), kind.as_str());
+            assert_eq!(kind, kind.as_str());
+        }
     }
 }

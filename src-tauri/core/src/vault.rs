@@ -14,6 +14,7 @@
 //! unlock prompt forever, and the UI must not.
 
 use crate::clock::{Clock, SystemClock};
+use crate::messages::vault as words;
 use crate::secret::Secret;
 use crate::text::Text;
 use serde::{Deserialize, Serialize};
@@ -375,56 +376,21 @@ impl Error {
     /// What happened, in both languages; never a stored value.
     pub fn message(&self) -> Text {
         match self {
-            Error::Unavailable { .. } => Text::fixed(
-                "운영체제의 키체인(비밀번호 저장소)을 사용할 수 없어 로그인 정보를 저장하거나 읽을 수 없습니다. 이 앱은 토큰을 일반 파일에 저장하지 않습니다.",
-                "The operating system's keychain (secret store) is not available, so sign-in tokens can't be saved or read. This app never stores tokens in plain files.",
-            ),
-            Error::Locked { .. } => Text::fixed(
-                "키체인이 잠겨 있고 잠금 해제가 거부되었습니다.",
-                "The keychain is locked and unlocking was refused.",
-            ),
-            Error::Timeout { after, .. } => Text::owned(
-                format!("키체인이 {}초 안에 응답하지 않았습니다.", after.as_secs().max(1)),
-                format!("The keychain did not answer within {} s.", after.as_secs().max(1)),
-            ),
-            Error::Corrupt { .. } => Text::fixed(
-                "키체인에 저장된 로그인 정보를 읽을 수 없습니다 (형식이 잘못됨).",
-                "The sign-in data saved in the keychain is unreadable (bad format).",
-            ),
-            Error::Failed { detail } => Text::owned(
-                format!("키체인 오류: {detail}"),
-                format!("Keychain error: {detail}"),
-            ),
+            Error::Unavailable { .. } => words::unavailable(),
+            Error::Locked { .. } => words::locked(),
+            Error::Timeout { after, .. } => words::timeout(after.as_secs().max(1)),
+            Error::Corrupt { .. } => words::corrupt(),
+            Error::Failed { detail } => words::failed(detail),
         }
     }
 
     /// What the person can do about it, for this platform.
     pub fn fix(&self) -> Option<Text> {
         match self {
-            Error::Unavailable { .. } if cfg!(target_os = "macos") => Some(Text::fixed(
-                "macOS 키체인 접근(Keychain Access)에서 로그인 키체인이 있는지 확인하세요.",
-                "Check in Keychain Access that a login keychain exists.",
-            )),
-            Error::Unavailable { .. } if cfg!(windows) => Some(Text::fixed(
-                "Windows 자격 증명 관리자(Credential Manager) 서비스가 실행 중인지 확인하세요.",
-                "Check that the Windows Credential Manager service is running.",
-            )),
-            Error::Unavailable { .. } => Some(Text::fixed(
-                "Secret Service 제공자(gnome-keyring 또는 KeePassXC, KWallet 등)를 설치하고 데스크톱 세션에서 실행하세요 (D-Bus 세션 버스가 필요합니다). 예: sudo apt install gnome-keyring, 그리고 로그인 키링을 만들거나 잠금 해제하세요 (예: \"암호 및 키\" 앱).",
-                "Install and run a Secret Service provider (gnome-keyring, or KeePassXC, KWallet…) in your desktop session (it needs the D-Bus session bus), e.g. `sudo apt install gnome-keyring`, and create or unlock the login keyring (e.g. in \"Passwords and Keys\").",
-            )),
-            Error::Locked { .. } => Some(Text::fixed(
-                "로그인 키링(키체인)을 잠금 해제한 뒤 다시 시도하세요. 잠금 해제 창이 뜨면 허용하세요.",
-                "Unlock the login keyring (keychain) and try again; accept the unlock prompt if one appears.",
-            )),
-            Error::Timeout { .. } => Some(Text::fixed(
-                "키체인 잠금 해제 창이 열려 있는지 확인하고, 잠금 해제한 뒤 다시 시도하세요.",
-                "Look for a keychain unlock prompt, unlock it, and try again.",
-            )),
-            Error::Corrupt { .. } => Some(Text::fixed(
-                "다시 로그인하면 읽을 수 없는 항목이 새로 저장됩니다.",
-                "Sign in again; the unreadable entry will be replaced.",
-            )),
+            Error::Unavailable { .. } => Some(words::unavailable_fix()),
+            Error::Locked { .. } => Some(words::locked_fix()),
+            Error::Timeout { .. } => Some(words::timeout_fix()),
+            Error::Corrupt { .. } => Some(words::corrupt_fix()),
             Error::Failed { .. } => None,
         }
     }

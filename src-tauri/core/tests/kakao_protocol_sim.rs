@@ -128,7 +128,7 @@ async fn signed_in(
     c: &KakaoClient,
 ) -> (Attempt, kakao_signin_core::kakao::TokenResponse) {
     let (attempt, q) = browser_sign_in(sim, c, &[], false).await;
-    assert!(attempt.state.matches(&q["state"]));
+    assert_eq!(attempt.state.as_str(), q["state"]);
     let code = Secret::new(q["code"].clone());
     let tokens = c
         .exchange_code(&code, REDIRECT, &attempt.verifier)
@@ -250,7 +250,7 @@ async fn cancelled_consent_is_access_denied() {
     let sim = sim().await;
     let c = client(&sim);
     let (attempt, q) = browser_sign_in(&sim, &c, &[], true).await;
-    assert!(attempt.state.matches(&q["state"]));
+    assert_eq!(attempt.state.as_str(), q["state"]);
     assert!(!q.contains_key("code"));
     let err = Error::redirect(
         &q["error"],

@@ -348,7 +348,7 @@ async fn a_crash_between_the_keychain_writes_never_pairs_two_members() {
     until("B's sign-in to fail at the keychain", || {
         r.view()
             .error
-            .is_some_and(|e| e.kind.starts_with("keychain"))
+            .is_some_and(|e| e.kind.as_str().starts_with("keychain"))
     })
     .await;
 

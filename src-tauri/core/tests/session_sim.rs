@@ -770,7 +770,7 @@ async fn an_unreadable_keychain_at_start_is_offline_not_signed_out() {
         assert!(
             v.error
                 .as_ref()
-                .is_some_and(|e| e.kind.starts_with("keychain_")),
+                .is_some_and(|e| e.kind.as_str().starts_with("keychain_")),
             "{name}: says it is the keychain"
         );
         assert!(store.raw("refresh").is_some(), "{name}: nothing deleted");

@@ -23,7 +23,6 @@ pub struct KakaoClient {
     client_secret: Option<Secret>,
     clock: Arc<dyn Clock>,
     jwks: JwksCache,
-    leeway_secs: i64,
 }
 
 impl std::fmt::Debug for KakaoClient {
@@ -53,26 +52,11 @@ impl KakaoClient {
             client_secret: client_secret.filter(|s| !s.is_empty()),
             clock,
             jwks: JwksCache::default(),
-            leeway_secs: idtoken::DEFAULT_LEEWAY_SECS,
         }
-    }
-
-    /// Clock skew tolerated on ID token `exp`/`iat` (default 60 s).
-    pub fn with_leeway_secs(mut self, secs: i64) -> Self {
-        self.leeway_secs = secs;
-        self
     }
 
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
-    }
-
-    pub fn client_id(&self) -> &str {
-        &self.client_id
-    }
-
-    pub fn now_unix(&self) -> i64 {
-        self.clock.now_unix()
     }
 
     /// The URL to open in the browser.
@@ -154,7 +138,7 @@ impl KakaoClient {
             client_id: &self.client_id,
             nonce,
             now: self.clock.now_unix(),
-            leeway: self.leeway_secs,
+            leeway: idtoken::DEFAULT_LEEWAY_SECS,
         };
         idtoken::verify(
             &*self.http,

@@ -61,9 +61,6 @@ impl Endpoints {
     pub fn jwks(&self) -> Url {
         join(&self.auth_base, ".well-known/jwks.json")
     }
-    pub fn openid_configuration(&self) -> Url {
-        join(&self.auth_base, ".well-known/openid-configuration")
-    }
     pub fn user_me(&self) -> Url {
         join(&self.api_base, "v2/user/me")
     }
@@ -154,10 +151,6 @@ mod tests {
         assert_eq!(
             e.jwks().as_str(),
             "https://kauth.kakao.com/.well-known/jwks.json"
-        );
-        assert_eq!(
-            e.openid_configuration().as_str(),
-            "https://kauth.kakao.com/.well-known/openid-configuration"
         );
         assert_eq!(e.user_me().as_str(), "https://kapi.kakao.com/v2/user/me");
         assert_eq!(

@@ -1,17 +1,323 @@
 //! The one error type of the protocol layer.
 //!
-//! Callers branch on [`Error::kind`] (stable snake_case ids), show [`Error::message`] and
-//! [`Error::fix`], and use [`Error::is_transient`] / [`Error::is_refresh_token_dead`] to decide
-//! whether tokens may be deleted. Kakao says its descriptions may change, so kinds come from
-//! `error_code` / `code` (and the OAuth `error` only when there is no code).
+//! Callers branch on [`Error::kind`] (an [`ErrorKind`], serialised as a stable snake_case id),
+//! show [`Error::message`] and [`Error::fix`], and use [`Error::is_transient`] /
+//! [`Error::is_refresh_token_dead`] to decide whether tokens may be deleted. Kakao says its
+//! descriptions may change, so kinds come from `error_code` / `code` (and the OAuth `error` only
+//! when there is no code).
+//!
+//! The tables here map Kakao's codes to kinds only; the words live in
+//! [`crate::messages::kakao`].
 //!
 //! Nothing here ever holds a token, code or secret: descriptions from Kakao are passed through
 //! [`redact`] when the error is built (KOE320's description carries the authorization code).
 
 use super::http::{TransportError, TransportErrorKind};
+use crate::messages::kakao as words;
 use crate::text::Text;
 use serde::Serialize;
 use std::fmt;
+
+/// What went wrong, as the window and the session branch on it.
+///
+/// Serialised (and [`ErrorKind::as_str`]) as a stable snake_case id, e.g.
+/// `redirect_uri_not_registered`; the window branches on those strings, so a variant's string
+/// never changes. Several Kakao codes can share a kind (KOE003, kapi -1 and any 5xx are all
+/// [`ErrorKind::KakaoTemporary`]). Production code matches on the variants; the
+/// `PartialEq<&str>` impl exists so tests can write `assert_eq!(err.kind(), "timeout")`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    // kauth KOE codes (REFERENCE §3).
+    /// KOE001 (and the redirect `error=invalid_request`): a malformed request.
+    InvalidRequest,
+    /// KOE002: a request sent to a wrong Kakao URL.
+    WrongEndpoint,
+    /// KOE003, kapi -1 and -603, redirect `server_error` / `temporarily_unavailable`, any 5xx
+    /// without a known code: Kakao has a temporary problem. Transient.
+    KakaoTemporary,
+    /// KOE004: Kakao Login is off for the app.
+    KakaoLoginDisabled,
+    /// KOE005: a test-mode app and an account that is not a team member.
+    NotTeamMember,
+    /// KOE006: the authorize `redirect_uri` is not registered.
+    RedirectUriNotRegistered,
+    /// KOE007: the `logout_redirect_uri` is not registered.
+    LogoutRedirectUriNotRegistered,
+    /// KOE008: an app key of the wrong type.
+    WrongAppKeyType,
+    /// KOE009: tokens requested from an unregistered platform.
+    PlatformNotRegistered,
+    /// KOE010: the client secret is missing or wrong.
+    InvalidClientSecret,
+    /// KOE023: pop-up sign-in is not available.
+    PopupLoginUnavailable,
+    /// KOE101: the app key (REST API key) is invalid.
+    InvalidAppKey,
+    /// KOE102: the app is not linked to the Kakao Talk channel it named.
+    ChannelNotLinked,
+    /// KOE201: unsupported `response_type`.
+    UnsupportedResponseType,
+    /// KOE202: `response_type=token` (implicit grant) is not supported.
+    ImplicitGrantUnsupported,
+    /// KOE203: a required consent item was not agreed to.
+    RequiredConsentMissing,
+    /// KOE204, kapi -2: an invalid parameter.
+    InvalidParameter,
+    /// KOE205: a consent item the app has not configured was requested.
+    ScopeNotConfigured,
+    /// KOE207: a required parameter is missing.
+    MissingParameter,
+    /// KOE237, kapi -10, HTTP 429: too many requests. Transient.
+    RateLimited,
+    /// KOE303: the token request's `redirect_uri` differs from the authorize one.
+    RedirectUriMismatch,
+    /// KOE310: unsupported `grant_type`.
+    UnsupportedGrantType,
+    /// KOE319: a refresh request without a refresh token. The refresh token is dead.
+    RefreshTokenMissing,
+    /// KOE320: the authorization code expired, was used, or does not match (PKCE).
+    CodeExpiredOrUsed,
+    /// KOE322: the refresh token expired, was rotated away, or the user unlinked. Dead.
+    RefreshTokenExpired,
+    /// KOE400–KOE403 (`/oauth/tokeninfo`), the OAuth `error=invalid_token`, or an ID token this
+    /// app refused itself ([`IdTokenError`]).
+    IdTokenInvalid,
+    // kapi codes (REFERENCE §4i).
+    /// kapi -3 (except on scope revocation): an app setting the feature needs is off.
+    AppSettingMissing,
+    /// kapi -4: Kakao restricted this account from the action.
+    AccountRestricted,
+    /// kapi -5: the app may not use this API.
+    AppNotPermitted,
+    /// kapi -6: Kakao's policy does not allow the action.
+    NotAllowedByKakao,
+    /// kapi -7, -9798: maintenance. Transient.
+    KakaoMaintenance,
+    /// kapi -8: an invalid request header.
+    InvalidHeader,
+    /// kapi -9: a discontinued API.
+    ApiDiscontinued,
+    /// kapi -11: the paid-API budget is spent.
+    PaidQuotaExceeded,
+    /// kapi -12, redirect `error=unauthorized_client`: the app or its developer is sanctioned.
+    DeveloperSanctioned,
+    /// kapi -101: the account is not connected to the app.
+    UserNotLinked,
+    /// kapi -102: the user is already connected.
+    AlreadyRegistered,
+    /// kapi -103: a dormant or missing Kakao account.
+    AccountDormantOrMissing,
+    /// kapi -201: an unknown user property key.
+    UnknownUserProperty,
+    /// kapi -301: no app for this app key; -903: the key (or the token's) belongs to an
+    /// unregistered developer.
+    AppNotFound,
+    /// kapi -401: the access token expired or is unknown; refresh once and retry.
+    AccessTokenInvalid,
+    /// kapi -402: more consent is needed (see [`Error::required_scopes`]).
+    InsufficientScope,
+    /// kapi -405: the account's age must be verified.
+    AgeVerificationRequired,
+    /// kapi -406: the user is under 14.
+    #[serde(rename = "under_age_14")]
+    UnderAge14,
+    /// kapi -501: the account does not use Kakao Talk.
+    NotATalkUser,
+    /// kapi -602, -606, -911: an image upload was refused (image-upload APIs only; not
+    /// reachable from the calls this app makes).
+    ImageUploadRejected,
+    // Redirect `error` values without a code of their own (REFERENCE §1).
+    /// `error=access_denied`: the person cancelled (or Kakao refused, e.g. under 14).
+    AccessDenied,
+    /// `error=consent_required` (`prompt=none`).
+    ConsentRequired,
+    /// `error=login_required` (`prompt=none`).
+    LoginRequired,
+    /// `error=interaction_required` (`prompt=none`).
+    InteractionRequired,
+    /// `error=invalid_client` without a KOE code.
+    InvalidClient,
+    /// `error=invalid_scope`.
+    InvalidScope,
+    /// `error=misconfigured` without a KOE code.
+    Misconfigured,
+    /// `error=unauthorized`.
+    Unauthorized,
+    // No code: what this app saw.
+    /// kapi -3 on scope revocation: the item is required and cannot be withdrawn.
+    ScopeNotRevocable,
+    /// A kauth error with no known code or `error` name.
+    KakaoAuthError,
+    /// A kapi error with an unknown code and a status below 500.
+    KakaoApiError,
+    /// An error redirect with an unknown `error` name.
+    RedirectError,
+    /// A non-success status whose body was not a Kakao error (not 429 or 5xx).
+    UnexpectedResponse,
+    /// A body that could not be read as the expected JSON. Transient.
+    MalformedResponse,
+    /// No answer in time. Transient.
+    Timeout,
+    /// No connection, or it dropped. Transient.
+    Network,
+    /// A configured kauth/kapi base URL was refused.
+    InvalidEndpoint,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::InvalidRequest,
+        ErrorKind::WrongEndpoint,
+        ErrorKind::KakaoTemporary,
+        ErrorKind::KakaoLoginDisabled,
+        ErrorKind::NotTeamMember,
+        ErrorKind::RedirectUriNotRegistered,
+        ErrorKind::LogoutRedirectUriNotRegistered,
+        ErrorKind::WrongAppKeyType,
+        ErrorKind::PlatformNotRegistered,
+        ErrorKind::InvalidClientSecret,
+        ErrorKind::PopupLoginUnavailable,
+        ErrorKind::InvalidAppKey,
+        ErrorKind::ChannelNotLinked,
+        ErrorKind::UnsupportedResponseType,
+        ErrorKind::ImplicitGrantUnsupported,
+        ErrorKind::RequiredConsentMissing,
+        ErrorKind::InvalidParameter,
+        ErrorKind::ScopeNotConfigured,
+        ErrorKind::MissingParameter,
+        ErrorKind::RateLimited,
+        ErrorKind::RedirectUriMismatch,
+        ErrorKind::UnsupportedGrantType,
+        ErrorKind::RefreshTokenMissing,
+        ErrorKind::CodeExpiredOrUsed,
+        ErrorKind::RefreshTokenExpired,
+        ErrorKind::IdTokenInvalid,
+        ErrorKind::AppSettingMissing,
+        ErrorKind::AccountRestricted,
+        ErrorKind::AppNotPermitted,
+        ErrorKind::NotAllowedByKakao,
+        ErrorKind::KakaoMaintenance,
+        ErrorKind::InvalidHeader,
+        ErrorKind::ApiDiscontinued,
+        ErrorKind::PaidQuotaExceeded,
+        ErrorKind::DeveloperSanctioned,
+        ErrorKind::UserNotLinked,
+        ErrorKind::AlreadyRegistered,
+        ErrorKind::AccountDormantOrMissing,
+        ErrorKind::UnknownUserProperty,
+        ErrorKind::AppNotFound,
+        ErrorKind::AccessTokenInvalid,
+        ErrorKind::InsufficientScope,
+        ErrorKind::AgeVerificationRequired,
+        ErrorKind::UnderAge14,
+        ErrorKind::NotATalkUser,
+        ErrorKind::ImageUploadRejected,
+        ErrorKind::AccessDenied,
+        ErrorKind::ConsentRequired,
+        ErrorKind::LoginRequired,
+        ErrorKind::InteractionRequired,
+        ErrorKind::InvalidClient,
+        ErrorKind::InvalidScope,
+        ErrorKind::Misconfigured,
+        ErrorKind::Unauthorized,
+        ErrorKind::ScopeNotRevocable,
+        ErrorKind::KakaoAuthError,
+        ErrorKind::KakaoApiError,
+        ErrorKind::RedirectError,
+        ErrorKind::UnexpectedResponse,
+        ErrorKind::MalformedResponse,
+        ErrorKind::Timeout,
+        ErrorKind::Network,
+        ErrorKind::InvalidEndpoint,
+    ];
+
+    /// The stable snake_case id, the same string serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::WrongEndpoint => "wrong_endpoint",
+            ErrorKind::KakaoTemporary => "kakao_temporary",
+            ErrorKind::KakaoLoginDisabled => "kakao_login_disabled",
+            ErrorKind::NotTeamMember => "not_team_member",
+            ErrorKind::RedirectUriNotRegistered => "redirect_uri_not_registered",
+            ErrorKind::LogoutRedirectUriNotRegistered => "logout_redirect_uri_not_registered",
+            ErrorKind::WrongAppKeyType => "wrong_app_key_type",
+            ErrorKind::PlatformNotRegistered => "platform_not_registered",
+            ErrorKind::InvalidClientSecret => "invalid_client_secret",
+            ErrorKind::PopupLoginUnavailable => "popup_login_unavailable",
+            ErrorKind::InvalidAppKey => "invalid_app_key",
+            ErrorKind::ChannelNotLinked => "channel_not_linked",
+            ErrorKind::UnsupportedResponseType => "unsupported_response_type",
+            ErrorKind::ImplicitGrantUnsupported => "implicit_grant_unsupported",
+            ErrorKind::RequiredConsentMissing => "required_consent_missing",
+            ErrorKind::InvalidParameter => "invalid_parameter",
+            ErrorKind::ScopeNotConfigured => "scope_not_configured",
+            ErrorKind::MissingParameter => "missing_parameter",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::RedirectUriMismatch => "redirect_uri_mismatch",
+            ErrorKind::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorKind::RefreshTokenMissing => "refresh_token_missing",
+            ErrorKind::CodeExpiredOrUsed => "code_expired_or_used",
+            ErrorKind::RefreshTokenExpired => "refresh_token_expired",
+            ErrorKind::IdTokenInvalid => "id_token_invalid",
+            ErrorKind::AppSettingMissing => "app_setting_missing",
+            ErrorKind::AccountRestricted => "account_restricted",
+            ErrorKind::AppNotPermitted => "app_not_permitted",
+            ErrorKind::NotAllowedByKakao => "not_allowed_by_kakao",
+            ErrorKind::KakaoMaintenance => "kakao_maintenance",
+            ErrorKind::InvalidHeader => "invalid_header",
+            ErrorKind::ApiDiscontinued => "api_discontinued",
+            ErrorKind::PaidQuotaExceeded => "paid_quota_exceeded",
+            ErrorKind::DeveloperSanctioned => "developer_sanctioned",
+            ErrorKind::UserNotLinked => "user_not_linked",
+            ErrorKind::AlreadyRegistered => "already_registered",
+            ErrorKind::AccountDormantOrMissing => "account_dormant_or_missing",
+            ErrorKind::UnknownUserProperty => "unknown_user_property",
+            ErrorKind::AppNotFound => "app_not_found",
+            ErrorKind::AccessTokenInvalid => "access_token_invalid",
+            ErrorKind::InsufficientScope => "insufficient_scope",
+            ErrorKind::AgeVerificationRequired => "age_verification_required",
+            ErrorKind::UnderAge14 => "under_age_14",
+            ErrorKind::NotATalkUser => "not_a_talk_user",
+            ErrorKind::ImageUploadRejected => "image_upload_rejected",
+            ErrorKind::AccessDenied => "access_denied",
+            ErrorKind::ConsentRequired => "consent_required",
+            ErrorKind::LoginRequired => "login_required",
+            ErrorKind::InteractionRequired => "interaction_required",
+            ErrorKind::InvalidClient => "invalid_client",
+            ErrorKind::InvalidScope => "invalid_scope",
+            ErrorKind::Misconfigured => "misconfigured",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::ScopeNotRevocable => "scope_not_revocable",
+            ErrorKind::KakaoAuthError => "kakao_auth_error",
+            ErrorKind::KakaoApiError => "kakao_api_error",
+            ErrorKind::RedirectError => "redirect_error",
+            ErrorKind::UnexpectedResponse => "unexpected_response",
+            ErrorKind::MalformedResponse => "malformed_response",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Network => "network",
+            ErrorKind::InvalidEndpoint => "invalid_endpoint",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    /// The snake_case id ([`ErrorKind::as_str`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// For tests: `kind == "timeout"` compares the snake_case id. Production code matches on the
+/// variants, so a misspelt kind does not compile.
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
 
 /// What the caller knew when the request was made, so [`Error::fix`] can name the exact URI.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,19 +328,28 @@ pub struct ErrorContext {
     pub logout_redirect_uri: Option<String>,
 }
 
-/// Which kapi call failed; a few codes mean different things per call.
+/// Which kapi call failed; a few codes mean different things per call (-3 on
+/// [`ApiCall::RevokeScopes`] is [`ErrorKind::ScopeNotRevocable`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiCall {
+    /// `/v2/user/me` (REFERENCE §4a).
     UserMe,
+    /// `/v1/user/access_token_info`.
     AccessTokenInfo,
+    /// `/v1/user/logout`.
     Logout,
+    /// `/v1/user/unlink`.
     Unlink,
+    /// `/v2/user/scopes`.
     Scopes,
+    /// `/v2/user/revoke/scopes`.
     RevokeScopes,
+    /// `/v1/oidc/userinfo`.
     OidcUserInfo,
 }
 
-/// Why an ID token was refused.
+/// Why an ID token was refused (REFERENCE §7; OpenID Connect Core 1.0 §3.1.3.7). Every reason
+/// is [`ErrorKind::IdTokenInvalid`]; each has its own words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IdTokenError {
@@ -46,312 +361,217 @@ pub enum IdTokenError {
     UnsupportedAlg(String),
     /// No `kid` in the header, or no JWKS key with it even after one refetch.
     UnknownKid,
+    /// The RS256 signature does not verify with the JWKS key named by `kid`.
     BadSignature,
+    /// `iss` is not the configured auth base URL.
     Issuer {
+        /// The configured issuer (`https://kauth.kakao.com`).
         expected: String,
+        /// The token's `iss`.
         found: String,
     },
+    /// `aud` is not this app's REST API key.
     Audience,
+    /// `exp` (plus leeway) is past.
     Expired,
+    /// `iat` is later than now plus leeway.
     IssuedInFuture,
+    /// `nonce` is missing or not this attempt's.
     Nonce,
 }
 
+/// Everything that can go wrong talking to Kakao. Never holds a token, code or secret.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// kauth answered `{"error","error_description","error_code"}` (REFERENCE §3).
     Auth {
+        /// HTTP status.
         status: u16,
+        /// The OAuth `error` name (redacted).
         error: String,
         /// Redacted.
         error_description: Option<String>,
+        /// The KOE code, e.g. `KOE320`.
         error_code: Option<String>,
+        /// What was sent, for [`Error::fix`].
         context: ErrorContext,
     },
     /// kapi answered `{"code","msg",…}` (REFERENCE §4i).
     Api {
+        /// HTTP status.
         status: u16,
+        /// The negative kapi code, e.g. `-401`.
         code: i64,
         /// Redacted.
         msg: String,
+        /// For -402: the consent items to ask for.
         required_scopes: Vec<String>,
+        /// For -402: the items already agreed to.
         allowed_scopes: Vec<String>,
+        /// For -402: Kakao's `api_type`.
         api_type: Option<String>,
+        /// Which call failed.
         call: ApiCall,
     },
     /// The browser came back to the redirect URI with `?error=…` (REFERENCE §1).
     Redirect {
+        /// The `error` name (redacted).
         error: String,
         /// Redacted.
         error_description: Option<String>,
         /// In case Kakao ever redirects with a KOE code (open question 4).
         error_code: Option<String>,
+        /// What was sent, for [`Error::fix`].
         context: ErrorContext,
     },
+    /// The ID token was refused by this app.
     IdToken(IdTokenError),
     /// No HTTP response at all.
     Transport(TransportError),
     /// A non-success status whose body was not a Kakao error (an HTML 502 page, a redirect…).
     Status {
+        /// HTTP status.
         status: u16,
     },
     /// A body that could not be read as the expected JSON.
     Decode {
+        /// HTTP status.
         status: u16,
+        /// The parser's complaint (redacted).
         detail: String,
     },
     /// A configured kauth/kapi base URL was refused.
     InvalidEndpoint {
+        /// The URL as configured.
         url: String,
+        /// Why it was refused (English, for the log).
         reason: &'static str,
     },
 }
 
-/// `{kind, message, fix}` as the window shows an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErrorView {
-    pub kind: &'static str,
-    pub message: Text,
-    pub fix: Option<Text>,
-}
-
-pub(crate) struct Entry {
-    pub kind: &'static str,
-    pub ko: &'static str,
-    pub en: &'static str,
-}
-
-const fn e(kind: &'static str, ko: &'static str, en: &'static str) -> Entry {
-    Entry { kind, ko, en }
-}
-
-/// Every KOE code of REFERENCE §3.
-pub(crate) static KOE: &[(&str, Entry)] = &[
-    ("KOE001", e("invalid_request", "카카오 로그인 요청 형식이 잘못되었습니다. 앱을 업데이트하거나 다시 시도해 주세요.", "The sign-in request sent to Kakao was malformed. Update the app or try again.")),
-    ("KOE002", e("wrong_endpoint", "카카오 로그인 요청이 잘못된 주소로 보내졌습니다.", "The sign-in request was sent to a wrong Kakao address.")),
-    ("KOE003", e("kakao_temporary", "카카오 인증 서버에 일시적인 문제가 있습니다. 잠시 후 다시 시도해 주세요.", "Kakao's sign-in server has a temporary problem. Try again in a moment.")),
-    ("KOE004", e("kakao_login_disabled", "이 앱은 카카오 로그인이 사용 설정되어 있지 않습니다.", "Kakao Login is not turned on for this app.")),
-    ("KOE005", e("not_team_member", "테스트 중인 앱이라 팀원으로 등록된 카카오계정만 로그인할 수 있습니다.", "This app is in test mode: only Kakao accounts added as team members can sign in.")),
-    ("KOE006", e("redirect_uri_not_registered", "이 앱이 보낸 리다이렉트 URI가 카카오 앱 설정에 등록되어 있지 않습니다.", "The redirect URI this app sent is not registered in the Kakao app settings.")),
-    ("KOE007", e("logout_redirect_uri_not_registered", "로그아웃 리다이렉트 URI가 카카오 앱 설정에 등록되어 있지 않습니다.", "The logout redirect URI is not registered in the Kakao app settings.")),
-    ("KOE008", e("wrong_app_key_type", "이 요청에 쓸 수 없는 종류의 앱 키가 사용되었습니다.", "An app key of the wrong type was used for this request.")),
-    ("KOE009", e("platform_not_registered", "등록되지 않은 플랫폼에서 토큰을 요청했습니다.", "Tokens were requested from a platform not registered for this app.")),
-    ("KOE010", e("invalid_client_secret", "클라이언트 시크릿이 없거나 맞지 않습니다.", "The client secret is missing or wrong.")),
-    ("KOE023", e("popup_login_unavailable", "이 환경에서는 팝업 로그인을 사용할 수 없습니다.", "Pop-up sign-in is not available here.")),
-    ("KOE101", e("invalid_app_key", "앱 키(REST API 키)가 잘못되었습니다.", "The app key (REST API key) is invalid.")),
-    ("KOE102", e("channel_not_linked", "카카오톡 채널과 연결되지 않은 앱이 채널 정보를 요청했습니다.", "The app asked for a Kakao Talk channel it is not linked to.")),
-    ("KOE201", e("unsupported_response_type", "지원하지 않는 인가 요청 형식(response_type)입니다.", "Kakao does not support the requested response_type.")),
-    ("KOE202", e("implicit_grant_unsupported", "카카오는 토큰을 바로 받는 방식(implicit grant)을 지원하지 않습니다.", "Kakao does not support the implicit grant (response_type=token).")),
-    ("KOE203", e("required_consent_missing", "필수 동의 항목에 모두 동의해야 로그인할 수 있습니다.", "Every required consent item must be agreed to before signing in.")),
-    ("KOE204", e("invalid_parameter", "요청에 잘못된 값이 들어 있습니다.", "The request contained an invalid parameter.")),
-    ("KOE205", e("scope_not_configured", "앱에 설정되지 않은 동의 항목을 요청했습니다.", "A consent item was requested that the app has not configured.")),
-    ("KOE207", e("missing_parameter", "요청에 꼭 필요한 값이 빠졌습니다.", "A required parameter was missing from the request.")),
-    ("KOE237", e("rate_limited", "짧은 시간에 토큰을 너무 많이 요청했습니다. 잠시 후 다시 시도해 주세요.", "Too many token requests in a short time. Try again a little later.")),
-    ("KOE303", e("redirect_uri_mismatch", "인가 요청과 토큰 요청의 리다이렉트 URI가 다릅니다.", "The redirect URI of the token request differs from the one used to sign in.")),
-    ("KOE310", e("unsupported_grant_type", "지원하지 않는 토큰 요청 방식(grant_type)입니다.", "Kakao does not support the requested grant_type.")),
-    ("KOE319", e("refresh_token_missing", "저장된 로그인 정보(리프레시 토큰)가 없어 로그인을 유지할 수 없습니다. 다시 로그인해 주세요.", "No refresh token was available to keep you signed in. Please sign in again.")),
-    ("KOE320", e("code_expired_or_used", "로그인 코드가 만료되었거나 이미 사용되었거나 이 로그인 시도와 맞지 않습니다. 다시 로그인해 주세요.", "The sign-in code expired, was already used, or does not match this sign-in attempt. Please sign in again.")),
-    ("KOE322", e("refresh_token_expired", "로그인이 만료되었습니다(리프레시 토큰 만료 또는 연결 해제). 다시 로그인해 주세요.", "Your sign-in has expired (refresh token expired or the app was disconnected). Please sign in again.")),
-    ("KOE400", e("id_token_invalid", "카카오가 ID 토큰이 유효하지 않다고 응답했습니다.", "Kakao reported that the ID token is invalid.")),
+/// Every KOE code of REFERENCE §3 and its kind. Codes sharing a kind may still read
+/// differently: their own words are in [`crate::messages::kakao`].
+pub(crate) static KOE: &[(&str, ErrorKind)] = &[
+    ("KOE001", ErrorKind::InvalidRequest),
+    ("KOE002", ErrorKind::WrongEndpoint),
+    ("KOE003", ErrorKind::KakaoTemporary),
+    ("KOE004", ErrorKind::KakaoLoginDisabled),
+    ("KOE005", ErrorKind::NotTeamMember),
+    ("KOE006", ErrorKind::RedirectUriNotRegistered),
+    ("KOE007", ErrorKind::LogoutRedirectUriNotRegistered),
+    ("KOE008", ErrorKind::WrongAppKeyType),
+    ("KOE009", ErrorKind::PlatformNotRegistered),
+    ("KOE010", ErrorKind::InvalidClientSecret),
+    ("KOE023", ErrorKind::PopupLoginUnavailable),
+    ("KOE101", ErrorKind::InvalidAppKey),
+    ("KOE102", ErrorKind::ChannelNotLinked),
+    ("KOE201", ErrorKind::UnsupportedResponseType),
+    ("KOE202", ErrorKind::ImplicitGrantUnsupported),
+    ("KOE203", ErrorKind::RequiredConsentMissing),
+    ("KOE204", ErrorKind::InvalidParameter),
+    ("KOE205", ErrorKind::ScopeNotConfigured),
+    ("KOE207", ErrorKind::MissingParameter),
+    ("KOE237", ErrorKind::RateLimited),
+    ("KOE303", ErrorKind::RedirectUriMismatch),
+    ("KOE310", ErrorKind::UnsupportedGrantType),
+    ("KOE319", ErrorKind::RefreshTokenMissing),
+    ("KOE320", ErrorKind::CodeExpiredOrUsed),
+    ("KOE322", ErrorKind::RefreshTokenExpired),
+    ("KOE400", ErrorKind::IdTokenInvalid),
+    // `/oauth/tokeninfo`: wrong issuer, bad signature, expired (KOE400 covers the rest).
+    ("KOE401", ErrorKind::IdTokenInvalid),
+    ("KOE402", ErrorKind::IdTokenInvalid),
+    ("KOE403", ErrorKind::IdTokenInvalid),
 ];
 
-/// Every kapi code of REFERENCE §4i.
-pub(crate) static API: &[(i64, Entry)] = &[
-    (-1, e("kakao_temporary", "카카오 서버 내부에 일시적인 문제가 있습니다. 잠시 후 다시 시도해 주세요.", "Kakao's servers have a temporary internal problem. Try again in a moment.")),
-    (-2, e("invalid_parameter", "요청 값이 없거나 잘못되었습니다.", "A request parameter was missing or invalid.")),
-    (-3, e("app_setting_missing", "이 기능에 필요한 앱 설정(동의 항목 또는 기능 사용)이 꺼져 있습니다.", "An app setting this feature needs (a consent item or feature switch) is not enabled.")),
-    (-4, e("account_restricted", "카카오가 이 계정의 해당 기능 사용을 제한했습니다.", "Kakao has restricted this account from doing this.")),
-    (-5, e("app_not_permitted", "이 앱은 해당 카카오 API를 사용할 권한이 없습니다.", "This app has no permission to use this Kakao API.")),
-    (-6, e("not_allowed_by_kakao", "카카오 서비스 정책상 허용되지 않는 요청입니다.", "Kakao's service does not allow this action.")),
-    (-7, e("kakao_maintenance", "카카오 서비스 점검 또는 내부 문제로 지금 처리할 수 없습니다. 잠시 후 다시 시도해 주세요.", "Kakao is under maintenance or has an internal problem. Try again later.")),
-    (-8, e("invalid_header", "요청 헤더가 잘못되었습니다.", "The request had an invalid header.")),
-    (-9, e("api_discontinued", "더 이상 제공되지 않는 카카오 API입니다.", "This Kakao API has been discontinued.")),
-    (-10, e("rate_limited", "카카오 API 사용 한도를 넘었습니다. 잠시 후 다시 시도해 주세요.", "The Kakao API usage limit was exceeded. Try again later.")),
-    (-11, e("paid_quota_exceeded", "유료 API 사용 한도(월 예산)를 넘었습니다.", "The spending limit for paid Kakao APIs was exceeded.")),
-    (-12, e("developer_sanctioned", "카카오가 이 앱 또는 개발자 계정을 제재했습니다.", "Kakao has sanctioned this app or its developer account.")),
-    (-101, e("user_not_linked", "이 카카오계정은 앱에 연결되어 있지 않습니다.", "This Kakao account is not connected to the app.")),
-    (-102, e("already_registered", "이미 앱에 연결된 사용자입니다.", "This user is already connected to the app.")),
-    (-103, e("account_dormant_or_missing", "휴면 상태이거나 존재하지 않는 카카오계정입니다.", "The Kakao account is dormant or does not exist.")),
-    (-201, e("unknown_user_property", "앱에 없는 사용자 프로퍼티를 사용했습니다.", "An unknown user property key was used.")),
-    (-301, e("app_not_found", "앱 키에 해당하는 카카오 앱이 없습니다.", "No Kakao app exists for this app key.")),
-    (-401, e("access_token_invalid", "액세스 토큰이 만료되었거나 유효하지 않습니다.", "The access token has expired or is invalid.")),
-    (-402, e("insufficient_scope", "이 정보를 보려면 추가 동의가 필요합니다.", "Additional consent is needed for this information.")),
-    (-405, e("age_verification_required", "이 기능을 쓰려면 카카오계정 연령 인증이 필요합니다.", "Age verification of the Kakao account is required for this.")),
-    (-406, e("under_age_14", "만 14세 미만 사용자는 이 앱을 사용할 수 없습니다.", "Users under 14 cannot use this app.")),
-    (-501, e("not_a_talk_user", "카카오톡을 사용하지 않는 계정이라 이 기능을 쓸 수 없습니다.", "This feature needs a Kakao Talk user; this account does not use Kakao Talk.")),
-    (-9798, e("kakao_maintenance", "카카오 서비스 점검 중입니다. 잠시 후 다시 시도해 주세요.", "Kakao is under maintenance. Try again later.")),
+/// Every kapi code of REFERENCE §4i and its kind.
+pub(crate) static API: &[(i64, ErrorKind)] = &[
+    (-1, ErrorKind::KakaoTemporary),
+    (-2, ErrorKind::InvalidParameter),
+    (-3, ErrorKind::AppSettingMissing),
+    (-4, ErrorKind::AccountRestricted),
+    (-5, ErrorKind::AppNotPermitted),
+    (-6, ErrorKind::NotAllowedByKakao),
+    (-7, ErrorKind::KakaoMaintenance),
+    (-8, ErrorKind::InvalidHeader),
+    (-9, ErrorKind::ApiDiscontinued),
+    (-10, ErrorKind::RateLimited),
+    (-11, ErrorKind::PaidQuotaExceeded),
+    (-12, ErrorKind::DeveloperSanctioned),
+    (-101, ErrorKind::UserNotLinked),
+    (-102, ErrorKind::AlreadyRegistered),
+    (-103, ErrorKind::AccountDormantOrMissing),
+    (-201, ErrorKind::UnknownUserProperty),
+    (-301, ErrorKind::AppNotFound),
+    (-401, ErrorKind::AccessTokenInvalid),
+    (-402, ErrorKind::InsufficientScope),
+    (-405, ErrorKind::AgeVerificationRequired),
+    (-406, ErrorKind::UnderAge14),
+    (-501, ErrorKind::NotATalkUser),
+    (-602, ErrorKind::ImageUploadRejected),
+    (-603, ErrorKind::KakaoTemporary),
+    (-606, ErrorKind::ImageUploadRejected),
+    (-903, ErrorKind::AppNotFound),
+    (-911, ErrorKind::ImageUploadRejected),
+    (-9798, ErrorKind::KakaoMaintenance),
 ];
 
-/// Every redirect `error` value of REFERENCE §1.
-pub(crate) static REDIRECT: &[(&str, Entry)] = &[
-    (
-        "access_denied",
-        e(
-            "access_denied",
-            "로그인 또는 동의를 취소했습니다. 아무것도 바뀌지 않았습니다.",
-            "Sign-in or consent was cancelled. Nothing was changed.",
-        ),
-    ),
-    (
-        "consent_required",
-        e(
-            "consent_required",
-            "카카오에서 동의가 필요합니다. 다시 로그인해 동의해 주세요.",
-            "Consent is needed at Kakao. Sign in again and agree.",
-        ),
-    ),
-    (
-        "login_required",
-        e(
-            "login_required",
-            "카카오계정 로그인이 필요합니다. 다시 로그인해 주세요.",
-            "Kakao account sign-in is required. Please sign in again.",
-        ),
-    ),
-    (
-        "interaction_required",
-        e(
-            "interaction_required",
-            "카카오 화면에서 직접 확인할 것이 있습니다. 다시 로그인해 주세요.",
-            "Kakao needs you to do something on its page. Please sign in again.",
-        ),
-    ),
-    (
-        "invalid_request",
-        e(
-            "invalid_request",
-            "카카오 로그인 요청 형식이 잘못되었습니다. 앱을 업데이트하거나 다시 시도해 주세요.",
-            "The sign-in request sent to Kakao was malformed. Update the app or try again.",
-        ),
-    ),
-    (
-        "invalid_client",
-        e(
-            "invalid_client",
-            "앱 키 또는 클라이언트 시크릿이 잘못되었습니다.",
-            "The app key or client secret is invalid.",
-        ),
-    ),
-    (
-        "invalid_scope",
-        e(
-            "invalid_scope",
-            "요청한 동의 항목 중 앱에 설정되지 않은 것이 있습니다.",
-            "A requested consent item is not configured for the app.",
-        ),
-    ),
-    (
-        "misconfigured",
-        e(
-            "misconfigured",
-            "카카오 앱 설정이 이 로그인 방식과 맞지 않습니다.",
-            "The Kakao app settings do not allow this kind of sign-in.",
-        ),
-    ),
-    (
-        "unauthorized",
-        e(
-            "unauthorized",
-            "이 앱은 이 방식으로 로그인할 권한이 없습니다.",
-            "This app is not authorised to sign in this way.",
-        ),
-    ),
-    (
-        "server_error",
-        e(
-            "kakao_temporary",
-            "카카오 인증 서버에 일시적인 문제가 있습니다. 잠시 후 다시 시도해 주세요.",
-            "Kakao's sign-in server has a temporary problem. Try again in a moment.",
-        ),
-    ),
-    (
-        "temporarily_unavailable",
-        e(
-            "kakao_temporary",
-            "카카오 인증 서버를 잠시 사용할 수 없습니다. 잠시 후 다시 시도해 주세요.",
-            "Kakao's sign-in server is briefly unavailable. Try again in a moment.",
-        ),
-    ),
+/// Every redirect `error` value of REFERENCE §1 (and OAuth's `temporarily_unavailable`) and
+/// its kind.
+pub(crate) static REDIRECT: &[(&str, ErrorKind)] = &[
+    ("access_denied", ErrorKind::AccessDenied),
+    ("consent_required", ErrorKind::ConsentRequired),
+    ("login_required", ErrorKind::LoginRequired),
+    ("interaction_required", ErrorKind::InteractionRequired),
+    ("invalid_request", ErrorKind::InvalidRequest),
+    ("invalid_client", ErrorKind::InvalidClient),
+    ("invalid_scope", ErrorKind::InvalidScope),
+    ("misconfigured", ErrorKind::Misconfigured),
+    ("unauthorized", ErrorKind::Unauthorized),
+    ("unauthorized_client", ErrorKind::DeveloperSanctioned),
+    ("server_error", ErrorKind::KakaoTemporary),
+    ("temporarily_unavailable", ErrorKind::KakaoTemporary),
 ];
 
-fn koe(code: &str) -> Option<&'static Entry> {
+/// Where an error's kind was found, so its words can be looked up the same way.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// A row of [`KOE`] (the table's spelling of the code).
+    Koe(&'static str),
+    /// A row of [`API`].
+    Api(i64),
+    /// A row of [`REDIRECT`].
+    Redirect(&'static str),
+    /// No table: the kind's own words.
+    Kind,
+}
+
+fn koe(code: &str) -> Option<(ErrorKind, Source)> {
     KOE.iter()
         .find(|(c, _)| c.eq_ignore_ascii_case(code))
-        .map(|(_, e)| e)
+        .map(|&(c, kind)| (kind, Source::Koe(c)))
 }
 
-fn api(code: i64) -> Option<&'static Entry> {
-    API.iter().find(|(c, _)| *c == code).map(|(_, e)| e)
+fn api(code: i64) -> Option<(ErrorKind, Source)> {
+    API.iter()
+        .find(|(c, _)| *c == code)
+        .map(|&(c, kind)| (kind, Source::Api(c)))
 }
 
-fn redirect(error: &str) -> Option<&'static Entry> {
-    REDIRECT.iter().find(|(c, _)| *c == error).map(|(_, e)| e)
+fn redirect(error: &str) -> Option<(ErrorKind, Source)> {
+    REDIRECT
+        .iter()
+        .find(|(e, _)| *e == error)
+        .map(|&(e, kind)| (kind, Source::Redirect(e)))
 }
 
-static NOT_REVOCABLE: Entry = e(
-    "scope_not_revocable",
-    "필수 동의 항목이라 동의를 철회할 수 없습니다.",
-    "This consent item is required and cannot be withdrawn.",
-);
-static AUTH_GENERIC: Entry = e(
-    "kakao_auth_error",
-    "카카오 로그인 서버가 요청을 거절했습니다.",
-    "Kakao's sign-in server refused the request.",
-);
-static API_GENERIC: Entry = e(
-    "kakao_api_error",
-    "카카오 API가 요청을 거절했습니다.",
-    "The Kakao API refused the request.",
-);
-static REDIRECT_GENERIC: Entry = e(
-    "redirect_error",
-    "카카오 로그인이 오류로 끝났습니다.",
-    "Kakao sign-in ended with an error.",
-);
-static TEMPORARY: Entry = e(
-    "kakao_temporary",
-    "카카오 서버에 일시적인 문제가 있습니다. 잠시 후 다시 시도해 주세요.",
-    "Kakao's servers have a temporary problem. Try again in a moment.",
-);
-static RATE: Entry = e(
-    "rate_limited",
-    "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
-    "Too many requests. Try again a little later.",
-);
-static UNEXPECTED: Entry = e(
-    "unexpected_response",
-    "카카오 서버가 예상하지 못한 응답을 보냈습니다.",
-    "Kakao's server sent an unexpected response.",
-);
-static MALFORMED: Entry = e(
-    "malformed_response",
-    "카카오 서버의 응답을 읽을 수 없습니다. 잠시 후 다시 시도해 주세요.",
-    "Kakao's response could not be read. Try again in a moment.",
-);
-static TIMEOUT: Entry = e(
-    "timeout",
-    "카카오 서버가 제시간에 응답하지 않았습니다. 연결을 확인하고 다시 시도해 주세요.",
-    "Kakao did not answer in time. Check your connection and try again.",
-);
-static NETWORK: Entry = e(
-    "network",
-    "카카오 서버에 연결할 수 없습니다. 인터넷 연결을 확인해 주세요.",
-    "Could not reach Kakao. Check your internet connection.",
-);
-static ENDPOINT: Entry = e(
-    "invalid_endpoint",
-    "설정된 카카오 서버 주소를 사용할 수 없습니다.",
-    "The configured Kakao server address cannot be used.",
-);
-
-const REDIRECT_URI_PLACE_KO: &str =
-    "카카오 디벨로퍼스 [앱] > [플랫폼 키] > [REST API 키] > 리다이렉트 URI";
-const REDIRECT_URI_PLACE_EN: &str =
-    "Kakao Developers: [App] > [Platform keys] > [REST API key] > Redirect URI";
+/// KOE400: the kind (and words) for ID tokens refused by Kakao or by this app.
+const ID_TOKEN_INVALID: (ErrorKind, Source) = (ErrorKind::IdTokenInvalid, Source::Koe("KOE400"));
 
 impl Error {
-    /// A kauth error body; the description is redacted here.
+    /// A kauth error body (REFERENCE §3): HTTP status, OAuth `error`, `error_description` and
+    /// the KOE `error_code`. The text fields are redacted here.
     pub fn auth(
         status: u16,
         error: impl Into<String>,
@@ -367,7 +587,8 @@ impl Error {
         }
     }
 
-    /// The `error` / `error_description` (and `error_code`, if any) of an error redirect.
+    /// The `error` / `error_description` (and `error_code`, if any) of an error redirect
+    /// (REFERENCE §1), redacted.
     pub fn redirect(
         error: &str,
         error_description: Option<&str>,
@@ -401,6 +622,7 @@ impl Error {
         self
     }
 
+    /// [`Error::with_context`] with only the `redirect_uri` sent at authorize and token time.
     pub fn with_redirect_uri(self, redirect_uri: &str) -> Self {
         self.with_context(&ErrorContext {
             redirect_uri: Some(redirect_uri.to_owned()),
@@ -408,6 +630,7 @@ impl Error {
         })
     }
 
+    /// [`Error::with_context`] with only the `logout_redirect_uri` sent to `/oauth/logout`.
     pub fn with_logout_redirect_uri(self, logout_redirect_uri: &str) -> Self {
         self.with_context(&ErrorContext {
             redirect_uri: None,
@@ -456,7 +679,8 @@ impl Error {
         }
     }
 
-    fn entry(&self) -> &'static Entry {
+    fn classify(&self) -> (ErrorKind, Source) {
+        let plain = |kind| (kind, Source::Kind);
         match self {
             Error::Auth {
                 status,
@@ -464,28 +688,28 @@ impl Error {
                 error_code,
                 ..
             } => {
-                if let Some(entry) = error_code.as_deref().and_then(koe) {
-                    return entry;
+                if let Some(found) = error_code.as_deref().and_then(koe) {
+                    return found;
                 }
                 if *status >= 500 {
-                    return &TEMPORARY;
+                    return plain(ErrorKind::KakaoTemporary);
                 }
                 // No known code: fall back on the OAuth error name.
                 match error.as_str() {
-                    "invalid_token" => koe("KOE400").unwrap(),
-                    other => redirect(other).unwrap_or(&AUTH_GENERIC),
+                    "invalid_token" => ID_TOKEN_INVALID,
+                    other => redirect(other).unwrap_or(plain(ErrorKind::KakaoAuthError)),
                 }
             }
             Error::Api {
                 status, code, call, ..
             } => {
                 if *code == -3 && *call == ApiCall::RevokeScopes {
-                    return &NOT_REVOCABLE;
+                    return plain(ErrorKind::ScopeNotRevocable);
                 }
                 match api(*code) {
-                    Some(entry) => entry,
-                    None if *status >= 500 => &TEMPORARY,
-                    None => &API_GENERIC,
+                    Some(found) => found,
+                    None if *status >= 500 => plain(ErrorKind::KakaoTemporary),
+                    None => plain(ErrorKind::KakaoApiError),
                 }
             }
             Error::Redirect {
@@ -495,149 +719,78 @@ impl Error {
                 .and_then(koe)
                 .or_else(|| koe(error))
                 .or_else(|| redirect(error))
-                .unwrap_or(&REDIRECT_GENERIC),
-            Error::IdToken(_) => koe("KOE400").unwrap(),
+                .unwrap_or(plain(ErrorKind::RedirectError)),
+            Error::IdToken(_) => ID_TOKEN_INVALID,
             Error::Transport(t) => match t.kind {
-                TransportErrorKind::Timeout => &TIMEOUT,
-                TransportErrorKind::Connect | TransportErrorKind::Dropped => &NETWORK,
+                TransportErrorKind::Timeout => plain(ErrorKind::Timeout),
+                TransportErrorKind::Connect | TransportErrorKind::Dropped => {
+                    plain(ErrorKind::Network)
+                }
             },
             Error::Status { status } => match status {
-                429 => &RATE,
-                s if *s >= 500 => &TEMPORARY,
-                _ => &UNEXPECTED,
+                429 => plain(ErrorKind::RateLimited),
+                s if *s >= 500 => plain(ErrorKind::KakaoTemporary),
+                _ => plain(ErrorKind::UnexpectedResponse),
             },
-            Error::Decode { .. } => &MALFORMED,
-            Error::InvalidEndpoint { .. } => &ENDPOINT,
+            Error::Decode { .. } => plain(ErrorKind::MalformedResponse),
+            Error::InvalidEndpoint { .. } => plain(ErrorKind::InvalidEndpoint),
         }
     }
 
-    /// Stable snake_case id the UI and the session branch on.
-    pub fn kind(&self) -> &'static str {
-        self.entry().kind
+    /// What went wrong, for the UI and the session to branch on (a KOE code, a kapi code, a
+    /// redirect `error`, or what this app saw, reduced to one [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        self.classify().0
     }
 
     /// What happened, for a person, in Korean and English.
     pub fn message(&self) -> Text {
         if let Error::IdToken(reason) = self {
-            let (ko, en) = match reason {
-                IdTokenError::Missing => ("카카오가 ID 토큰을 보내지 않았습니다. 앱의 OpenID Connect 설정을 확인하세요.", "Kakao sent no ID token. Check that OpenID Connect is enabled for the app."),
-                IdTokenError::Malformed(_) => ("ID 토큰의 형식이 잘못되었습니다.", "The ID token is malformed."),
-                IdTokenError::UnsupportedAlg(_) => ("ID 토큰이 허용되지 않는 방식으로 서명되었습니다(RS256만 허용).", "The ID token uses a signing algorithm that is not allowed (RS256 only)."),
-                IdTokenError::UnknownKid => ("ID 토큰을 서명한 키를 카카오 공개키 목록에서 찾을 수 없습니다.", "The key that signed the ID token is not in Kakao's published keys."),
-                IdTokenError::BadSignature => ("ID 토큰의 서명이 올바르지 않습니다.", "The ID token's signature is not valid."),
-                IdTokenError::Issuer { .. } => ("ID 토큰의 발급자(iss)가 설정된 카카오 인증 서버와 다릅니다.", "The ID token's issuer (iss) is not the configured Kakao sign-in server."),
-                IdTokenError::Audience => ("ID 토큰이 이 앱(REST API 키)을 위해 발급되지 않았습니다.", "The ID token was not issued for this app (REST API key)."),
-                IdTokenError::Expired => ("ID 토큰이 만료되었습니다. 컴퓨터 시계가 맞는지 확인하고 다시 로그인해 주세요.", "The ID token has expired. Check the computer's clock and sign in again."),
-                IdTokenError::IssuedInFuture => ("ID 토큰의 발급 시각이 미래입니다. 컴퓨터 시계가 맞는지 확인해 주세요.", "The ID token claims to be issued in the future. Check the computer's clock."),
-                IdTokenError::Nonce => ("ID 토큰이 이 로그인 시도의 것이 아닙니다(nonce 불일치). 다시 로그인해 주세요.", "The ID token does not belong to this sign-in attempt (nonce mismatch). Please sign in again."),
+            use words::id_token;
+            return match reason {
+                IdTokenError::Missing => id_token::missing(),
+                IdTokenError::Malformed(_) => id_token::malformed(),
+                IdTokenError::UnsupportedAlg(_) => id_token::unsupported_alg(),
+                IdTokenError::UnknownKid => id_token::unknown_kid(),
+                IdTokenError::BadSignature => id_token::bad_signature(),
+                IdTokenError::Issuer { .. } => id_token::issuer(),
+                IdTokenError::Audience => id_token::audience(),
+                IdTokenError::Expired => id_token::expired(),
+                IdTokenError::IssuedInFuture => id_token::issued_in_future(),
+                IdTokenError::Nonce => id_token::nonce(),
             };
-            return Text::fixed(ko, en);
         }
-        let entry = self.entry();
-        Text::fixed(entry.ko, entry.en)
+        let (kind, source) = self.classify();
+        let own = match source {
+            Source::Koe(code) => words::koe_message(code),
+            Source::Api(code) => words::api_message(code),
+            Source::Redirect(error) => words::redirect_message(error),
+            Source::Kind => None,
+        };
+        own.unwrap_or_else(|| words::message(kind))
     }
 
-    /// What to do about it, where there is something to do.
+    /// What to do about it, where there is something to do. Names the exact redirect URI when
+    /// it was attached ([`Error::with_context`]) and the consent items for -402.
     pub fn fix(&self) -> Option<Text> {
-        let ctx = match self {
+        let (kind, source) = self.classify();
+        if let Source::Koe(code) = source {
+            if let Some(fix) = words::koe_fix(code) {
+                return Some(fix);
+            }
+        }
+        let context = match self {
             Error::Auth { context, .. } | Error::Redirect { context, .. } => Some(context),
             _ => None,
         };
-        let redirect_uri = ctx.and_then(|c| c.redirect_uri.as_deref());
-        let logout_uri = ctx.and_then(|c| c.logout_redirect_uri.as_deref());
-        let key_fix = || {
-            Text::fixed(
-                "카카오 디벨로퍼스 [앱] > [플랫폼 키] > [REST API 키]의 키 값을 KAKAO_SIGNIN_CLIENT_ID에 설정하세요(네이티브 앱 키나 JavaScript 키가 아닌 REST API 키).",
-                "Set KAKAO_SIGNIN_CLIENT_ID to the key shown in Kakao Developers under [App] > [Platform keys] > [REST API key] (the REST API key, not the native app or JavaScript key).",
-            )
-        };
-        Some(match self.kind() {
-            "redirect_uri_not_registered" => match redirect_uri {
-                Some(uri) => Text::owned(
-                    format!("{REDIRECT_URI_PLACE_KO}에 다음 주소를 한 글자도 다르지 않게 등록하세요: {uri}"),
-                    format!("Register exactly this address in {REDIRECT_URI_PLACE_EN}: {uri}"),
-                ),
-                None => Text::owned(
-                    format!("{REDIRECT_URI_PLACE_KO}에 이 앱이 보여 주는 리다이렉트 URI(http://127.0.0.1:<포트>/…, 사용하는 포트마다)를 정확히 등록하세요."),
-                    format!("Register the redirect URI this app shows (http://127.0.0.1:<port>/…, one per port it uses) exactly in {REDIRECT_URI_PLACE_EN}."),
-                ),
+        words::fix(
+            kind,
+            &words::FixContext {
+                redirect_uri: context.and_then(|c| c.redirect_uri.as_deref()),
+                logout_redirect_uri: context.and_then(|c| c.logout_redirect_uri.as_deref()),
+                required_scopes: self.required_scopes().unwrap_or(&[]),
             },
-            "redirect_uri_mismatch" => match redirect_uri {
-                Some(uri) => Text::owned(
-                    format!("토큰 요청에 보낸 리다이렉트 URI는 {uri} 입니다. 로그인할 때 보낸 주소와 같아야 하며, {REDIRECT_URI_PLACE_KO}에 정확히 등록되어 있어야 합니다. 다시 로그인해 주세요."),
-                    format!("The token request sent the redirect URI {uri}. It must equal the one used to sign in and be registered exactly in {REDIRECT_URI_PLACE_EN}. Please sign in again."),
-                ),
-                None => Text::owned(
-                    format!("로그인과 토큰 요청에 같은 리다이렉트 URI를 쓰고, 그 주소를 {REDIRECT_URI_PLACE_KO}에 정확히 등록하세요."),
-                    format!("Use the same redirect URI to sign in and to get tokens, and register it exactly in {REDIRECT_URI_PLACE_EN}."),
-                ),
-            },
-            "logout_redirect_uri_not_registered" => {
-                let (ko_uri, en_uri) = match logout_uri {
-                    Some(uri) => (format!("다음 주소를 정확히 등록하세요: {uri}"), format!("register exactly this address: {uri}")),
-                    None => ("이 앱이 보여 주는 로그아웃 리다이렉트 URI를 정확히 등록하세요.".to_owned(), "register the logout redirect URI this app shows.".to_owned()),
-                };
-                Text::owned(
-                    format!("카카오 디벨로퍼스 [카카오 로그인] > [고급] > 로그아웃 리다이렉트 URI에 {ko_uri}"),
-                    format!("In Kakao Developers under [Kakao Login] > [Advanced] > Logout redirect URI, {en_uri}"),
-                )
-            }
-            "invalid_client_secret" => Text::fixed(
-                "카카오 디벨로퍼스 [앱] > [플랫폼 키] > [REST API 키]의 클라이언트 시크릿 설정을 확인하세요. 사용(ON)이면 같은 키의 시크릿 값을 KAKAO_SIGNIN_CLIENT_SECRET에 설정하고, 쓰지 않으려면 그 설정을 끄세요.",
-                "Check the client secret setting in Kakao Developers under [App] > [Platform keys] > [REST API key]. If it is ON, set KAKAO_SIGNIN_CLIENT_SECRET to that key's secret; otherwise turn the setting off.",
-            ),
-            "invalid_app_key" | "wrong_app_key_type" | "platform_not_registered" | "app_not_found" => key_fix(),
-            "invalid_client" => Text::fixed(
-                "KAKAO_SIGNIN_CLIENT_ID에 REST API 키가, KAKAO_SIGNIN_CLIENT_SECRET에 같은 키의 클라이언트 시크릿이 설정되어 있는지 확인하세요([앱] > [플랫폼 키] > [REST API 키]).",
-                "Check that KAKAO_SIGNIN_CLIENT_ID holds the REST API key and KAKAO_SIGNIN_CLIENT_SECRET that key's client secret ([App] > [Platform keys] > [REST API key]).",
-            ),
-            "kakao_login_disabled" => Text::fixed(
-                "카카오 디벨로퍼스 [카카오 로그인]에서 사용 설정을 ON으로 바꾸세요.",
-                "Turn Kakao Login ON in Kakao Developers under [Kakao Login].",
-            ),
-            "not_team_member" => Text::fixed(
-                "카카오 디벨로퍼스에서 이 카카오계정을 앱의 팀원으로 추가하거나, 다른 카카오계정으로 로그인하세요.",
-                "Add this Kakao account as a team member of the app in Kakao Developers, or sign in with another Kakao account.",
-            ),
-            "scope_not_configured" | "invalid_scope" | "app_setting_missing" => Text::fixed(
-                "카카오 디벨로퍼스 [카카오 로그인] > [동의항목]에서 필요한 항목을 설정하세요.",
-                "Configure the needed items in Kakao Developers under [Kakao Login] > [Consent items].",
-            ),
-            "insufficient_scope" => {
-                let scopes = self.required_scopes().unwrap_or(&[]).join(", ");
-                Text::owned(
-                    format!("다음 항목에 추가로 동의해 주세요: {scopes}"),
-                    format!("Agree to these additional items: {scopes}"),
-                )
-            }
-            "code_expired_or_used" | "refresh_token_expired" | "refresh_token_missing"
-            | "id_token_invalid" | "access_denied" | "consent_required" | "login_required"
-            | "interaction_required" => Text::fixed(
-                "다시 로그인해 주세요.",
-                "Sign in again.",
-            ),
-            "rate_limited" => Text::fixed(
-                "10분쯤 기다린 뒤 다시 시도하세요.",
-                "Wait about ten minutes, then try again.",
-            ),
-            "network" | "timeout" => Text::fixed(
-                "인터넷 연결(프록시, 방화벽 포함)을 확인하고 다시 시도하세요.",
-                "Check the internet connection (including proxy and firewall) and try again.",
-            ),
-            "invalid_endpoint" => Text::fixed(
-                "https 주소를 쓰세요. http는 127.0.0.1, ::1, localhost에서만 허용됩니다.",
-                "Use an https address; plain http is allowed only for 127.0.0.1, ::1 and localhost.",
-            ),
-            _ => return None,
-        })
-    }
-
-    pub fn view(&self) -> ErrorView {
-        ErrorView {
-            kind: self.kind(),
-            message: self.message(),
-            fix: self.fix(),
-        }
+        )
     }
 
     /// True when nothing is known to be wrong with the tokens: network, timeout, 5xx, -1,
@@ -645,12 +798,12 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         matches!(
             self.kind(),
-            "network"
-                | "timeout"
-                | "kakao_temporary"
-                | "kakao_maintenance"
-                | "rate_limited"
-                | "malformed_response"
+            ErrorKind::Network
+                | ErrorKind::Timeout
+                | ErrorKind::KakaoTemporary
+                | ErrorKind::KakaoMaintenance
+                | ErrorKind::RateLimited
+                | ErrorKind::MalformedResponse
         )
     }
 
@@ -666,7 +819,7 @@ impl Error {
 
     /// -401: the access token is expired or unknown; refresh once and retry.
     pub fn is_access_token_invalid(&self) -> bool {
-        self.kind() == "access_token_invalid"
+        self.kind() == ErrorKind::AccessTokenInvalid
     }
 }
 
@@ -810,25 +963,24 @@ mod tests {
         }
     }
 
-    fn generic_kinds() -> [&'static str; 4] {
-        [
-            "kakao_auth_error",
-            "kakao_api_error",
-            "redirect_error",
-            "unexpected_response",
-        ]
-    }
+    const GENERIC_KINDS: [ErrorKind; 4] = [
+        ErrorKind::KakaoAuthError,
+        ErrorKind::KakaoApiError,
+        ErrorKind::RedirectError,
+        ErrorKind::UnexpectedResponse,
+    ];
 
     // The lists below are copied from REFERENCE.md (§3 both tables, §4i, §1 redirect errors),
     // independently of the tables in this file, so a code dropped from a table fails here.
     const REF_KOE: &[&str] = &[
         "KOE010", "KOE101", "KOE009", "KOE303", "KOE310", "KOE319", "KOE320", "KOE322", "KOE237",
-        "KOE400", "KOE001", "KOE002", "KOE003", "KOE004", "KOE005", "KOE006", "KOE007", "KOE008",
-        "KOE023", "KOE102", "KOE201", "KOE202", "KOE203", "KOE204", "KOE205", "KOE207",
+        "KOE400", "KOE401", "KOE402", "KOE403", "KOE001", "KOE002", "KOE003", "KOE004", "KOE005",
+        "KOE006", "KOE007", "KOE008", "KOE023", "KOE102", "KOE201", "KOE202", "KOE203", "KOE204",
+        "KOE205", "KOE207",
     ];
     const REF_API: &[i64] = &[
         -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -101, -102, -103, -201, -301, -401,
-        -402, -405, -406, -501, -9798,
+        -402, -405, -406, -501, -602, -603, -606, -903, -911, -9798,
     ];
     const REF_REDIRECT: &[&str] = &[
         "access_denied",
@@ -840,23 +992,19 @@ mod tests {
         "invalid_scope",
         "misconfigured",
         "unauthorized",
+        "unauthorized_client",
         "server_error",
     ];
 
     fn assert_specific(err: &Error, label: &str) {
         let kind = err.kind();
         assert!(
-            !generic_kinds().contains(&kind),
+            !GENERIC_KINDS.contains(&kind),
             "{label}: generic kind {kind}"
         );
-        assert!(
-            kind.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
-            "{label}: kind {kind} not snake_case"
-        );
         let m = err.message();
-        for generic in [&AUTH_GENERIC, &API_GENERIC, &REDIRECT_GENERIC, &UNEXPECTED] {
-            assert_ne!(m.en, generic.en, "{label}: generic message");
+        for generic in GENERIC_KINDS {
+            assert_ne!(m.en, words::message(generic).en, "{label}: generic message");
         }
         assert!(
             m.ko.chars().any(|c| ('가'..='힣').contains(&c)),
@@ -885,16 +1033,21 @@ mod tests {
         assert_eq!(API.len(), REF_API.len());
     }
 
-    /// Reads REFERENCE.md when it is beside the repository (it is in the workplace and in CI)
-    /// and checks every KOE and kapi code in it is in the tables.
+    /// Reads REFERENCE.md from `shared/kakao/` beside the repository (it is there in the
+    /// workplace and in CI's clone) and checks every KOE and kapi code in it is in the tables.
+    /// A missing file fails: a skipped check would pass with a stale table.
     #[test]
-    fn reference_file_codes_are_covered_when_present() {
+    fn reference_file_codes_are_covered() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../../shared/kakao/REFERENCE.md");
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            eprintln!("REFERENCE.md not found at {}; skipped", path.display());
-            return;
-        };
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "REFERENCE.md must be readable at {} (the `shared` folder beside the repository, \
+                 from CARGO_MANIFEST_DIR {}): {e}",
+                path.display(),
+                env!("CARGO_MANIFEST_DIR"),
+            )
+        });
         let mut koe_seen = 0;
         for (i, _) in text.match_indices("KOE") {
             let code: String = text[i..].chars().take(6).collect();
@@ -998,6 +1151,7 @@ mod tests {
             Error::decode(200, "x"),
             api_err(-1),
             api_err(-9798),
+            api_err(-603),
             a("KOE003"),
             a("KOE237"),
             Error::auth(502, "server_error", None, None),
@@ -1011,6 +1165,7 @@ mod tests {
             a("KOE010"),
             api_err(-401),
             api_err(-402),
+            api_err(-903),
         ] {
             assert!(!permanent.is_transient(), "{permanent}");
         }
@@ -1071,9 +1226,12 @@ mod tests {
         }
         assert_eq!(scope.required_scopes().unwrap(), ["account_email"]);
         assert!(scope.fix().unwrap().en.contains("account_email"));
-        let view = serde_json::to_value(secret.view()).unwrap();
-        assert_eq!(view["kind"], "invalid_client_secret");
-        assert!(view["message"]["ko"].is_string() && view["fix"]["en"].is_string());
+        assert_eq!(
+            serde_json::to_value(secret.kind()).unwrap(),
+            "invalid_client_secret"
+        );
+        let message = serde_json::to_value(secret.message()).unwrap();
+        assert!(message["ko"].is_string() && message["en"].is_string());
     }
 
     #[test]
@@ -1102,5 +1260,163 @@ mod tests {
         assert!(!format!("{redirect:?}").contains(code));
         let long = "a ".repeat(400);
         assert!(redact(&long).chars().count() <= 301);
+    }
+
+    #[test]
+    fn every_kind_is_in_all_and_serialises_as_its_str() {
+        // Exhaustive: a new variant does not compile here until it has the next number; then
+        // the loop fails until it is appended to `ALL` in the same place.
+        fn position(kind: ErrorKind) -> usize {
+            match kind {
+                ErrorKind::InvalidRequest => 0,
+                ErrorKind::WrongEndpoint => 1,
+                ErrorKind::KakaoTemporary => 2,
+                ErrorKind::KakaoLoginDisabled => 3,
+                ErrorKind::NotTeamMember => 4,
+                ErrorKind::RedirectUriNotRegistered => 5,
+                ErrorKind::LogoutRedirectUriNotRegistered => 6,
+                ErrorKind::WrongAppKeyType => 7,
+                ErrorKind::PlatformNotRegistered => 8,
+                ErrorKind::InvalidClientSecret => 9,
+                ErrorKind::PopupLoginUnavailable => 10,
+                ErrorKind::InvalidAppKey => 11,
+                ErrorKind::ChannelNotLinked => 12,
+                ErrorKind::UnsupportedResponseType => 13,
+                ErrorKind::ImplicitGrantUnsupported => 14,
+                ErrorKind::RequiredConsentMissing => 15,
+                ErrorKind::InvalidParameter => 16,
+                ErrorKind::ScopeNotConfigured => 17,
+                ErrorKind::MissingParameter => 18,
+                ErrorKind::RateLimited => 19,
+                ErrorKind::RedirectUriMismatch => 20,
+                ErrorKind::UnsupportedGrantType => 21,
+                ErrorKind::RefreshTokenMissing => 22,
+                ErrorKind::CodeExpiredOrUsed => 23,
+                ErrorKind::RefreshTokenExpired => 24,
+                ErrorKind::IdTokenInvalid => 25,
+                ErrorKind::AppSettingMissing => 26,
+                ErrorKind::AccountRestricted => 27,
+                ErrorKind::AppNotPermitted => 28,
+                ErrorKind::NotAllowedByKakao => 29,
+                ErrorKind::KakaoMaintenance => 30,
+                ErrorKind::InvalidHeader => 31,
+                ErrorKind::ApiDiscontinued => 32,
+                ErrorKind::PaidQuotaExceeded => 33,
+                ErrorKind::DeveloperSanctioned => 34,
+                ErrorKind::UserNotLinked => 35,
+                ErrorKind::AlreadyRegistered => 36,
+                ErrorKind::AccountDormantOrMissing => 37,
+                ErrorKind::UnknownUserProperty => 38,
+                ErrorKind::AppNotFound => 39,
+                ErrorKind::AccessTokenInvalid => 40,
+                ErrorKind::InsufficientScope => 41,
+                ErrorKind::AgeVerificationRequired => 42,
+                ErrorKind::UnderAge14 => 43,
+                ErrorKind::NotATalkUser => 44,
+                ErrorKind::ImageUploadRejected => 45,
+                ErrorKind::AccessDenied => 46,
+                ErrorKind::ConsentRequired => 47,
+                ErrorKind::LoginRequired => 48,
+                ErrorKind::InteractionRequired => 49,
+                ErrorKind::InvalidClient => 50,
+                ErrorKind::InvalidScope => 51,
+                ErrorKind::Misconfigured => 52,
+                ErrorKind::Unauthorized => 53,
+                ErrorKind::ScopeNotRevocable => 54,
+                ErrorKind::KakaoAuthError => 55,
+                ErrorKind::KakaoApiError => 56,
+                ErrorKind::RedirectError => 57,
+                ErrorKind::UnexpectedResponse => 58,
+                ErrorKind::MalformedResponse => 59,
+                ErrorKind::Timeout => 60,
+                ErrorKind::Network => 61,
+                ErrorKind::InvalidEndpoint => 62,
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, &kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(position(kind), i, "{kind:?} is out of place in ALL");
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.as_str()),
+                "{kind:?}"
+            );
+            assert_eq!(kind.to_string(), kind.as_str());
+            assert_eq!(kind, kind.as_str());
+            assert!(seen.insert(kind.as_str()), "{kind:?}: string used twice");
+            assert!(
+                kind.as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{kind:?} not snake_case"
+            );
+        }
+    }
+
+    #[test]
+    fn every_kind_has_words_in_both_languages() {
+        for &kind in ErrorKind::ALL {
+            let m = words::message(kind);
+            assert!(
+                m.ko.chars().any(|c| ('가'..='힣').contains(&c)),
+                "{kind}: ko not Korean"
+            );
+            assert!(m.en.is_ascii() && m.en.len() > 15, "{kind}: en {:?}", m.en);
+        }
+    }
+
+    /// A code's own words are for codes in the tables, and only where the kind's words would
+    /// not do.
+    #[test]
+    fn own_words_are_for_table_codes_and_differ_from_their_kind() {
+        let differs = |kind: ErrorKind, own: &Text, label: &str| {
+            assert_ne!(
+                *own,
+                words::message(kind),
+                "{label}: same as the kind's words"
+            );
+            assert!(!own.ko.is_empty() && own.en.is_ascii(), "{label}");
+        };
+        for (code, own) in words::KOE_MESSAGES {
+            let (kind, _) = koe(code).unwrap_or_else(|| panic!("{code} not in KOE"));
+            differs(kind, own, code);
+        }
+        for (code, own) in words::API_MESSAGES {
+            let (kind, _) = api(*code).unwrap_or_else(|| panic!("{code} not in API"));
+            differs(kind, own, &code.to_string());
+        }
+        for (error, own) in words::REDIRECT_MESSAGES {
+            let (kind, _) = redirect(error).unwrap_or_else(|| panic!("{error} not in REDIRECT"));
+            differs(kind, own, error);
+        }
+        for (code, _) in words::KOE_FIXES {
+            assert!(koe(code).is_some(), "{code} not in KOE");
+        }
+        // Codes sharing a kind keep their own words.
+        assert_ne!(api_err(-7).message(), api_err(-9798).message());
+        assert_eq!(api_err(-7).kind(), api_err(-9798).kind());
+    }
+
+    #[test]
+    fn tokeninfo_codes_are_id_token_invalid_with_their_own_words_and_fix() {
+        let a = |code: &str| Error::auth(400, "invalid_token", None, Some(code.into()));
+        for code in ["KOE401", "KOE402", "KOE403"] {
+            let err = a(code);
+            assert_eq!(err.kind(), ErrorKind::IdTokenInvalid, "{code}");
+            assert_ne!(err.message(), a("KOE400").message(), "{code}");
+            let fix = err.fix().unwrap();
+            assert_ne!(Some(&fix), a("KOE400").fix().as_ref(), "{code}");
+            assert!(fix.ko.chars().any(|c| ('가'..='힣').contains(&c)), "{code}");
+            assert!(
+                !err.is_transient() && !err.is_refresh_token_dead(),
+                "{code}"
+            );
+        }
+        assert!(a("KOE401")
+            .fix()
+            .unwrap()
+            .en
+            .contains("KAKAO_SIGNIN_AUTH_URL"));
+        assert!(a("koe403").fix().unwrap().en.contains("clock"));
     }
 }

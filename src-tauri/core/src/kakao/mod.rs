@@ -3,7 +3,7 @@
 //! listener or the window; all I/O goes through the [`http::HttpClient`] seam and time through
 //! [`crate::clock::Clock`].
 //!
-//! Start with [`KakaoClient`]; [`Error::kind`] is what callers branch on.
+//! Start with [`KakaoClient`]; [`Error::kind`] (an [`ErrorKind`]) is what callers branch on.
 
 pub mod api;
 pub mod authorize;
@@ -24,7 +24,7 @@ pub use authorize::{AuthorizeParams, Prompt};
 pub use client::KakaoClient;
 pub use consent::{ConsentState, ProfileField};
 pub use endpoints::Endpoints;
-pub use error::{ApiCall, Error, ErrorContext, ErrorView, IdTokenError};
+pub use error::{ApiCall, Error, ErrorContext, ErrorKind, IdTokenError};
 pub use http::{
     HttpClient, HttpRequest, HttpResponse, ReqwestHttp, TransportError, TransportErrorKind,
 };

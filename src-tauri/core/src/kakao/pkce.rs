@@ -49,17 +49,14 @@ pub fn challenge_s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
-fn ct_eq(a: &str, b: &str) -> bool {
-    // Length is not secret (always 22 or 43 characters); the content is.
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
 macro_rules! one_time_token {
     ($name:ident, $doc:literal) => {
         #[doc = $doc]
         ///
-        /// 128 bits from the OS CSPRNG, base64url. Not `Clone`: there is one holder, which drops it
-        /// after the first successful match, so it cannot be accepted twice. `Debug` redacts.
+        /// 128 bits from the OS CSPRNG, base64url (22 characters). Not `Clone`: there is one
+        /// holder for one attempt. What comes back is compared with it in constant time where
+        /// it arrives (the loopback listener for `state`, the ID token check for `nonce`).
+        /// `Debug` redacts.
         pub struct $name(String);
 
         impl $name {
@@ -75,11 +72,6 @@ macro_rules! one_time_token {
             /// The value to put in the URL.
             pub fn as_str(&self) -> &str {
                 &self.0
-            }
-
-            /// Constant-time comparison with what came back.
-            pub fn matches(&self, received: &str) -> bool {
-                ct_eq(&self.0, received)
             }
         }
 
@@ -100,8 +92,10 @@ one_time_token!(
     "The OIDC `nonce`: ties the ID token to this sign-in attempt (replay protection)."
 );
 
+/// Compares a generated value with what came back without leaking where they differ.
 pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
-    ct_eq(a, b)
+    // Length is not secret (always 22 or 43 characters); the content is.
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 #[cfg(test)]
@@ -134,16 +128,16 @@ mod tests {
     fn state_and_nonce_are_128_bits_and_compare() {
         let s = StateToken::generate();
         assert_eq!(s.as_str().len(), 22); // 16 bytes → 22 base64url chars
-        assert!(s.matches(s.as_str()));
-        assert!(!s.matches(""));
-        assert!(!s.matches(&s.as_str()[..21]));
+        assert!(constant_time_eq(s.as_str(), s.as_str()));
+        assert!(!constant_time_eq(s.as_str(), ""));
+        assert!(!constant_time_eq(s.as_str(), &s.as_str()[..21]));
         let mut other = s.as_str().to_owned();
         other.replace_range(0..1, if other.starts_with('A') { "B" } else { "A" });
-        assert!(!s.matches(&other));
+        assert!(!constant_time_eq(s.as_str(), &other));
         assert_ne!(StateToken::generate().as_str(), s.as_str());
         assert!(!format!("{s:?}").contains(s.as_str()));
         let n = Nonce::generate();
         assert_eq!(format!("{n:?}"), "Nonce(<redacted>)");
-        assert!(n.matches(n.as_str()));
+        assert_eq!(n.as_str().len(), 22);
     }
 }

@@ -8,9 +8,9 @@
 use super::view::{Status, WaitPurpose, WaitingView};
 use super::{Error, Event, Session};
 use crate::kakao::{self, AuthorizeParams, Nonce, PkceVerifier, Prompt, StateToken};
+use crate::messages::session as words;
 use crate::secret::Secret;
 use crate::signin::{self, CallbackOutcome, Loopback};
-use crate::text::Text;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -172,12 +172,9 @@ impl Session {
                 (self.notify)(Event::BringToFront);
                 let e = kakao::Error::redirect(&error, description.as_deref(), None)
                     .with_redirect_uri(&a.redirect_uri);
-                if a.purpose == WaitPurpose::Consent && e.kind() == "access_denied" {
+                if a.purpose == WaitPurpose::Consent && e.kind() == kakao::ErrorKind::AccessDenied {
                     // S12: refusing more consent is a choice, not an error: nothing changes.
-                    self.set_notice(Text::fixed(
-                        "추가 동의를 하지 않았습니다. 이 항목은 계속 '동의 필요'로 남습니다.",
-                        "You did not agree, so this item stays 'consent needed'.",
-                    ));
+                    self.set_notice(words::consent_declined());
                     Ok(AttemptEnd::Cancelled)
                 } else {
                     Err(e.into())
@@ -282,10 +279,7 @@ impl Session {
             this.lock().end_wait();
             match result {
                 Ok(()) => {
-                    this.set_notice(Text::fixed(
-                        "이 기기와 브라우저의 카카오계정에서 모두 로그아웃했습니다.",
-                        "Logged out on this device and of the Kakao account in the browser.",
-                    ));
+                    this.set_notice(words::logged_out_of_kakao_account());
                     (this.notify)(Event::BringToFront);
                 }
                 Err(signin::Error::Cancelled) => {}

@@ -1,11 +1,14 @@
 //! The session layer's one error type: what went wrong below (Kakao, the listener, the
-//! keychain, local data) or in the session itself, with a stable `kind` for the window.
+//! keychain, local data) or in the session itself, with a stable [`ErrorKind`] for the window.
 
 use super::view::ErrorView;
-use crate::localdata::LocalDataError;
+use crate::localdata::{self, LocalDataError};
+use crate::messages::session as words;
 use crate::text::Text;
 use crate::{kakao, signin, vault};
+use serde::{Serialize, Serializer};
 
+/// Why a session operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -13,14 +16,19 @@ pub enum Error {
     /// of the session are not errors.
     #[error(transparent)]
     Kakao(Box<kakao::Error>),
+    /// The loopback sign-in could not finish (ports, browser, timeout, cancel).
     #[error(transparent)]
     Signin(#[from] signin::Error),
+    /// The keychain failed.
     #[error(transparent)]
     Vault(#[from] vault::Error),
+    /// A value typed in could not be read or written.
     #[error(transparent)]
     LocalData(#[from] LocalDataError),
+    /// No REST API key is configured.
     #[error("no Kakao REST API key is configured")]
     NotConfigured,
+    /// The operation needs a session and there is none.
     #[error("not signed in")]
     NotSignedIn,
     /// The refresh token is dead (KOE322, or -401 right after a refresh): tokens were deleted.
@@ -30,8 +38,80 @@ pub enum Error {
     /// its answer is dropped.
     #[error("the session changed while the call was under way")]
     Superseded,
+    /// A command's argument was refused; names which.
     #[error("bad argument: {0}")]
     BadArgument(&'static str),
+}
+
+/// The stable kind of a session [`Error`]: the layer's own kinds, or the kind of the layer
+/// below. Serialised as the snake_case string the window branches on (`session_ended`,
+/// `redirect_uri_not_registered`, `keychain_locked`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// From the protocol layer.
+    Kakao(kakao::ErrorKind),
+    /// From the sign-in layer.
+    Signin(signin::ErrorKind),
+    /// From the keychain.
+    Vault(vault::ErrorKind),
+    /// From local data.
+    LocalData(localdata::ErrorKind),
+    /// [`Error::NotConfigured`].
+    NotConfigured,
+    /// [`Error::NotSignedIn`].
+    NotSignedIn,
+    /// [`Error::SessionEnded`].
+    SessionEnded,
+    /// [`Error::Superseded`].
+    Superseded,
+    /// [`Error::BadArgument`].
+    BadArgument,
+}
+
+impl ErrorKind {
+    /// The session's own kinds (the layers below list theirs).
+    pub const OWN: [ErrorKind; 5] = [
+        ErrorKind::NotConfigured,
+        ErrorKind::NotSignedIn,
+        ErrorKind::SessionEnded,
+        ErrorKind::Superseded,
+        ErrorKind::BadArgument,
+    ];
+
+    /// The wire string, equal to what serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Kakao(k) => k.as_str(),
+            ErrorKind::Signin(k) => k.as_str(),
+            ErrorKind::Vault(k) => k.as_str(),
+            ErrorKind::LocalData(k) => k.as_str(),
+            ErrorKind::NotConfigured => "not_configured",
+            ErrorKind::NotSignedIn => "not_signed_in",
+            ErrorKind::SessionEnded => "session_ended",
+            ErrorKind::Superseded => "superseded",
+            ErrorKind::BadArgument => "bad_argument",
+        }
+    }
+}
+
+impl Serialize for ErrorKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// For tests that pin the wire string; production code matches on variants.
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 impl From<kakao::Error> for Error {
@@ -41,65 +121,48 @@ impl From<kakao::Error> for Error {
 }
 
 impl Error {
-    pub fn kind(&self) -> &'static str {
+    /// What the window branches on.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Kakao(e) => e.kind(),
-            Error::Signin(e) => e.kind(),
-            Error::Vault(e) => e.kind().as_str(),
-            Error::LocalData(e) => e.kind(),
-            Error::NotConfigured => "not_configured",
-            Error::NotSignedIn => "not_signed_in",
-            Error::SessionEnded => "session_ended",
-            Error::Superseded => "superseded",
-            Error::BadArgument(_) => "bad_argument",
+            Error::Kakao(e) => ErrorKind::Kakao(e.kind()),
+            Error::Signin(e) => ErrorKind::Signin(e.kind()),
+            Error::Vault(e) => ErrorKind::Vault(e.kind()),
+            Error::LocalData(e) => ErrorKind::LocalData(e.kind()),
+            Error::NotConfigured => ErrorKind::NotConfigured,
+            Error::NotSignedIn => ErrorKind::NotSignedIn,
+            Error::SessionEnded => ErrorKind::SessionEnded,
+            Error::Superseded => ErrorKind::Superseded,
+            Error::BadArgument(_) => ErrorKind::BadArgument,
         }
     }
 
+    /// What happened, in both languages.
     pub fn message(&self) -> Text {
         match self {
             Error::Kakao(e) => e.message(),
             Error::Signin(e) => e.message(),
             Error::Vault(e) => e.message(),
-            Error::LocalData(e) => Text::owned(
-                format!("이 컴퓨터에 입력값을 저장하지 못했습니다: {e}"),
-                format!("Could not save the value on this computer: {e}"),
-            ),
-            Error::NotConfigured => Text::fixed(
-                "카카오 REST API 키가 설정되지 않았습니다.",
-                "No Kakao REST API key is configured.",
-            ),
-            Error::NotSignedIn => {
-                Text::fixed("로그인되어 있지 않습니다.", "You are not signed in.")
-            }
-            Error::SessionEnded => Text::fixed(
-                "카카오 로그인이 만료되었습니다. 다시 로그인해 주세요.",
-                "Your Kakao session has ended. Please sign in again.",
-            ),
-            Error::Superseded => Text::fixed(
-                "진행 중에 로그인 상태가 바뀌어 결과를 버렸습니다.",
-                "The sign-in changed while this was under way; its result was dropped.",
-            ),
-            Error::BadArgument(what) => Text::owned(
-                format!("잘못된 값입니다: {what}"),
-                format!("That value is not valid: {what}"),
-            ),
+            Error::LocalData(e) => words::local_data_failed(&e.to_string()),
+            Error::NotConfigured => words::not_configured(),
+            Error::NotSignedIn => words::not_signed_in(),
+            Error::SessionEnded => words::session_ended(),
+            Error::Superseded => words::superseded(),
+            Error::BadArgument(what) => words::bad_argument(what),
         }
     }
 
+    /// What the person can do, when something helps.
     pub fn fix(&self) -> Option<Text> {
         match self {
             Error::Kakao(e) => e.fix(),
             Error::Signin(e) => e.fix(),
             Error::Vault(e) => e.fix(),
-            Error::NotConfigured => Some(Text::fixed(
-                "KAKAO_SIGNIN_CLIENT_ID 환경 변수나 ~/.config/kakao-signin/config.toml의 client_id에 REST API 키를 넣으세요.",
-                "Put the REST API key in KAKAO_SIGNIN_CLIENT_ID or client_id in ~/.config/kakao-signin/config.toml.",
-            )),
+            Error::NotConfigured => Some(words::not_configured_fix()),
             _ => None,
         }
     }
 
-    /// Kakao's code, shown small beside the message.
+    /// Kakao's code, shown small beside the message (`KOE006`, `-401`).
     pub fn code(&self) -> Option<String> {
         match self {
             Error::Kakao(e) => e
@@ -110,7 +173,7 @@ impl Error {
         }
     }
 
-    /// Network, timeout, 5xx, -1, a keychain timeout: the tokens stay and a retry may work.
+    /// Network, timeout, 5xx, -1, a keychain hiccup: the tokens stay and a retry may work.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Kakao(e) => e.is_transient(),
@@ -119,17 +182,29 @@ impl Error {
         }
     }
 
-    /// The session is over on this device (tokens deleted or never there).
-    pub fn is_signed_out(&self) -> bool {
-        matches!(self, Error::SessionEnded | Error::NotSignedIn)
-    }
-
+    /// The view the window shows for this error.
     pub fn view(&self) -> ErrorView {
         ErrorView {
-            kind: self.kind().to_owned(),
+            kind: self.kind(),
             message: self.message(),
             fix: self.fix(),
             code: self.code(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_kinds_serialise_as_their_wire_strings() {
+        for k in ErrorKind::OWN {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        let below = ErrorKind::Vault(vault::ErrorKind::KeychainLocked);
+        assert_eq!(serde_json::to_value(below).unwrap(), "keychain_locked");
+        let below = ErrorKind::Kakao(kakao::ErrorKind::AccessDenied);
+        assert_eq!(serde_json::to_value(below).unwrap(), "access_denied");
     }
 }

@@ -32,9 +32,10 @@ pub mod view;
 pub use crate::kakao::Prompt;
 pub use crate::text::Lang;
 pub use deps::{AppInfo, Deps, KakaoApp, SetupError};
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 
 use crate::kakao::{self, KakaoClient};
+use crate::messages::session as words;
 use crate::secret::Secret;
 use crate::text::Text;
 use state::State;
@@ -218,7 +219,7 @@ impl Session {
             Err(e) if e.is_access_token_invalid() => e,
             Err(e) => return Err(e.into()),
         };
-        tracing::debug!(kind = e.kind(), "access token refused; refreshing once");
+        tracing::debug!(kind = %e.kind(), "access token refused; refreshing once");
         let second = {
             let mut lane = self.keeper.lane().await;
             if lane.pair() != Some(first.pair) {
@@ -238,7 +239,7 @@ impl Session {
                 if lane.pair() != Some(second.pair) {
                     return Err(Error::Superseded);
                 }
-                self.end_in(&mut lane, Ok(ended_notice())).await;
+                self.end_in(&mut lane, Ok(words::session_ended())).await;
                 Err(Error::SessionEnded)
             }
             Err(e) => Err(e.into()),
@@ -249,7 +250,7 @@ impl Session {
     async fn refresh_in(&self, lane: &mut Lane<'_>, kakao: &KakaoClient) -> Result<(), Error> {
         match lane.refresh(kakao).await {
             Err(Error::SessionEnded) => {
-                self.end_in(lane, Ok(ended_notice())).await;
+                self.end_in(lane, Ok(words::session_ended())).await;
                 Err(Error::SessionEnded)
             }
             other => other,
@@ -429,7 +430,7 @@ impl Session {
                     // -401: the token was already dead; Kakao has nothing to forget.
                     if !e.is_access_token_invalid() {
                         tracing::warn!(
-                            kind = e.kind(),
+                            kind = %e.kind(),
                             "Kakao logout call failed; logging out locally"
                         );
                         told_kakao = false;
@@ -437,15 +438,9 @@ impl Session {
                 }
             }
             let notice = if told_kakao {
-                Text::fixed(
-                    "이 기기에서 로그아웃했습니다. 다른 기기의 로그인은 그대로입니다.",
-                    "Logged out on this device. Other devices stay signed in.",
-                )
+                words::logged_out()
             } else {
-                Text::fixed(
-                    "이 기기에서 로그아웃했습니다. 카카오 서버에는 알리지 못했습니다(네트워크 확인). 토큰은 이 기기에서 삭제되었습니다.",
-                    "Logged out on this device. Kakao could not be told (check the network); the tokens were deleted from this device.",
-                )
+                words::logged_out_kakao_not_told()
             };
             self.end_in(&mut lane, Ok(notice)).await;
         }
@@ -477,10 +472,7 @@ impl Session {
                 if lane.pair() == Some(pair) {
                     let outcome = match local {
                         Err(e) => Err(e.into()),
-                        Ok(()) => Ok(Text::fixed(
-                            "앱 연결을 끊었습니다. 카카오는 이 앱에 대한 동의를 철회했고, 이 기기의 토큰과 직접 입력한 정보를 삭제했습니다.",
-                            "The app is disconnected. Kakao withdrew your consents to this app; the tokens and the values you entered on this computer were deleted.",
-                        )),
+                        Ok(()) => Ok(words::unlinked()),
                     };
                     self.end_in(&mut lane, outcome).await;
                 }
@@ -513,7 +505,11 @@ impl Session {
             let _ = writeln!(out, "api url: {}", k.endpoints().api_base());
         }
         let _ = writeln!(out, "redirect ports: {:?}", self.deps.redirect_ports);
-        let _ = writeln!(out, "last error: {}", s.last_error_kind.unwrap_or("none"));
+        let _ = writeln!(
+            out,
+            "last error: {}",
+            s.last_error_kind.map_or("none", ErrorKind::as_str)
+        );
         for (k, v) in self
             .deps
             .diagnostics
@@ -525,14 +521,6 @@ impl Session {
         }
         out
     }
-}
-
-/// The notice for a session that ended by itself (dead refresh token).
-fn ended_notice() -> Text {
-    Text::fixed(
-        "로그인이 만료되었습니다. 다시 로그인해 주세요.",
-        "Your Kakao session has ended. Please sign in again.",
-    )
 }
 
 fn is_scope_id(s: &str) -> bool {

@@ -6,7 +6,7 @@ use crate::kakao::{
     ConsentState, HttpClient, HttpRequest, KakaoAccount, ProfileField, ScopeInfo, UserMe,
 };
 use crate::localdata::{EnteredValue, ENTERABLE_FIELDS};
-use crate::text::Text;
+use crate::messages::profile as words;
 use base64::Engine;
 use std::collections::BTreeMap;
 use url::Url;
@@ -25,21 +25,6 @@ const SHOWN: [(ProfileField, &str); 9] = [
     (ProfileField::PhoneNumber, "phone_number"),
 ];
 
-fn label(id: &str) -> Text {
-    match id {
-        "nickname" => Text::fixed("닉네임", "Nickname"),
-        "profile_image" => Text::fixed("프로필 사진", "Profile picture"),
-        "email" => Text::fixed("카카오계정(이메일)", "Email"),
-        "name" => Text::fixed("이름", "Name"),
-        "gender" => Text::fixed("성별", "Gender"),
-        "age_range" => Text::fixed("연령대", "Age range"),
-        "birthday" => Text::fixed("생일", "Birthday"),
-        "birthyear" => Text::fixed("출생 연도", "Birth year"),
-        "phone_number" => Text::fixed("전화번호", "Phone number"),
-        _ => Text::owned(id, id),
-    }
-}
-
 fn value(field: ProfileField, a: &KakaoAccount) -> Option<String> {
     let p = a.profile.as_ref();
     match field {
@@ -57,31 +42,13 @@ fn value(field: ProfileField, a: &KakaoAccount) -> Option<String> {
                 b.clone()
             };
             match a.birthday_type.as_ref().map(|t| t.as_str()) {
-                Some("LUNAR") => format!("{formatted} (음력/lunar)"),
+                Some("LUNAR") => words::lunar_birthday(&formatted),
                 _ => formatted,
             }
         }),
         ProfileField::Birthyear => a.birthyear.clone(),
         ProfileField::PhoneNumber => a.phone_number.clone(),
         ProfileField::Ci => None,
-    }
-}
-
-/// Why Kakao has nothing, where the FAQ says why.
-fn empty_note(field: ProfileField) -> Text {
-    match field {
-        ProfileField::PhoneNumber => Text::fixed(
-            "카카오는 전화번호를 카카오톡에서 가져옵니다. 카카오톡을 쓰지 않는 계정에는 전화번호가 없습니다. 직접 입력할 수 있습니다.",
-            "Kakao takes the phone number from KakaoTalk, so an account without KakaoTalk has none. You can enter it yourself.",
-        ),
-        ProfileField::Email => Text::fixed(
-            "카카오계정에 이메일이 없습니다. 직접 입력할 수 있습니다.",
-            "Your Kakao account has no email address. You can enter one yourself.",
-        ),
-        _ => Text::fixed(
-            "동의했지만 카카오계정에 이 정보가 없습니다(입력한 적이 없음).",
-            "You agreed, but your Kakao account has no value for this (it was never entered).",
-        ),
     }
 }
 
@@ -102,22 +69,16 @@ pub(super) fn profile_view(
                 ConsentState::NotRequested => FieldState::NotRequested,
             };
             let enterable = ENTERABLE_FIELDS.contains(&id) && state == FieldState::AgreedEmpty;
-            let mut note = (state == FieldState::AgreedEmpty).then(|| empty_note(field));
+            let mut note = (state == FieldState::AgreedEmpty).then(|| words::empty_note(id));
             if field == ProfileField::ProfileImage && state == FieldState::Agreed {
                 let default = account
                     .and_then(|a| a.profile.as_ref())
                     .and_then(|p| p.is_default_image)
                     .unwrap_or(false);
                 note = if default {
-                    Some(Text::fixed(
-                        "카카오 기본 프로필 사진을 쓰고 있습니다.",
-                        "You use Kakao's default picture.",
-                    ))
+                    Some(words::default_picture())
                 } else if image.is_none() {
-                    Some(Text::fixed(
-                        "사진을 불러오지 못했습니다. 새로 고침으로 다시 시도할 수 있습니다.",
-                        "The picture could not be loaded. Refresh to try again.",
-                    ))
+                    Some(words::picture_not_loaded())
                 } else {
                     None
                 };
@@ -127,15 +88,12 @@ pub(super) fn profile_view(
                 email_valid = account.and_then(|a| a.is_email_valid);
                 email_verified = account.and_then(|a| a.is_email_verified);
                 if state == FieldState::Agreed && email_valid == Some(false) {
-                    note = Some(Text::fixed(
-                        "이 이메일은 다른 카카오계정에서 사용되어 더 이상 유효하지 않습니다.",
-                        "This email is no longer valid: another Kakao account now uses it.",
-                    ));
+                    note = Some(words::email_not_valid());
                 }
             }
             FieldView {
                 id,
-                label: label(id),
+                label: words::label(id),
                 state,
                 value: match state {
                     FieldState::Agreed => account.and_then(|a| value(field, a)),

@@ -24,7 +24,7 @@ pub(super) struct State {
     pub error: Option<ErrorView>,
     pub notice: Option<Text>,
     pub lang: Lang,
-    pub last_error_kind: Option<&'static str>,
+    pub last_error_kind: Option<super::error::ErrorKind>,
 }
 
 impl State {
@@ -112,7 +112,7 @@ impl Session {
 
     pub(super) fn set_error(&self, error: impl Into<Error>) {
         let error: Error = error.into();
-        tracing::warn!(kind = error.kind(), "{error}");
+        tracing::warn!(kind = %error.kind(), "{error}");
         let mut s = self.lock();
         s.last_error_kind = Some(error.kind());
         s.error = Some(error.view());

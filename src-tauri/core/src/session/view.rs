@@ -53,7 +53,7 @@ pub struct WaitingView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorView {
     /// Stable identifier the UI may branch on (e.g. `redirect_uri_not_registered`).
-    pub kind: String,
+    pub kind: super::error::ErrorKind,
     /// What happened, in both languages.
     pub message: Text,
     /// What the person (or the developer, for console settings) can do, when something helps.

@@ -4,7 +4,6 @@
 
 use super::Error;
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The environment variable that overrides the system browser, e.g. `firefox --new-window`.
@@ -219,14 +218,10 @@ impl BrowserOpener for CommandBrowser {
     }
 }
 
-/// The opener for this process: [`CommandBrowser`] when [`BROWSER_ENV`] is set and not blank,
-/// otherwise [`SystemBrowser`].
-pub fn browser_from_env() -> Result<Box<dyn BrowserOpener>, Error> {
-    browser_from_value(std::env::var(BROWSER_ENV).ok().as_deref(), &[])
-}
-
-/// [`browser_from_env`] for a given value (testable without touching the environment); the
-/// browser is started without the variables in `app_only_env`.
+/// The opener for a [`BROWSER_ENV`]-style value (the caller reads the setting, so this is
+/// testable without touching the environment): [`CommandBrowser`] when `value` is set and not
+/// blank, otherwise [`SystemBrowser`]. The browser is started without the variables in
+/// `app_only_env`. Errors: [`Error::BrowserFailed`] for a command line that cannot be split.
 pub fn browser_from_value(
     value: Option<&str>,
     app_only_env: &[&str],
@@ -246,58 +241,59 @@ fn redact(message: &str, url: &str) -> String {
     message.replace(url, "<url>")
 }
 
-/// A fake for tests: records every URL, opens nothing. Can be told to fail.
-#[derive(Debug, Default)]
-pub struct RecordingBrowser {
-    opened: Mutex<Vec<String>>,
-    fail: bool,
-}
-
-impl RecordingBrowser {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Every `open` fails with `browser_failed` (and is still recorded).
-    pub fn failing() -> Self {
-        RecordingBrowser {
-            opened: Mutex::default(),
-            fail: true,
-        }
-    }
-
-    pub fn opened(&self) -> Vec<String> {
-        self.opened
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    pub fn last(&self) -> Option<String> {
-        self.opened().pop()
-    }
-}
-
-impl BrowserOpener for RecordingBrowser {
-    fn open(&self, url: &str) -> Result<(), Error> {
-        self.opened
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(url.to_owned());
-        if self.fail {
-            return Err(Error::BrowserFailed {
-                program: "recording-browser".into(),
-                detail: "told to fail".into(),
-                from_env: false,
-            });
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    /// A fake for tests: records every URL, opens nothing. Can be told to fail.
+    #[derive(Debug, Default)]
+    struct RecordingBrowser {
+        opened: Mutex<Vec<String>>,
+        fail: bool,
+    }
+
+    impl RecordingBrowser {
+        fn new() -> Self {
+            Self::default()
+        }
+
+        /// Every `open` fails with `browser_failed` (and is still recorded).
+        fn failing() -> Self {
+            RecordingBrowser {
+                opened: Mutex::default(),
+                fail: true,
+            }
+        }
+
+        fn opened(&self) -> Vec<String> {
+            self.opened
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        }
+
+        fn last(&self) -> Option<String> {
+            self.opened().pop()
+        }
+    }
+
+    impl BrowserOpener for RecordingBrowser {
+        fn open(&self, url: &str) -> Result<(), Error> {
+            self.opened
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(url.to_owned());
+            if self.fail {
+                return Err(Error::BrowserFailed {
+                    program: "recording-browser".into(),
+                    detail: "told to fail".into(),
+                    from_env: false,
+                });
+            }
+            Ok(())
+        }
+    }
 
     #[test]
     fn command_line_is_split_like_a_shell() {

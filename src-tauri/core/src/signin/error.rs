@@ -1,7 +1,9 @@
 //! The one error type of the sign-in layer. It never carries a code, a token, a `state` or a URL:
 //! only port numbers, durations, program names and I/O error kinds.
 
+use crate::messages::signin as words;
 use crate::text::Text;
+use std::fmt;
 use std::time::Duration;
 
 /// Why a loopback sign-in (or logout) attempt could not finish.
@@ -11,11 +13,17 @@ pub enum Error {
     /// The configured port list is empty or holds port 0 (0 would mean a random port, which
     /// can't match a redirect URI registered in the Kakao console).
     #[error("the redirect port list is invalid: {reason}")]
-    PortsInvalid { reason: &'static str },
+    PortsInvalid {
+        /// Which rule was broken (English, for the log).
+        reason: &'static str,
+    },
 
     /// Every configured port is taken by another program.
     #[error("all loopback redirect ports are busy: {ports:?}")]
-    PortsBusy { ports: Vec<u16> },
+    PortsBusy {
+        /// The configured ports, in order.
+        ports: Vec<u16>,
+    },
 
     /// No browser came back in time.
     #[error("no sign-in response arrived within {0:?}")]
@@ -28,7 +36,9 @@ pub enum Error {
     /// The browser could not be started. `program` is the program name only, never the URL.
     #[error("could not open the browser ({program}): {detail}")]
     BrowserFailed {
+        /// The program's name or path.
         program: String,
+        /// The OS error, with the URL replaced by `<url>`.
         detail: String,
         /// Whether the command came from `KAKAO_SIGNIN_BROWSER` (changes the advice).
         from_env: bool,
@@ -44,97 +54,112 @@ pub enum Error {
     CallbackMalformed,
 }
 
-impl Error {
-    /// A stable snake_case name for the UI and tests.
-    pub fn kind(&self) -> &'static str {
+/// Why a sign-in attempt failed, as the window and the session branch on it.
+///
+/// Serialised (and [`ErrorKind::as_str`]) as a stable snake_case id (`ports_busy`, …); the
+/// window branches on those strings, so a variant's string never changes. Production code
+/// matches on the variants; the `PartialEq<&str>` impl exists so tests can write
+/// `assert_eq!(err.kind(), "timed_out")`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`Error::PortsInvalid`].
+    PortsInvalid,
+    /// [`Error::PortsBusy`].
+    PortsBusy,
+    /// [`Error::TimedOut`].
+    TimedOut,
+    /// [`Error::Cancelled`].
+    Cancelled,
+    /// [`Error::BrowserFailed`].
+    BrowserFailed,
+    /// [`Error::ListenerFailed`].
+    ListenerFailed,
+    /// [`Error::CallbackMalformed`].
+    CallbackMalformed,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::PortsInvalid,
+        ErrorKind::PortsBusy,
+        ErrorKind::TimedOut,
+        ErrorKind::Cancelled,
+        ErrorKind::BrowserFailed,
+        ErrorKind::ListenerFailed,
+        ErrorKind::CallbackMalformed,
+    ];
+
+    /// The stable snake_case id, the same string serde writes.
+    pub fn as_str(self) -> &'static str {
         match self {
-            Error::PortsInvalid { .. } => "ports_invalid",
-            Error::PortsBusy { .. } => "ports_busy",
-            Error::TimedOut(_) => "timed_out",
-            Error::Cancelled => "cancelled",
-            Error::BrowserFailed { .. } => "browser_failed",
-            Error::ListenerFailed(_) => "listener_failed",
-            Error::CallbackMalformed => "callback_malformed",
+            ErrorKind::PortsInvalid => "ports_invalid",
+            ErrorKind::PortsBusy => "ports_busy",
+            ErrorKind::TimedOut => "timed_out",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::BrowserFailed => "browser_failed",
+            ErrorKind::ListenerFailed => "listener_failed",
+            ErrorKind::CallbackMalformed => "callback_malformed",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    /// The snake_case id ([`ErrorKind::as_str`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// For tests: `kind == "ports_busy"` compares the snake_case id. Production code matches on
+/// the variants, so a misspelt kind does not compile.
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl Error {
+    /// What went wrong, for the UI and the session to branch on.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::PortsInvalid { .. } => ErrorKind::PortsInvalid,
+            Error::PortsBusy { .. } => ErrorKind::PortsBusy,
+            Error::TimedOut(_) => ErrorKind::TimedOut,
+            Error::Cancelled => ErrorKind::Cancelled,
+            Error::BrowserFailed { .. } => ErrorKind::BrowserFailed,
+            Error::ListenerFailed(_) => ErrorKind::ListenerFailed,
+            Error::CallbackMalformed => ErrorKind::CallbackMalformed,
         }
     }
 
+    /// What happened, for a person, in Korean and English. Names the busy ports, the minutes
+    /// waited (rounded up) and the browser program; never a URL.
     pub fn message(&self) -> Text {
         match self {
-            Error::PortsInvalid { .. } => Text::fixed(
-                "로그인에 사용할 리다이렉트 포트 목록이 비어 있거나 0이 들어 있습니다.",
-                "The list of redirect ports for sign-in is empty or contains 0.",
-            ),
-            Error::PortsBusy { ports } => {
-                let list = port_list(ports);
-                Text::owned(
-                    format!(
-                        "로그인 응답을 받을 포트({list})가 모두 다른 프로그램에서 사용 중입니다."
-                    ),
-                    format!(
-                        "All ports for the sign-in response ({list}) are in use by other programs."
-                    ),
-                )
-            }
-            Error::TimedOut(d) => {
-                let mins = d.as_secs().div_ceil(60).max(1);
-                Text::owned(
-                    format!("{mins}분 안에 브라우저에서 로그인이 끝나지 않았습니다."),
-                    format!("Sign-in was not completed in the browser within {mins} min."),
-                )
-            }
-            Error::Cancelled => Text::fixed("로그인을 취소했습니다.", "Sign-in was cancelled."),
-            Error::BrowserFailed { program, .. } => Text::owned(
-                format!("브라우저를 열 수 없습니다 ({program})."),
-                format!("Could not open the browser ({program})."),
-            ),
-            Error::ListenerFailed(e) => Text::owned(
-                format!("로그인 응답을 받을 로컬 주소(127.0.0.1)를 열 수 없습니다: {e}"),
-                format!(
-                    "Could not open the local address (127.0.0.1) for the sign-in response: {e}"
-                ),
-            ),
-            Error::CallbackMalformed => Text::fixed(
-                "카카오에서 돌아온 응답에 인가 코드도 오류도 없습니다.",
-                "The response from Kakao had neither an authorization code nor an error.",
-            ),
+            Error::PortsInvalid { .. } => words::ports_invalid(),
+            Error::PortsBusy { ports } => words::ports_busy(&port_list(ports)),
+            Error::TimedOut(d) => words::timed_out(d.as_secs().div_ceil(60).max(1)),
+            Error::Cancelled => words::cancelled(),
+            Error::BrowserFailed { program, .. } => words::browser_failed(program),
+            Error::ListenerFailed(e) => words::listener_failed(e),
+            Error::CallbackMalformed => words::callback_malformed(),
         }
     }
 
+    /// What to do about it; `None` for a cancel.
     pub fn fix(&self) -> Option<Text> {
-        match self {
-            Error::PortsInvalid { .. } => Some(Text::fixed(
-                "KAKAO_SIGNIN_REDIRECT_PORTS에 1–65535 사이의 포트를 쉼표로 나열하고, 각 포트마다 http://127.0.0.1:<포트>/callback 을 카카오 디벨로퍼스 콘솔에 리다이렉트 URI로 등록하세요.",
-                "List ports between 1 and 65535, comma-separated, in KAKAO_SIGNIN_REDIRECT_PORTS and register http://127.0.0.1:<port>/callback for each in the Kakao Developers console as a redirect URI.",
-            )),
-            Error::PortsBusy { ports } => {
-                let list = port_list(ports);
-                Some(Text::owned(
-                    format!("포트 {list}를 쓰는 프로그램을 종료하거나, KAKAO_SIGNIN_REDIRECT_PORTS에 다른 포트를 추가하세요. 추가한 포트마다 http://127.0.0.1:<포트>/callback 을 카카오 디벨로퍼스 콘솔에 리다이렉트 URI로 등록해야 합니다."),
-                    format!("Quit the program using ports {list}, or add other ports to KAKAO_SIGNIN_REDIRECT_PORTS. Each added port must be registered in the Kakao Developers console as the redirect URI http://127.0.0.1:<port>/callback."),
-                ))
-            }
-            Error::TimedOut(_) => Some(Text::fixed(
-                "다시 로그인을 시작하세요. 브라우저에 로그인 창이 보이지 않으면 KAKAO_SIGNIN_BROWSER로 브라우저를 지정할 수 있습니다.",
-                "Start sign-in again. If no sign-in page appeared in the browser, you can choose the browser with KAKAO_SIGNIN_BROWSER.",
-            )),
-            Error::Cancelled => None,
-            Error::BrowserFailed { from_env: true, .. } => Some(Text::fixed(
-                "KAKAO_SIGNIN_BROWSER 값을 확인하세요. 실행할 수 있는 브라우저 명령이어야 합니다 (예: \"firefox --new-window\"). 주소는 마지막 인자로 붙습니다.",
-                "Check KAKAO_SIGNIN_BROWSER: it must be a browser command that can run (e.g. \"firefox --new-window\"); the address is appended as the last argument.",
-            )),
-            Error::BrowserFailed { from_env: false, .. } => Some(Text::fixed(
-                "KAKAO_SIGNIN_BROWSER에 브라우저 명령을 지정하거나, 기본 브라우저를 열 수 있도록 xdg-utils(xdg-open)를 설치하세요.",
-                "Set KAKAO_SIGNIN_BROWSER to a browser command, or install xdg-utils (xdg-open) so the default browser can be opened.",
-            )),
-            Error::ListenerFailed(_) => Some(Text::fixed(
-                "이 컴퓨터에서 127.0.0.1(루프백)이 사용 가능한지, 보안 프로그램이 로컬 포트를 막고 있지 않은지 확인하세요.",
-                "Check that 127.0.0.1 (loopback) works on this computer and that no security software blocks local ports.",
-            )),
-            Error::CallbackMalformed => Some(Text::fixed(
-                "다시 로그인을 시작하세요.",
-                "Start sign-in again.",
-            )),
-        }
+        Some(match self {
+            Error::PortsInvalid { .. } => words::ports_invalid_fix(),
+            Error::PortsBusy { ports } => words::ports_busy_fix(&port_list(ports)),
+            Error::TimedOut(_) => words::timed_out_fix(),
+            Error::Cancelled => return None,
+            Error::BrowserFailed { from_env, .. } => words::browser_failed_fix(*from_env),
+            Error::ListenerFailed(_) => words::listener_failed_fix(),
+            Error::CallbackMalformed => words::callback_malformed_fix(),
+        })
     }
 }
 
@@ -200,5 +225,31 @@ mod tests {
             .message()
             .en
             .contains("5 min"));
+    }
+
+    #[test]
+    fn every_kind_is_in_all_and_serialises_as_its_str() {
+        // Exhaustive: a new variant does not compile here until it has the next number; then
+        // the loop fails until it is appended to `ALL` in the same place.
+        fn position(kind: ErrorKind) -> usize {
+            match kind {
+                ErrorKind::PortsInvalid => 0,
+                ErrorKind::PortsBusy => 1,
+                ErrorKind::TimedOut => 2,
+                ErrorKind::Cancelled => 3,
+                ErrorKind::BrowserFailed => 4,
+                ErrorKind::ListenerFailed => 5,
+                ErrorKind::CallbackMalformed => 6,
+            }
+        }
+        for (i, &kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(position(kind), i, "{kind:?} is out of place in ALL");
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::from(kind.as_str())
+            );
+            assert_eq!(kind.to_string(), kind.as_str());
+            assert_eq!(kind, kind.as_str());
+        }
     }
 }

@@ -9,7 +9,9 @@
 //! use kakao_signin_core::text::Lang;
 //! let loopback = Loopback::bind(&[53682, 53683])?;
 //! let cancel = loopback.cancel_handle(); // give this to the UI's cancel button
-//! signin::browser_from_env()?.open(&authorize_url_for(&loopback.redirect_uri()))?;
+//! let browser = std::env::var(signin::BROWSER_ENV).ok();
+//! signin::browser_from_value(browser.as_deref(), &[])?
+//!     .open(&authorize_url_for(&loopback.redirect_uri()))?;
 //! match loopback.wait_for_callback(state, Lang::Ko, signin::DEFAULT_TIMEOUT).await? {
 //!     CallbackOutcome::Code(code) => { /* exchange it */ }
 //!     CallbackOutcome::Denied { error, .. } => { /* access_denied: the person cancelled */ }
@@ -22,11 +24,8 @@ mod error;
 mod listener;
 mod pages;
 
-pub use browser::{
-    browser_from_env, browser_from_value, BrowserOpener, CommandBrowser, RecordingBrowser,
-    SystemBrowser, BROWSER_ENV,
-};
-pub use error::Error;
+pub use browser::{browser_from_value, BrowserOpener, CommandBrowser, SystemBrowser, BROWSER_ENV};
+pub use error::{Error, ErrorKind};
 pub use listener::{
     classify_callback_query, CallbackOutcome, CallbackQuery, CancelHandle, ExpectedState, Loopback,
     CALLBACK_PATH, DEFAULT_TIMEOUT, DONE_LINGER, DONE_PATH, LOGOUT_PATH,

@@ -1,9 +1,11 @@
 //! The few pages the loopback listener shows in the browser.
 //!
-//! Every word on them is a compile-time constant: nothing from the request (not even the `error`
-//! name, which is matched against a fixed list) reaches the HTML, so there is nothing to inject.
-//! Both languages are shown, the caller's [`Lang`] first.
+//! Every word on them is a compile-time constant, kept in [`crate::messages::signin`]: nothing
+//! from the request (not even the `error` name, which is matched against a fixed list) reaches
+//! the HTML, so there is nothing to inject. Both languages are shown, the caller's [`Lang`]
+//! first.
 
+use crate::messages::signin as words;
 use crate::text::Lang;
 use base64::Engine as _;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -103,107 +105,18 @@ impl DeniedReason {
     }
 }
 
-struct Words {
-    title: String,
-    body: String,
-}
-
-fn words(page: Page, lang: Lang) -> Words {
-    let ko = lang == Lang::Ko;
-    let (title, body): (&str, String) = match page {
-        Page::Done => {
-            if ko {
-                (
-                    "로그인 완료",
-                    "카카오 로그인이 완료되었습니다. 이 탭을 닫고 앱으로 돌아가세요.".into(),
-                )
-            } else {
-                (
-                    "Sign-in complete",
-                    "You are signed in with Kakao. You can close this tab and return to the app."
-                        .into(),
-                )
-            }
-        }
-        Page::LoggedOut => {
-            if ko {
-                ("카카오계정 로그아웃 완료", "이 브라우저에서 카카오계정이 로그아웃되었습니다. 이 탭을 닫고 앱으로 돌아가세요.".into())
-            } else {
-                ("Logged out of Kakao account", "You are logged out of your Kakao account in this browser. You can close this tab and return to the app.".into())
-            }
-        }
-        Page::Denied(DeniedReason::AccessDenied) => {
-            if ko {
-                ("로그인을 취소했습니다", "동의 화면에서 취소했거나 카카오가 접근을 허용하지 않았습니다. 앱에는 아무것도 바뀌지 않았습니다. 앱으로 돌아가 다시 시도할 수 있습니다.".into())
-            } else {
-                ("You cancelled sign-in", "You cancelled on the consent screen, or Kakao did not allow access. Nothing changed in the app. You can return to the app and try again.".into())
-            }
-        }
-        Page::Denied(DeniedReason::Known(name)) => {
-            if ko {
-                (
-                    "로그인하지 못했습니다",
-                    format!(
-                        "카카오가 오류 {name}를 돌려주었습니다. 앱으로 돌아가 안내를 확인하세요."
-                    ),
-                )
-            } else {
-                (
-                    "Sign-in did not complete",
-                    format!("Kakao returned the error {name}. Return to the app for details."),
-                )
-            }
-        }
-        Page::Denied(DeniedReason::Other) => {
-            if ko {
-                (
-                    "로그인하지 못했습니다",
-                    "카카오가 알 수 없는 오류를 돌려주었습니다. 앱으로 돌아가 안내를 확인하세요."
-                        .into(),
-                )
-            } else {
-                (
-                    "Sign-in did not complete",
-                    "Kakao returned an unknown error. Return to the app for details.".into(),
-                )
-            }
-        }
-        Page::BadState => {
-            if ko {
-                ("이 앱의 로그인 요청이 아닙니다", "이 요청은 앱에서 시작한 로그인에서 온 것이 아닙니다. 무시했으며, 앱은 계속 진짜 로그인 응답을 기다립니다.".into())
-            } else {
-                ("Not this app's sign-in", "This request did not come from the sign-in started by the app. It was ignored; the app is still waiting for the real sign-in response.".into())
-            }
-        }
-        Page::AlreadyUsed => {
-            if ko {
-                ("이미 사용된 응답입니다", "이 로그인 응답은 이미 사용되었습니다. 다시 로그인하려면 앱에서 새로 시작하세요.".into())
-            } else {
-                ("Already used", "This sign-in response was already used. To sign in again, start again in the app.".into())
-            }
-        }
-        Page::Malformed => {
-            if ko {
-                (
-                    "로그인하지 못했습니다",
-                    "카카오에서 돌아온 응답에 인가 코드도 오류도 없습니다. 앱에서 다시 시도하세요."
-                        .into(),
-                )
-            } else {
-                ("Sign-in did not complete", "The response from Kakao had neither an authorization code nor an error. Try again in the app.".into())
-            }
-        }
-        Page::NotFound => {
-            if ko {
-                ("찾을 수 없음", "이 주소에는 아무것도 없습니다.".into())
-            } else {
-                ("Not found", "There is nothing at this address.".into())
-            }
-        }
-    };
-    Words {
-        title: title.to_owned(),
-        body,
+/// The heading and paragraph of `page`.
+fn words_of(page: Page) -> words::PageWords {
+    match page {
+        Page::Done => words::page_done(),
+        Page::LoggedOut => words::page_logged_out(),
+        Page::Denied(DeniedReason::AccessDenied) => words::page_access_denied(),
+        Page::Denied(DeniedReason::Known(name)) => words::page_denied_known(name),
+        Page::Denied(DeniedReason::Other) => words::page_denied_other(),
+        Page::BadState => words::page_bad_state(),
+        Page::AlreadyUsed => words::page_already_used(),
+        Page::Malformed => words::page_malformed(),
+        Page::NotFound => words::page_not_found(),
     }
 }
 
@@ -238,8 +151,7 @@ fn other(lang: Lang) -> Lang {
 
 /// The whole HTML document for `page`, `lang` first, the other language below.
 pub(crate) fn html(page: Page, lang: Lang) -> String {
-    let first = words(page, lang);
-    let second = words(page, other(lang));
+    let w = words_of(page);
     let mark = match page {
         Page::Done | Page::LoggedOut => "<div class=\"mark\" aria-hidden=\"true\">&#10003;</div>",
         _ => "",
@@ -257,10 +169,10 @@ pub(crate) fn html(page: Page, lang: Lang) -> String {
 <section class=\"second\" lang=\"{l2}\"><h1>{t2}</h1><p>{b2}</p></section></main>{script}</body></html>\n",
         l1 = lang_tag(lang),
         l2 = lang_tag(other(lang)),
-        t1 = esc(&first.title),
-        b1 = esc(&first.body),
-        t2 = esc(&second.title),
-        b2 = esc(&second.body),
+        t1 = esc(w.title.get(lang)),
+        b1 = esc(w.body.get(lang)),
+        t2 = esc(w.title.get(other(lang))),
+        b2 = esc(w.body.get(other(lang))),
     )
 }
 
