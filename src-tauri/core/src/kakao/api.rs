@@ -20,6 +20,8 @@ pub fn user_me_request(endpoints: &Endpoints, access_token: &Secret) -> HttpRequ
     bearer(HttpRequest::get(url), access_token)
 }
 
+/// `GET /v1/user/access_token_info` (REFERENCE §4b): checks the access token without reading
+/// the profile; answers the member id, the token's seconds left and the app id.
 pub fn access_token_info_request(endpoints: &Endpoints, access_token: &Secret) -> HttpRequest {
     bearer(
         HttpRequest::get(endpoints.access_token_info()),
@@ -27,6 +29,8 @@ pub fn access_token_info_request(endpoints: &Endpoints, access_token: &Secret) -
     )
 }
 
+/// `POST /v1/user/logout` with an empty form (REFERENCE §4c): revokes this access token and the
+/// refresh token issued with it (Decision 12). The browser's Kakao session is untouched (§6).
 pub fn logout_request(endpoints: &Endpoints, access_token: &Secret) -> HttpRequest {
     bearer(
         HttpRequest::post_form(endpoints.logout(), Vec::new()),
@@ -34,6 +38,8 @@ pub fn logout_request(endpoints: &Endpoints, access_token: &Secret) -> HttpReque
     )
 }
 
+/// `POST /v1/user/unlink` with an empty form (REFERENCE §4d): withdraws the member's consents
+/// to this app and revokes its tokens; the next sign-in shows the consent screen again.
 pub fn unlink_request(endpoints: &Endpoints, access_token: &Secret) -> HttpRequest {
     bearer(
         HttpRequest::post_form(endpoints.unlink(), Vec::new()),
@@ -70,6 +76,8 @@ pub fn revoke_scopes_request(
     )
 }
 
+/// `GET /v1/oidc/userinfo` (REFERENCE §4g, OpenID Connect Core 1.0 §5.3); needs OIDC enabled
+/// for the app.
 pub fn oidc_userinfo_request(endpoints: &Endpoints, access_token: &Secret) -> HttpRequest {
     bearer(HttpRequest::get(endpoints.oidc_userinfo()), access_token)
 }
@@ -131,11 +139,14 @@ pub fn parse_api_json<T: DeserializeOwned>(
 pub struct UserMe {
     /// 회원번호: stable per app.
     pub id: i64,
+    /// Only for apps with auto-link off: `false` = preregistered, `true` = registered
+    /// (REFERENCE §4a).
     #[serde(default)]
     pub has_signed_up: Option<bool>,
     /// RFC 3339 UTC, e.g. `2022-04-11T01:45:28Z`.
     #[serde(default)]
     pub connected_at: Option<String>,
+    /// When the member logged in through Kakao Sync simple sign-up; RFC 3339 UTC (REFERENCE §4a).
     #[serde(default)]
     pub synched_at: Option<String>,
     /// App-defined properties (values as strings; nulls dropped).
@@ -151,51 +162,83 @@ pub struct UserMe {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct KakaoAccount {
+    /// `true`: the legacy combined `profile` consent item (nickname and image) is configured but
+    /// not agreed. Apps set up after the 2021-06-25 split use the two items below (REFERENCE §5).
     pub profile_needs_agreement: Option<bool>,
+    /// `true`: consent item `profile_nickname` is configured but not agreed.
     pub profile_nickname_needs_agreement: Option<bool>,
+    /// `true`: consent item `profile_image` is configured but not agreed.
     pub profile_image_needs_agreement: Option<bool>,
+    /// Nickname and profile image; consent items `profile_nickname`, `profile_image` (legacy
+    /// `profile`).
     pub profile: Option<Profile>,
 
+    /// `true`: consent item `name` is configured but not agreed.
     pub name_needs_agreement: Option<bool>,
+    /// The name in the Kakao account; consent item `name`.
     pub name: Option<String>,
 
+    /// `true`: consent item `account_email` is configured but not agreed.
     pub email_needs_agreement: Option<bool>,
+    /// `false`: another Kakao account has since taken this email, so it is expired (REFERENCE §4a).
     pub is_email_valid: Option<bool>,
+    /// `true`: the member has verified the email with Kakao.
     pub is_email_verified: Option<bool>,
+    /// The Kakao account email; consent item `account_email`. Trust it only with `is_email_valid`
+    /// and `is_email_verified` both `true`.
     pub email: Option<String>,
 
+    /// `true`: consent item `age_range` is configured but not agreed.
     pub age_range_needs_agreement: Option<bool>,
+    /// Age bracket, sent as e.g. `20~29`; consent item `age_range`.
     pub age_range: Option<AgeRange>,
 
+    /// `true`: consent item `birthyear` is configured but not agreed.
     pub birthyear_needs_agreement: Option<bool>,
     /// `YYYY`.
     pub birthyear: Option<String>,
 
+    /// `true`: consent item `birthday` is configured but not agreed.
     pub birthday_needs_agreement: Option<bool>,
     /// `MMDD`.
     pub birthday: Option<String>,
+    /// Calendar of `birthday` (`SOLAR` / `LUNAR`); comes with consent item `birthday`.
     pub birthday_type: Option<BirthdayType>,
+    /// `true`: a lunar `birthday` falls in a leap month; comes with consent item `birthday`.
     pub is_leap_month: Option<bool>,
 
+    /// `true`: consent item `gender` is configured but not agreed.
     pub gender_needs_agreement: Option<bool>,
+    /// `female` / `male`; consent item `gender`.
     pub gender: Option<Gender>,
 
+    /// `true`: consent item `phone_number` is configured but not agreed.
     pub phone_number_needs_agreement: Option<bool>,
     /// `+82 10-1234-5678` style.
     pub phone_number: Option<String>,
 
+    /// `true`: consent item `account_ci` is configured but not agreed.
     pub ci_needs_agreement: Option<bool>,
+    /// CI (연계정보, the identity-verification linking value); consent item `account_ci`. Absent
+    /// when the member never did identity verification through Kakao (REFERENCE §5).
     pub ci: Option<String>,
     /// RFC 3339 UTC.
     pub ci_authenticated_at: Option<String>,
 }
 
+/// `kakao_account.profile` (REFERENCE §4a): consent items `profile_nickname` and
+/// `profile_image` (legacy `profile`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Profile {
+    /// Kakao profile nickname; consent item `profile_nickname`.
     pub nickname: Option<String>,
+    /// Profile image thumbnail, 110×110 or 100×100 px; consent item `profile_image`. https because
+    /// [`user_me_request`] asks for `secure_resource=true`.
     pub thumbnail_image_url: Option<String>,
+    /// Profile image, 640×640 or 480×480 px; consent item `profile_image`.
     pub profile_image_url: Option<String>,
+    /// `true`: the image URLs are Kakao's default profile image, not one the member chose.
     pub is_default_image: Option<bool>,
     /// True when Kakao substituted its default nickname.
     pub is_default_nickname: Option<bool>,
@@ -205,21 +248,35 @@ pub struct Profile {
 /// Unknown future buckets are kept verbatim rather than failing the whole profile.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AgeRange {
+    /// `0~9` (SDKs) or `1~9` (REST docs); written back as `1~9`.
     Age0To9,
+    /// `10~14`.
     Age10To14,
+    /// `15~19`.
     Age15To19,
+    /// `20~29`.
     Age20To29,
+    /// `30~39`.
     Age30To39,
+    /// `40~49`.
     Age40To49,
+    /// `50~59`.
     Age50To59,
+    /// `60~69`.
     Age60To69,
+    /// `70~79`.
     Age70To79,
+    /// `80~89`.
     Age80To89,
+    /// `90~`: 90 and over.
     Age90Plus,
+    /// A bucket this code does not know, kept verbatim.
     Other(String),
 }
 
 impl AgeRange {
+    /// Reads Kakao's `age_range` string (surrounding whitespace ignored). Never fails: an unknown
+    /// bucket becomes [`AgeRange::Other`].
     pub fn parse(s: &str) -> AgeRange {
         match s.trim() {
             "0~9" | "1~9" => AgeRange::Age0To9,
@@ -256,10 +313,14 @@ impl AgeRange {
     }
 }
 
+/// `gender` of `/v2/user/me` and OIDC userinfo (REFERENCE §4a, §4g); consent item `gender`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Gender {
+    /// `female`.
     Female,
+    /// `male`.
     Male,
+    /// Any other value, kept verbatim.
     Other(String),
 }
 
@@ -273,6 +334,7 @@ impl Gender {
         }
     }
 
+    /// Kakao's lowercase form (`female`, `male`), or an unknown value as received.
     pub fn as_str(&self) -> &str {
         match self {
             Gender::Female => "female",
@@ -282,14 +344,19 @@ impl Gender {
     }
 }
 
+/// `birthday_type`: which calendar `birthday` is in (REFERENCE §4a).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BirthdayType {
+    /// `SOLAR`: solar (Gregorian) calendar.
     Solar,
+    /// `LUNAR`: lunar calendar; see `is_leap_month`.
     Lunar,
+    /// Any other value, kept verbatim.
     Other(String),
 }
 
 impl BirthdayType {
+    /// Case-insensitive; an unknown value becomes [`BirthdayType::Other`].
     pub fn parse(s: &str) -> BirthdayType {
         match s.to_ascii_uppercase().as_str() {
             "SOLAR" => BirthdayType::Solar,
@@ -298,6 +365,7 @@ impl BirthdayType {
         }
     }
 
+    /// Kakao's upper-case form (`SOLAR`, `LUNAR`), or an unknown value as received.
     pub fn as_str(&self) -> &str {
         match self {
             BirthdayType::Solar => "SOLAR",
@@ -343,9 +411,11 @@ fn lenient_string_map<'de, D: Deserializer<'de>>(
 /// `/v1/user/access_token_info`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub struct AccessTokenInfo {
+    /// Member id the access token belongs to.
     pub id: i64,
     /// Seconds the access token has left.
     pub expires_in: i64,
+    /// Kakao app id the token was issued for; 0 when Kakao omits it.
     #[serde(default)]
     pub app_id: i64,
 }
@@ -353,12 +423,18 @@ pub struct AccessTokenInfo {
 /// `{"id": …}` from logout and unlink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub struct UserId {
+    /// Member id that was logged out or unlinked.
     pub id: i64,
 }
 
+/// `/v2/user/scopes`, and `/v2/user/revoke/scopes` after a revoke (REFERENCE §4e, §4f): the
+/// member's consent items for this app.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Scopes {
+    /// Member id.
     pub id: i64,
+    /// Items configured in the app plus items agreed earlier and no longer used; after a revoke
+    /// the revoked ones read `agreed: false`.
     #[serde(default)]
     pub scopes: Vec<ScopeInfo>,
 }
@@ -366,23 +442,30 @@ pub struct Scopes {
 /// One consent item of `/v2/user/scopes`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ScopeInfo {
+    /// Consent item id, e.g. `account_email` (REFERENCE §5).
     pub id: String,
+    /// Kakao's label for the item, e.g. `Email`; for display only.
     #[serde(default)]
     pub display_name: String,
+    /// `type`: personal information or permission item; [`ScopeType::Privacy`] when absent.
     #[serde(rename = "type", default)]
     pub scope_type: ScopeType,
     /// Configured in the app now (false: agreed earlier, no longer used).
     #[serde(default)]
     pub using: bool,
+    /// `true`: the member has agreed to this item.
     #[serde(default)]
     pub agreed: bool,
     /// Only present when agreed; required items are not revocable.
     #[serde(default)]
     pub revocable: Option<bool>,
+    /// `delegated` (위임 동의항목, delegated consent): in Kakao's SDK models, not described by the
+    /// REST docs (REFERENCE §4e, open question 14).
     #[serde(default)]
     pub delegated: Option<bool>,
 }
 
+/// `type` of a consent item in `/v2/user/scopes` (REFERENCE §4e).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub enum ScopeType {
     /// Personal information item.
@@ -390,10 +473,12 @@ pub enum ScopeType {
     Privacy,
     /// Permission item (e.g. `talk_chats`).
     Service,
+    /// Any other value, kept verbatim.
     Other(String),
 }
 
 impl ScopeType {
+    /// Exact, case-sensitive match; an unknown value becomes [`ScopeType::Other`].
     pub fn parse(s: &str) -> ScopeType {
         match s {
             "PRIVACY" => ScopeType::Privacy,
@@ -401,6 +486,7 @@ impl ScopeType {
             other => ScopeType::Other(other.to_owned()),
         }
     }
+    /// Kakao's form (`PRIVACY`, `SERVICE`), or an unknown value as received.
     pub fn as_str(&self) -> &str {
         match self {
             ScopeType::Privacy => "PRIVACY",
@@ -417,19 +503,28 @@ string_enum_serde!(ScopeType);
 pub struct OidcUserInfo {
     /// Member id as a string; see [`OidcUserInfo::member_id`].
     pub sub: String,
+    /// Name; consent item `name`.
     pub name: Option<String>,
+    /// Nickname; consent item `profile_nickname`.
     pub nickname: Option<String>,
+    /// Profile image thumbnail URL (110×110 px); consent item `profile_image`.
     pub picture: Option<String>,
+    /// Email; consent item `account_email`.
     pub email: Option<String>,
+    /// `true` only when the email is both verified and valid.
     pub email_verified: Option<bool>,
+    /// Consent item `gender`; read case-insensitively (Kakao's example sends `MALE`).
     pub gender: Option<Gender>,
     /// `YYYY-MM-DD`, `0000-MM-DD` or `YYYY`.
     pub birthdate: Option<String>,
+    /// `+82 00-0000-0000` or `+82 00 0000 0000`; consent item `phone_number`.
     pub phone_number: Option<String>,
+    /// Always `true` when a number is present (REFERENCE §4g).
     pub phone_number_verified: Option<bool>,
 }
 
 impl OidcUserInfo {
+    /// `sub` as the 64-bit member id; `None` when it is not an integer.
     pub fn member_id(&self) -> Option<i64> {
         self.sub.parse().ok()
     }

@@ -15,6 +15,7 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b',');
 
+/// Values of the authorize `prompt` parameter (REFERENCE §1; OpenID Connect Core 1.0 §3.1.2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Prompt {
     /// Ask for the Kakao account again even with a browser session ("use another account").
@@ -28,6 +29,7 @@ pub enum Prompt {
 }
 
 impl Prompt {
+    /// The wire value: `login`, `none`, `create` or `select_account`.
     pub fn as_str(self) -> &'static str {
         match self {
             Prompt::Login => "login",
@@ -47,7 +49,10 @@ pub struct AuthorizeParams {
     pub code_challenge: String,
     /// Consent item ids for additional consent; include `openid` when OIDC is on. Empty → omitted.
     pub scopes: Vec<String>,
+    /// Sent comma-separated as `prompt`. Empty → omitted.
     pub prompts: Vec<Prompt>,
+    /// Pre-fills the ID field of Kakao's login page (email, phone number or Kakao Mail ID); has
+    /// effect only when that page is shown. `None` or empty → omitted.
     pub login_hint: Option<String>,
 }
 

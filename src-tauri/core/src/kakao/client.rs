@@ -15,6 +15,9 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use url::Url;
 
+/// The Kakao client of one app (REST API key): browser URLs, code exchange and refresh, ID token
+/// verification with a JWKS cache shared by clones, and the kapi calls. `Debug` redacts the
+/// client secret.
 #[derive(Clone)]
 pub struct KakaoClient {
     http: Arc<dyn HttpClient>,
@@ -55,6 +58,7 @@ impl KakaoClient {
         }
     }
 
+    /// The kauth and kapi bases this client talks to.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
     }
@@ -159,6 +163,9 @@ impl KakaoClient {
         api::parse_api_json(&response, call)
     }
 
+    /// `GET /v2/user/me` (REFERENCE §4a). `Err`: [`Error::Api`] for a kapi error body (-401:
+    /// refresh and retry, see [`Error::is_access_token_invalid`]), else [`Error::Transport`],
+    /// [`Error::Status`] or [`Error::Decode`].
     pub async fn user_me(&self, access_token: &Secret) -> Result<UserMe, Error> {
         self.call(
             api::user_me_request(&self.endpoints, access_token),
@@ -167,6 +174,8 @@ impl KakaoClient {
         .await
     }
 
+    /// `GET /v1/user/access_token_info` (REFERENCE §4b): checks the token without reading the
+    /// profile. Errors as for [`Self::user_me`]; -1 is transient, not a reason to sign out.
     pub async fn access_token_info(&self, access_token: &Secret) -> Result<AccessTokenInfo, Error> {
         self.call(
             api::access_token_info_request(&self.endpoints, access_token),
@@ -223,6 +232,8 @@ impl KakaoClient {
         .await
     }
 
+    /// `GET /v1/oidc/userinfo` (REFERENCE §4g); needs OIDC enabled for the app. Errors as for
+    /// [`Self::user_me`].
     pub async fn oidc_userinfo(&self, access_token: &Secret) -> Result<OidcUserInfo, Error> {
         self.call(
             api::oidc_userinfo_request(&self.endpoints, access_token),

@@ -7,19 +7,31 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileField {
+    /// `profile.nickname`; consent item `profile_nickname` (legacy `profile`).
     Nickname,
+    /// `profile.profile_image_url` / `thumbnail_image_url`; consent item `profile_image` (legacy
+    /// `profile`).
     ProfileImage,
+    /// `name`; consent item `name`.
     Name,
+    /// `email`; consent item `account_email`.
     Email,
+    /// `age_range`; consent item `age_range`.
     AgeRange,
+    /// `birthyear`; consent item `birthyear`.
     Birthyear,
+    /// `birthday` (with `birthday_type`, `is_leap_month`); consent item `birthday`.
     Birthday,
+    /// `gender`; consent item `gender`.
     Gender,
+    /// `phone_number`; consent item `phone_number`.
     PhoneNumber,
+    /// `ci` (with `ci_authenticated_at`); consent item `account_ci`.
     Ci,
 }
 
 impl ProfileField {
+    /// Every field, in declaration order (the order [`scopes_needing_agreement`] returns).
     pub const ALL: [ProfileField; 10] = [
         ProfileField::Nickname,
         ProfileField::ProfileImage,
@@ -119,6 +131,7 @@ impl ProfileField {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentState {
+    /// Agreed, and Kakao sent the value.
     AgreedWithValue,
     /// Agreed, but the Kakao account has no such value.
     AgreedEmpty,

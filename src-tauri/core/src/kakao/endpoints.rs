@@ -6,9 +6,13 @@ use super::error::Error;
 use std::net::IpAddr;
 use url::{Host, Url};
 
+/// kauth: authorize, token, logout, JWKS (REFERENCE §1, §2, §6, §7).
 pub const DEFAULT_AUTH_BASE: &str = "https://kauth.kakao.com";
+/// kapi: the user APIs (REFERENCE §4).
 pub const DEFAULT_API_BASE: &str = "https://kapi.kakao.com";
 
+/// The kauth and kapi base URLs every Kakao URL is built from: `https`, or `http` on a
+/// loopback host (the simulator). A path prefix on a base is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     auth_base: Url,
@@ -27,6 +31,8 @@ impl Endpoints {
         Endpoints::new(DEFAULT_AUTH_BASE, DEFAULT_API_BASE).expect("default endpoints are valid")
     }
 
+    /// Checks both bases. `Err` is [`Error::InvalidEndpoint`] when one is not a URL, holds a user,
+    /// password, query or fragment, has no host, or is not `https` (`http` passes on loopback).
     pub fn new(auth_base: &str, api_base: &str) -> Result<Self, Error> {
         Ok(Endpoints {
             auth_base: parse_base(auth_base)?,
@@ -34,10 +40,12 @@ impl Endpoints {
         })
     }
 
+    /// The kauth base.
     pub fn auth_base(&self) -> &Url {
         &self.auth_base
     }
 
+    /// The kapi base.
     pub fn api_base(&self) -> &Url {
         &self.api_base
     }
@@ -48,9 +56,11 @@ impl Endpoints {
         self.auth_base.as_str().trim_end_matches('/').to_owned()
     }
 
+    /// `<auth>/oauth/authorize` (REFERENCE §1).
     pub fn authorize(&self) -> Url {
         join(&self.auth_base, "oauth/authorize")
     }
+    /// `<auth>/oauth/token` (REFERENCE §2).
     pub fn token(&self) -> Url {
         join(&self.auth_base, "oauth/token")
     }
@@ -58,27 +68,35 @@ impl Endpoints {
     pub fn account_logout(&self) -> Url {
         join(&self.auth_base, "oauth/logout")
     }
+    /// `<auth>/.well-known/jwks.json`: the ID token signing keys (REFERENCE §7, RFC 7517 §5).
     pub fn jwks(&self) -> Url {
         join(&self.auth_base, ".well-known/jwks.json")
     }
+    /// `<api>/v2/user/me` (REFERENCE §4a).
     pub fn user_me(&self) -> Url {
         join(&self.api_base, "v2/user/me")
     }
+    /// `<api>/v1/user/access_token_info` (REFERENCE §4b).
     pub fn access_token_info(&self) -> Url {
         join(&self.api_base, "v1/user/access_token_info")
     }
+    /// `<api>/v1/user/logout`: token revocation, not the browser logout (REFERENCE §4c).
     pub fn logout(&self) -> Url {
         join(&self.api_base, "v1/user/logout")
     }
+    /// `<api>/v1/user/unlink` (REFERENCE §4d).
     pub fn unlink(&self) -> Url {
         join(&self.api_base, "v1/user/unlink")
     }
+    /// `<api>/v2/user/scopes` (REFERENCE §4e).
     pub fn scopes(&self) -> Url {
         join(&self.api_base, "v2/user/scopes")
     }
+    /// `<api>/v2/user/revoke/scopes` (REFERENCE §4f).
     pub fn revoke_scopes(&self) -> Url {
         join(&self.api_base, "v2/user/revoke/scopes")
     }
+    /// `<api>/v1/oidc/userinfo` (REFERENCE §4g).
     pub fn oidc_userinfo(&self) -> Url {
         join(&self.api_base, "v1/oidc/userinfo")
     }

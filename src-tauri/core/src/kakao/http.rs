@@ -10,7 +10,9 @@ use url::Url;
 /// The two methods Kakao's endpoints use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// `GET`: no body.
     Get,
+    /// `POST` with `form` as a url-encoded body.
     Post,
 }
 
@@ -23,14 +25,18 @@ pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=u
 /// field *names* only.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
+    /// `GET` or `POST`.
     pub method: Method,
+    /// Full URL, query included: kauth or kapi, or the simulator on loopback.
     pub url: Url,
     /// Header names are lower-case.
     pub headers: Vec<(String, String)>,
+    /// Form fields in send order, values in clear; sent only with `POST`.
     pub form: Vec<(String, String)>,
 }
 
 impl HttpRequest {
+    /// A `GET` with `accept: application/json` and no form.
     pub fn get(url: Url) -> Self {
         HttpRequest {
             method: Method::Get,
@@ -53,6 +59,8 @@ impl HttpRequest {
         }
     }
 
+    /// Appends a header (name lower-cased); one already there under that name is kept, not
+    /// replaced.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.into()));
         self
@@ -95,15 +103,20 @@ impl fmt::Debug for HttpRequest {
     }
 }
 
+/// One response as read from the wire: status, headers and the whole body. `Debug` prints the
+/// status and body length only.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
+    /// HTTP status code, e.g. 200 or 401.
     pub status: u16,
     /// Header names are lower-case.
     pub headers: Vec<(String, String)>,
+    /// The whole body in bytes, undecoded.
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
+    /// A response with this body and no headers.
     pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
         HttpResponse {
             status,
@@ -124,6 +137,7 @@ impl HttpResponse {
         }
     }
 
+    /// Status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -139,6 +153,7 @@ impl fmt::Debug for HttpResponse {
     }
 }
 
+/// Why no HTTP response came back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportErrorKind {
     /// The connect or the overall timeout elapsed.
@@ -152,12 +167,14 @@ pub enum TransportErrorKind {
 /// The request did not produce an HTTP response. Always transient for callers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportError {
+    /// Timeout, connect failure or dropped connection.
     pub kind: TransportErrorKind,
     /// Technical detail for logs; built without the URL.
     pub detail: String,
 }
 
 impl TransportError {
+    /// `detail` goes to logs: pass no URL, token or secret.
     pub fn new(kind: TransportErrorKind, detail: impl Into<String>) -> Self {
         TransportError {
             kind,
@@ -176,6 +193,8 @@ impl std::error::Error for TransportError {}
 
 /// Sends one request. Object safe so the client can hold an `Arc<dyn HttpClient>`.
 pub trait HttpClient: Send + Sync + 'static {
+    /// Sends `request` and reads the whole response. `Err` only when no HTTP response came back;
+    /// every status, 4xx and 5xx included, is `Ok`.
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>>;
 }
 
@@ -194,9 +213,12 @@ pub struct ReqwestHttp {
 }
 
 impl ReqwestHttp {
+    /// 10 s to open the TCP and TLS connection.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+    /// 30 s for the whole request, from connecting to the last body byte.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+    /// A client with these timeouts; nothing is built or connected before the first request.
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Self {
         ReqwestHttp {
             client: tokio::sync::OnceCell::new(),
@@ -205,6 +227,7 @@ impl ReqwestHttp {
         }
     }
 
+    /// [`Self::DEFAULT_CONNECT_TIMEOUT`] and [`Self::DEFAULT_TIMEOUT`].
     pub fn with_default_timeouts() -> Self {
         Self::new(Self::DEFAULT_CONNECT_TIMEOUT, Self::DEFAULT_TIMEOUT)
     }
@@ -307,19 +330,23 @@ pub mod testing {
     }
 
     impl FakeHttp {
+        /// An empty script.
         pub fn new() -> Self {
             Self::default()
         }
 
+        /// Queues `response` as the answer to the next request.
         pub fn push(&self, response: HttpResponse) -> &Self {
             self.script.lock().unwrap().push_back(Ok(response));
             self
         }
 
+        /// Queues a JSON response with Kakao's content type (see [`HttpResponse::json`]).
         pub fn push_json(&self, status: u16, body: serde_json::Value) -> &Self {
             self.push(HttpResponse::json(status, &body))
         }
 
+        /// Queues a transport failure (no HTTP response) for the next request.
         pub fn push_error(&self, error: TransportError) -> &Self {
             self.script.lock().unwrap().push_back(Err(error));
             self
@@ -341,6 +368,7 @@ pub mod testing {
             requests.into_iter().next().unwrap()
         }
 
+        /// Scripted answers not yet used.
         pub fn remaining(&self) -> usize {
             self.script.lock().unwrap().len()
         }

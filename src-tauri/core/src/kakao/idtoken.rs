@@ -24,15 +24,22 @@ pub const DEFAULT_LEEWAY_SECS: i64 = 60;
 /// What a valid ID token says about the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdTokenClaims {
+    /// Issuer; equals [`Expected::issuer`] (`https://kauth.kakao.com` at Kakao).
     pub iss: String,
+    /// Audience: the app's REST API key (`client_id`).
     pub aud: String,
     /// The member id as sent (a string).
     pub sub: String,
     /// `sub` as the 64-bit member id.
     pub member_id: i64,
+    /// Issued at, Unix time in seconds.
     pub iat: i64,
+    /// Expiry, Unix time in seconds; the lifetime is the token response's `expires_in`.
     pub exp: i64,
+    /// When the member last authenticated at Kakao, Unix time in seconds (OpenID Connect Core
+    /// 1.0 §2).
     pub auth_time: Option<i64>,
+    /// Consent item `profile_nickname`.
     pub nickname: Option<String>,
     /// Thumbnail URL.
     pub picture: Option<String>,
@@ -44,10 +51,13 @@ pub struct IdTokenClaims {
 pub struct Expected<'a> {
     /// [`Endpoints::issuer`].
     pub issuer: &'a str,
+    /// The REST API key that `aud` must name.
     pub client_id: &'a str,
     /// `None` only for ID tokens from a refresh, which Kakao issues without a nonce.
     pub nonce: Option<&'a Nonce>,
+    /// Current time, Unix time in seconds.
     pub now: i64,
+    /// Seconds of clock skew allowed on `exp` and `iat` (see [`DEFAULT_LEEWAY_SECS`]).
     pub leeway: i64,
 }
 
@@ -105,6 +115,7 @@ impl JwksCache {
         *self.keys.lock().unwrap() = keys;
     }
 
+    /// `true` before the first JWKS fetch, or when the JWKS held no usable RS256 key.
     pub fn is_empty(&self) -> bool {
         self.keys.lock().unwrap().is_empty()
     }

@@ -20,6 +20,7 @@ fn random_b64url<const N: usize>() -> String {
 pub struct PkceVerifier(Secret);
 
 impl PkceVerifier {
+    /// A fresh verifier (RFC 7636 §4.1).
     pub fn generate() -> Self {
         PkceVerifier(Secret::new(random_b64url::<32>()))
     }
@@ -29,6 +30,7 @@ impl PkceVerifier {
         PkceVerifier(secret)
     }
 
+    /// The value sent as `code_verifier` at the token endpoint (RFC 7636 §4.5).
     pub fn secret(&self) -> &Secret {
         &self.0
     }
@@ -45,6 +47,7 @@ impl fmt::Debug for PkceVerifier {
     }
 }
 
+/// RFC 7636 §4.2 `S256`: base64url-no-pad(SHA-256(`verifier`)), 43 characters.
 pub fn challenge_s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
@@ -60,6 +63,7 @@ macro_rules! one_time_token {
         pub struct $name(String);
 
         impl $name {
+            /// A fresh value (22 characters).
             pub fn generate() -> Self {
                 $name(random_b64url::<16>())
             }

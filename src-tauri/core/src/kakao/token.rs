@@ -13,12 +13,20 @@ use serde::Deserialize;
 /// rotated it; otherwise keep the old one. `scope` is `None` when absent (keep the old scopes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenResponse {
+    /// Always `bearer` from Kakao; `bearer` is assumed when absent (RFC 6749 §5.1).
     pub token_type: String,
+    /// Sent to kapi as `Authorization: Bearer` (REFERENCE §4).
     pub access_token: Secret,
     /// Seconds the access token (and ID token) live.
     pub expires_in: i64,
+    /// Always after a code exchange; after a refresh only when Kakao rotated it, i.e. the old one
+    /// had under 1 month left (REFERENCE §2).
     pub refresh_token: Option<Secret>,
+    /// Seconds the new refresh token lives (about 60 days, e.g. `5183999`); present only with
+    /// `refresh_token`.
     pub refresh_token_expires_in: Option<i64>,
+    /// The ID token, a JWT not yet verified: when OIDC is on for the app or `openid` was in the
+    /// scope; after a refresh only if the refresh token came with one (REFERENCE §2, §7).
     pub id_token: Option<Secret>,
     /// Granted consent items, split from Kakao's space-separated string.
     pub scope: Option<Vec<String>>,
@@ -41,6 +49,7 @@ struct RawToken {
 }
 
 impl TokenResponse {
+    /// Whether `scope` lists this id (e.g. `openid`); `false` when Kakao sent no `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scope
             .as_ref()
@@ -71,6 +80,8 @@ pub fn exchange_request(
     HttpRequest::post_form(endpoints.token(), form)
 }
 
+/// The refresh request (REFERENCE §2b, RFC 6749 §6): `grant_type=refresh_token`, `client_id`,
+/// `refresh_token`, and `client_secret` only when configured (Decision 10).
 pub fn refresh_request(
     endpoints: &Endpoints,
     client_id: &str,
@@ -95,6 +106,9 @@ fn push_secret(form: &mut Vec<(String, String)>, secret: Option<&Secret>) {
     }
 }
 
+/// Reads a token endpoint answer (REFERENCE §2, §3). `Err`: [`Error::Auth`] for a kauth error
+/// body (e.g. KOE320, KOE322), [`Error::Status`] for any other non-2xx, [`Error::Decode`] for a
+/// 2xx that is not a token response or has an empty `access_token`.
 pub fn parse_token_response(response: &HttpResponse) -> Result<TokenResponse, Error> {
     let raw: RawToken = parse_auth_json(response)?;
     if raw.access_token.is_empty() {
