@@ -17,6 +17,8 @@
 //! This crate does not depend on Tauri at all, so the compiler enforces that the protocol and the
 //! session can be tested without a window.
 
+#![warn(missing_docs)]
+
 pub mod clock;
 pub mod config;
 #[cfg(unix)]

@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// A value the person typed in for a field Kakao has no value for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnteredValue {
+    /// The text as typed (at most 200 characters).
     pub value: String,
     /// Unix seconds.
     pub entered_at: i64,
@@ -78,12 +80,14 @@ pub const ENTERABLE_FIELDS: [&str; 6] = [
     "gender",
 ];
 
+/// The values typed in, one JSON file per member id under the data directory.
 #[derive(Debug, Clone)]
 pub struct LocalData {
     dir: PathBuf,
 }
 
 impl LocalData {
+    /// Values kept under `data_dir` (created when the first value is saved).
     pub fn new(data_dir: &Path) -> Self {
         LocalData {
             dir: data_dir.join("users"),
@@ -94,6 +98,9 @@ impl LocalData {
         self.dir.join(format!("{member_id}.json"))
     }
 
+    /// Every value `member_id` typed in, by field id; empty when there are none.
+    ///
+    /// Errors: the file exists but cannot be read or parsed.
     pub fn load(&self, member_id: i64) -> Result<BTreeMap<String, EnteredValue>, LocalDataError> {
         let path = self.file(member_id);
         match std::fs::read(&path) {

@@ -173,10 +173,9 @@ fn says_error(v: &SessionView) -> R<String> {
         .error
         .as_ref()
         .ok_or_else(|| format!("no error shown (status {:?})", v.status))?;
-    ensure(
-        !e.message.en.is_empty() && !e.message.ko.is_empty(),
-        || format!("error without a message: {e:?}"),
-    )?;
+    ensure(!e.message.en.is_empty() && !e.message.ko.is_empty(), || {
+        format!("error without a message: {e:?}")
+    })?;
     Ok(e.kind.as_str().to_owned())
 }
 

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 /// The environment variable that overrides the system browser, e.g. `firefox --new-window`.
 pub const BROWSER_ENV: &str = "KAKAO_SIGNIN_BROWSER";
 
+/// Opens a URL in the system browser (RFC 8252 §6: never an embedded web view). A seam: tests
+/// give the session a scripted browser.
 pub trait BrowserOpener: Send + Sync {
     /// Hands `url` to a browser and returns without waiting for it.
     fn open(&self, url: &str) -> Result<(), Error>;
@@ -34,6 +36,8 @@ pub struct SystemBrowser {
 }
 
 impl SystemBrowser {
+    /// The desktop's default browser, started without the environment variables in
+    /// `app_only_env` (ones the app set for itself only).
     pub fn without_env(app_only_env: &[&str]) -> SystemBrowser {
         SystemBrowser {
             app_only_env: app_only_env.iter().map(|v| (*v).to_owned()).collect(),
@@ -141,6 +145,10 @@ pub struct CommandBrowser {
 }
 
 impl CommandBrowser {
+    /// `KAKAO_SIGNIN_BROWSER`'s value, split as a shell would (quotes, no expansion); the URL
+    /// is appended as the last argument.
+    ///
+    /// Errors: [`Error::BrowserFailed`] for an empty line or an unmatched quote.
     pub fn parse(command_line: &str) -> Result<CommandBrowser, Error> {
         let invalid = |detail: &str| Error::BrowserFailed {
             program: BROWSER_ENV.into(),
@@ -167,10 +175,12 @@ impl CommandBrowser {
         self
     }
 
+    /// The program started.
     pub fn program(&self) -> &str {
         &self.program
     }
 
+    /// Its arguments before the URL.
     pub fn args(&self) -> &[String] {
         &self.args
     }

@@ -48,7 +48,9 @@ pub enum CallbackOutcome {
     /// Kakao redirected with `error` (e.g. `access_denied` when the person pressed Cancel).
     /// Both strings are untrusted input from the URL: show them as data, never as markup.
     Denied {
+        /// The OAuth `error` code (RFC 6749 §4.1.2.1), e.g. `access_denied`.
         error: String,
+        /// The `error_description`, if any.
         description: Option<String>,
     },
 }
@@ -58,6 +60,7 @@ pub enum CallbackOutcome {
 pub struct ExpectedState(Secret);
 
 impl ExpectedState {
+    /// The `state` sent in the authorize URL (RFC 6749 §4.1.1).
     pub fn new(state: impl Into<String>) -> Self {
         ExpectedState(Secret::new(state))
     }
@@ -96,10 +99,12 @@ impl From<&Secret> for ExpectedState {
 pub struct CancelHandle(Arc<watch::Sender<bool>>);
 
 impl CancelHandle {
+    /// Ends the attempt: its wait returns [`Error::Cancelled`] and the port is freed.
     pub fn cancel(&self) {
         self.0.send_replace(true);
     }
 
+    /// Whether [`CancelHandle::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
         *self.0.borrow()
     }
@@ -155,6 +160,7 @@ impl Loopback {
         }
     }
 
+    /// The loopback port bound (one of the configured ones).
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -174,6 +180,7 @@ impl Loopback {
         format!("http://127.0.0.1:{}{LOGOUT_PATH}", self.port)
     }
 
+    /// A handle that cancels this attempt from elsewhere (the window's Cancel).
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle(self.cancel.clone())
     }
@@ -419,7 +426,9 @@ pub enum CallbackQuery {
     Code(Secret),
     /// The right `state` and an `error` (which wins even next to a `code`).
     Denied {
+        /// The OAuth `error` code (RFC 6749 §4.1.2.1), e.g. `access_denied`.
         error: String,
+        /// The `error_description`, if any.
         description: Option<String>,
     },
     /// The right `state` but neither an `error` nor exactly one non-empty `code`.
