@@ -1,4 +1,4 @@
-//! The app's log (issue 14, "logs a person can send"): every record goes to stderr and to a
+//! The app's log, one a person can send: every record goes to stderr and to a
 //! size-bounded, rotating file in the OS's state or log directory, which the diagnostics name.
 //!
 //! - Libraries that log through the `log` facade (tauri, keyring, reqwest) are bridged into
