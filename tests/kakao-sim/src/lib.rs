@@ -303,11 +303,19 @@ pub(crate) struct Clock {
     base: i64,
     started: Instant,
     offset: AtomicI64,
+    /// Seconds since `started` at which the clock was stopped; -1 while it runs.
+    stopped_at: AtomicI64,
 }
 
 impl Clock {
     fn now(&self) -> i64 {
-        self.base + self.started.elapsed().as_secs() as i64 + self.offset.load(Ordering::SeqCst)
+        let stopped = self.stopped_at.load(Ordering::SeqCst);
+        let elapsed = if stopped >= 0 {
+            stopped
+        } else {
+            self.started.elapsed().as_secs() as i64
+        };
+        self.base + elapsed + self.offset.load(Ordering::SeqCst)
     }
 }
 
@@ -402,6 +410,7 @@ impl Sim {
                 base,
                 started: Instant::now(),
                 offset: AtomicI64::new(0),
+                stopped_at: AtomicI64::new(-1),
             },
             st: Mutex::new(state),
         });
@@ -428,6 +437,19 @@ impl Sim {
     /// Moves the simulator clock forward (tokens, codes and sessions expire accordingly).
     pub fn advance_clock(&self, secs: i64) {
         self.shared.clock.offset.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    /// Stops the simulator clock where it is: from now on it moves only by
+    /// [`Sim::advance_clock`]. For tests at an exact lifetime boundary, which a second ticking
+    /// by on a loaded machine would otherwise decide.
+    pub fn stop_clock(&self) {
+        let clock = &self.shared.clock;
+        let _ = clock.stopped_at.compare_exchange(
+            -1,
+            clock.started.elapsed().as_secs() as i64,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
     }
 
     /// Current simulator time (unix seconds).
