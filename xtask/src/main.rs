@@ -95,8 +95,14 @@ fn main() -> ExitCode {
 
 type Result<T> = std::result::Result<T, String>;
 
+/// The workspace root. `cargo run` sets `CARGO_MANIFEST_DIR` for the process too, and that one
+/// wins over the path compiled in: with a target directory shared by two checkouts, a build of
+/// xtask from the other checkout can look fresh to cargo and would name the wrong tree.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
