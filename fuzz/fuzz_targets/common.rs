@@ -30,8 +30,8 @@ pub fn exercise(e: &Error) {
     let _ = format!("{e:?}");
     let with = e
         .clone()
-        .with_redirect_uri("http://127.0.0.1:53682/callback")
-        .with_logout_redirect_uri("http://127.0.0.1:53682/logout")
+        .with_redirect_uri("http://127.0.0.1:18682/callback")
+        .with_logout_redirect_uri("http://127.0.0.1:18682/logout")
         .with_context(&ErrorContext::default());
     let _ = with.fix();
     let _ = format!("{with}");

@@ -126,7 +126,7 @@ fn token_responses_and_stored_entries_are_redacted() {
         pair_id: PairId(1),
         access_token: Secret::new(ACCESS),
         access_expires_at: 1,
-        id_token: Some(Secret::new(ID_TOKEN)),
+        oidc: true,
         scopes: vec!["openid".into()],
     };
     assert_clean("StoredSession", &format!("{s:?} {s:#?}"));

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 const AVATAR = 'data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCA4MCA4MCI+PHJlY3Qgd2lkdGg9IjgwIiBoZWlnaHQ9IjgwIiBmaWxsPSIjZjRiNDAwIi8+PGNpcmNsZSBjeD0iNDAiIGN5PSI0NCIgcj0iMjQiIGZpbGw9IiNmN2M5NDgiLz48Y2lyY2xlIGN4PSIyMiIgY3k9IjI0IiByPSI4IiBmaWxsPSIjZTBhODAwIi8+PGNpcmNsZSBjeD0iNTgiIGN5PSIyNCIgcj0iOCIgZmlsbD0iI2UwYTgwMCIvPjxjaXJjbGUgY3g9IjMyIiBjeT0iNDIiIHI9IjIuNiIgZmlsbD0iIzIyMiIvPjxjaXJjbGUgY3g9IjQ4IiBjeT0iNDIiIHI9IjIuNiIgZmlsbD0iIzIyMiIvPjxwYXRoIGQ9Ik0yOCAzNmg4TTQ0IDM2aDgiIHN0cm9rZT0iIzIyMiIgc3Ryb2tlLXdpZHRoPSIyLjQiIHN0cm9rZS1saW5lY2FwPSJyb3VuZCIvPjxlbGxpcHNlIGN4PSI0MCIgY3k9IjUyIiByeD0iNyIgcnk9IjUiIGZpbGw9IiNmZmYzZDAiLz48Y2lyY2xlIGN4PSI0MCIgY3k9IjUwIiByPSIyIiBmaWxsPSIjMjIyIi8+PC9zdmc+';
 
 const text = (ko, en) => ({ ko, en });
-const ports = [53682, 53683, 53684];
+const ports = [18682, 18683, 18684];
 
 function base(status, extra = {}) {
   return {
@@ -130,8 +130,8 @@ const fixtures = {
       kind: 'redirect_uri_not_registered',
       message: text('카카오에 등록되지 않은 리다이렉트 URI로 로그인을 요청했습니다.', 'Sign-in used a redirect URI that is not registered for this Kakao app.'),
       fix: text(
-        `${REDIRECT_PLACE_KO}에 다음 주소를 한 글자도 다르지 않게 등록하세요: http://127.0.0.1:53682/callback`,
-        `Register exactly this address in ${REDIRECT_PLACE_EN}: http://127.0.0.1:53682/callback`,
+        `${REDIRECT_PLACE_KO}에 다음 주소를 한 글자도 다르지 않게 등록하세요: http://127.0.0.1:18682/callback`,
+        `Register exactly this address in ${REDIRECT_PLACE_EN}: http://127.0.0.1:18682/callback`,
       ),
       code: 'KOE006',
     },
@@ -142,13 +142,13 @@ const fixtures = {
       'You are logged out on this device. Kakao could not be told, but the tokens on this computer are deleted.',
     ),
   }),
-  waiting: base('waiting', { waiting: { purpose: 'sign_in', redirect_uri: 'http://127.0.0.1:53682/callback', timeout_secs: 300 } }),
+  waiting: base('waiting', { waiting: { purpose: 'sign_in', redirect_uri: 'http://127.0.0.1:18682/callback', timeout_secs: 300 } }),
   waiting_consent: base('waiting', {
     profile,
-    waiting: { purpose: 'consent', redirect_uri: 'http://127.0.0.1:53683/callback', timeout_secs: 300 },
+    waiting: { purpose: 'consent', redirect_uri: 'http://127.0.0.1:18683/callback', timeout_secs: 300 },
   }),
   waiting_kakao_logout: base('waiting', {
-    waiting: { purpose: 'kakao_logout', redirect_uri: 'http://127.0.0.1:53682/logout', timeout_secs: 120 },
+    waiting: { purpose: 'kakao_logout', redirect_uri: 'http://127.0.0.1:18682/logout', timeout_secs: 120 },
   }),
   completing: base('completing'),
   signed_in: base('signed_in', { profile }),

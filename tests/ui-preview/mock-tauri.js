@@ -91,7 +91,7 @@
       return {
         ...current,
         status: 'waiting',
-        waiting: { purpose: 'consent', redirect_uri: 'http://127.0.0.1:53682/callback', timeout_secs: 300 },
+        waiting: { purpose: 'consent', redirect_uri: 'http://127.0.0.1:18682/callback', timeout_secs: 300 },
       };
     },
     refresh_profile: async () => {

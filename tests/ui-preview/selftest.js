@@ -52,7 +52,7 @@
       click('#signin');
       await until('waiting', () => screen() === 'waiting');
       eq(last('sign_in').args, { prompt: null }, 'sign_in args');
-      eq($('#waiting-redirect-uri').textContent, 'http://127.0.0.1:53682/callback', 'redirect uri');
+      eq($('#waiting-redirect-uri').textContent, 'http://127.0.0.1:18682/callback', 'redirect uri');
       ok($('#koe006-help').hidden, 'KOE006 help hidden at first');
       await until('KOE006 help after a few seconds', () => !$('#koe006-help').hidden, 12000);
       ok($('#waiting-progress').value > 0, 'progress shows time left');
@@ -169,7 +169,7 @@
       await until('error', () => shown('#error'));
       eq($('#error').dataset.kind, 'redirect_uri_not_registered', 'error kind');
       ok($('#error-message').textContent.length > 10, 'message');
-      ok($('#error-fix').textContent.includes('http://127.0.0.1:53682/callback'), 'fix names the URI');
+      ok($('#error-fix').textContent.includes('http://127.0.0.1:18682/callback'), 'fix names the URI');
       ok($('#error-code').textContent.includes('KOE006'), 'code shown');
       click('#dismiss-error');
       await until('dismissed', () => !shown('#error'));

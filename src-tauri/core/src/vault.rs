@@ -1,10 +1,17 @@
 //! Tokens in the OS keychain (Secret Service on Linux, Keychain on macOS, Credential Manager on
 //! Windows) through `keyring`, and nowhere else: there is no plaintext fallback.
 //!
-//! A session is two entries under one service name, because Windows caps an entry near 2.5 KB:
-//! - account `session`: `{member_id, pair_id, access_token, access_expires_at, id_token?,
-//!   scopes, token_type, saved_at}` (times in Unix seconds)
+//! A session is two entries under one service name, because Windows Credential Manager holds at
+//! most [`WINDOWS_MAX_UTF16`] UTF-16 units in one entry:
+//! - account `session`: `{member_id, pair_id, access_token, access_expires_at, oidc, scopes,
+//!   token_type, saved_at}` (times in Unix seconds)
 //! - account `refresh`: `{member_id, pair_id, refresh_token, refresh_expires_at}`
+//!
+//! Nothing in an entry grows with the member's profile: the ID token (which carries nickname,
+//! picture URL and e-mail, REFERENCE §7) is checked when it arrives and only the fact that OIDC
+//! is on is kept ([`StoredSession::oidc`]); the scope list is cut to [`SCOPES_BUDGET_UTF16`].
+//! So with tokens of up to [`TOKEN_ALLOWANCE_UTF16`] characters (Kakao's are about 54,
+//! REFERENCE §10) an entry stays under [`ENTRY_BUDGET_UTF16`], well below Windows' limit.
 //!
 //! The two are tied by member id and [`PairId`]: a refresh entry that does not match the session
 //! entry is never used, and a new member's session deletes the old session entry before its
@@ -28,6 +35,24 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SESSION_ACCOUNT: &str = "session";
 /// The keychain account (entry name) of the refresh token ([`StoredRefresh`]).
 pub const REFRESH_ACCOUNT: &str = "refresh";
+
+/// The most a Windows Credential Manager entry holds, in UTF-16 code units: the password is
+/// stored as UTF-16 in a blob of at most `CRED_MAX_CREDENTIAL_BLOB_SIZE` = 5 × 512 bytes, and
+/// `keyring` 3 refuses a longer one with `Error::TooLong("password encoded as UTF-16", 2560)`
+/// (`keyring/src/windows.rs`, `validate_attributes`). [`MemoryStore::with_windows_limit`]
+/// enforces the same rule on every platform.
+pub const WINDOWS_MAX_UTF16: usize = 2560 / 2;
+/// What this vault keeps every entry under, in UTF-16 code units, for any profile and tokens of
+/// up to [`TOKEN_ALLOWANCE_UTF16`] characters: a margin below [`WINDOWS_MAX_UTF16`].
+pub const ENTRY_BUDGET_UTF16: usize = 1000;
+/// The longest access or refresh token the entry budget is planned for, in characters. Kakao
+/// documents no maximum; its tokens are about 54 URL-safe characters (REFERENCE §10), so this
+/// is nearly ten times that. A longer token still fits up to Windows' limit.
+pub const TOKEN_ALLOWANCE_UTF16: usize = 512;
+/// How much of the session entry the scope list may take, in UTF-16 code units of its JSON.
+/// All of Kakao's documented scope ids (REFERENCE §5) take about 240; scopes beyond the budget
+/// are not stored (`openid`, the one the session reads back, always is).
+pub const SCOPES_BUDGET_UTF16: usize = 256;
 
 // ---------------------------------------------------------------------------------------------
 // The store seam
@@ -168,6 +193,8 @@ pub enum StoreOp {
 /// tests by this crate; nothing falls back to it.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
+    /// `Some(n)`: a value of more than `n` UTF-16 units is refused as Windows refuses it.
+    max_utf16: Option<usize>,
     entries: Mutex<HashMap<String, String>>,
     /// Per operation, what the next calls do: `Some(error)` fails, `None` passes.
     failures: Mutex<HashMap<StoreOp, VecDeque<Option<Error>>>>,
@@ -179,6 +206,16 @@ impl MemoryStore {
     /// An empty store without failures or latency.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store that refuses a value as Windows Credential Manager does through
+    /// `keyring`: more than [`WINDOWS_MAX_UTF16`] UTF-16 code units is the same
+    /// [`Error::Failed`] a [`KeyringStore`] returns on Windows, and nothing is stored.
+    pub fn with_windows_limit() -> Self {
+        MemoryStore {
+            max_utf16: Some(WINDOWS_MAX_UTF16),
+            ..Self::default()
+        }
     }
 
     /// The next call of `op` fails with `err` (queued: call twice for two failures).
@@ -239,6 +276,14 @@ impl SecretStore for MemoryStore {
 
     fn set(&self, account: &str, value: &str) -> Result<(), Error> {
         self.enter(StoreOp::Set, account)?;
+        if let Some(max) = self.max_utf16 {
+            // keyring's own check, with its own error (keyring/src/windows.rs).
+            if value.encode_utf16().count() > max {
+                let too_long =
+                    keyring::Error::TooLong("password encoded as UTF-16".into(), (max * 2) as u32);
+                return Err(map_keyring(too_long, account));
+            }
+        }
         lock(&self.entries).insert(account.into(), value.into());
         Ok(())
     }
@@ -411,9 +456,13 @@ pub struct StoredSession {
     pub access_token: Secret,
     /// When the access token expires, Unix time in seconds.
     pub access_expires_at: i64,
-    /// The last OpenID Connect ID token, when `openid` was granted.
-    pub id_token: Option<Secret>,
-    /// The scopes (consent items) granted with the access token.
+    /// OpenID Connect is on for this session: Kakao issued an ID token with these tokens.
+    /// Only this is kept of the ID token: it was verified when it arrived and nothing reads it
+    /// after, while it grows with the profile (nickname, picture URL, e-mail; REFERENCE §7) past
+    /// what a Windows Credential Manager entry holds ([`WINDOWS_MAX_UTF16`]).
+    pub oidc: bool,
+    /// The scopes (consent items) granted with the access token. The keychain keeps those that
+    /// fit [`SCOPES_BUDGET_UTF16`], `openid` always.
     pub scopes: Vec<String>,
 }
 
@@ -455,8 +504,12 @@ struct SessionEntry {
     pair_id: PairId,
     access_token: String,
     access_expires_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    id_token: Option<String>,
+    #[serde(default)]
+    oidc: bool,
+    /// Entries written before `oidc` held the whole ID token: read only to learn that OIDC was
+    /// on (the token itself is skipped unread), never written.
+    #[serde(default, skip_serializing)]
+    id_token: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     scopes: Vec<String>,
     #[serde(default = "bearer")]
@@ -540,7 +593,7 @@ impl Vault {
             pair_id: s.pair_id,
             access_token: Secret::new(s.access_token),
             access_expires_at: s.access_expires_at,
-            id_token: s.id_token.map(Secret::new),
+            oidc: s.oidc || s.id_token.is_some(),
             scopes: s.scopes,
         };
         let refresh = match self.get(REFRESH_ACCOUNT).await? {
@@ -576,8 +629,9 @@ impl Vault {
             pair_id: session.pair_id,
             access_token: session.access_token.expose().to_owned(),
             access_expires_at: session.access_expires_at,
-            id_token: session.id_token.as_ref().map(|t| t.expose().to_owned()),
-            scopes: session.scopes.clone(),
+            oidc: session.oidc,
+            id_token: None,
+            scopes: bounded_scopes(&session.scopes),
             token_type: bearer(),
             saved_at: self.clock.now_unix(),
         };
@@ -637,6 +691,15 @@ impl Vault {
     }
 
     async fn set(&self, account: &'static str, value: String) -> Result<(), Error> {
+        let units = value.encode_utf16().count();
+        if units > ENTRY_BUDGET_UTF16 {
+            // Only a token far longer than Kakao's can get here; Windows refuses past its limit.
+            tracing::warn!(
+                account,
+                units,
+                "a keychain entry is over the planned size (Windows holds {WINDOWS_MAX_UTF16})"
+            );
+        }
         self.run("write", move |s| s.set(account, &value)).await
     }
 
@@ -664,6 +727,45 @@ impl Vault {
             Ok(Ok(r)) => r,
         }
     }
+}
+
+/// The scopes the session entry keeps: in their order, each once, as many as fit
+/// [`SCOPES_BUDGET_UTF16`] (measured as JSON, so any text counts at its real size); `openid`
+/// first claims its place, since the session reads it back. A scope that does not fit is
+/// skipped, a shorter one after it may still fit.
+fn bounded_scopes(scopes: &[String]) -> Vec<String> {
+    let cost =
+        |s: &str| serde_json::to_string(s).map_or(usize::MAX, |j| j.encode_utf16().count() + 1);
+    let mut used = 2; // the brackets
+    let openid = scopes.iter().any(|s| s == "openid");
+    if openid {
+        used += cost("openid");
+    }
+    let mut kept: Vec<String> = Vec::new();
+    let mut dropped = 0;
+    for s in scopes {
+        if kept.contains(s) {
+            continue;
+        }
+        if s == "openid" {
+            kept.push(s.clone());
+            continue;
+        }
+        match used.checked_add(cost(s)) {
+            Some(total) if total <= SCOPES_BUDGET_UTF16 => {
+                used = total;
+                kept.push(s.clone());
+            }
+            _ => dropped += 1,
+        }
+    }
+    if dropped > 0 {
+        tracing::warn!(
+            dropped,
+            "scopes past the keychain entry's budget were not stored"
+        );
+    }
+    kept
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {
@@ -702,7 +804,7 @@ mod tests {
             pair_id: PAIR,
             access_token: Secret::new("acc-TOKEN-aaaa"),
             access_expires_at: 1_700_021_599,
-            id_token: Some(Secret::new("eyJhbGciOiJSUzI1NiJ9.payload.sig")),
+            oidc: true,
             scopes: vec!["openid".into(), "profile_nickname".into()],
         }
     }
@@ -737,7 +839,7 @@ mod tests {
                 "pair_id": 77,
                 "access_token": "acc-TOKEN-aaaa",
                 "access_expires_at": 1_700_021_599,
-                "id_token": "eyJhbGciOiJSUzI1NiJ9.payload.sig",
+                "oidc": true,
                 "scopes": ["openid", "profile_nickname"],
                 "token_type": "bearer",
                 "saved_at": 1_700_000_000,
@@ -767,7 +869,7 @@ mod tests {
     async fn session_without_refresh_and_lone_refresh() {
         let (_, v) = vault();
         let mut s = session();
-        s.id_token = None;
+        s.oidc = false;
         v.save_session(&s).await.unwrap();
         assert_eq!(v.load().await.unwrap(), Some((s, None)));
 
@@ -995,6 +1097,173 @@ mod tests {
                 | ErrorKind::KeychainFailed => {}
             }
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+
+    /// Every scope id Kakao documents (REFERENCE §5), `openid` included.
+    const KAKAO_SCOPES: [&str; 18] = [
+        "profile_nickname",
+        "profile_image",
+        "profile",
+        "account_email",
+        "name",
+        "gender",
+        "age_range",
+        "birthday",
+        "birthyear",
+        "phone_number",
+        "account_ci",
+        "shipping_address",
+        "openid",
+        "friends",
+        "talk_message",
+        "talk_chats",
+        "talk_calendar",
+        "plusfriends",
+    ];
+
+    fn utf16(s: &str) -> usize {
+        s.encode_utf16().count()
+    }
+
+    #[tokio::test]
+    async fn the_windows_store_refuses_what_windows_refuses() {
+        let store = MemoryStore::with_windows_limit();
+        // UTF-16 units count, not bytes nor chars: 1280 Hangul syllables (3840 UTF-8 bytes) fit.
+        let hangul = "가".repeat(WINDOWS_MAX_UTF16);
+        store.set(SESSION_ACCOUNT, &hangul).unwrap();
+        assert_eq!(store.raw(SESSION_ACCOUNT).as_deref(), Some(hangul.as_str()));
+        let e = store
+            .set(REFRESH_ACCOUNT, &format!("{hangul}a"))
+            .unwrap_err();
+        // The very error a KeyringStore returns on Windows.
+        assert_eq!(
+            e,
+            map_keyring(
+                keyring::Error::TooLong("password encoded as UTF-16".into(), 2560),
+                REFRESH_ACCOUNT
+            )
+        );
+        assert_eq!(e.kind(), "keychain_failed");
+        assert!(store.raw(REFRESH_ACCOUNT).is_none());
+        // A character outside the BMP takes two units: 640 fit, 641 do not.
+        store.set(REFRESH_ACCOUNT, &"😀".repeat(640)).unwrap();
+        store.set(REFRESH_ACCOUNT, &"😀".repeat(641)).unwrap_err();
+        // The unlimited store keeps taking anything.
+        MemoryStore::new()
+            .set(SESSION_ACCOUNT, &"가".repeat(5000))
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn every_entry_stays_under_the_budget_whatever_the_profile() {
+        let store = Arc::new(MemoryStore::with_windows_limit());
+        // The longest numbers JSON can hold in each field.
+        let v = Vault::new(store.clone()).with_clock(Arc::new(ManualClock::new(i64::MIN)));
+        let token = |c: &str| -> String { c.chars().cycle().take(TOKEN_ALLOWANCE_UTF16).collect() };
+        // Every documented scope, and then far more than fit: long ids, non-ASCII, quotes
+        // (JSON escapes them) and duplicates; `openid` comes last.
+        let mut scopes: Vec<String> = KAKAO_SCOPES
+            .iter()
+            .filter(|s| **s != "openid")
+            .map(|s| s.to_string())
+            .collect();
+        scopes.extend((0..200).map(|i| format!("custom_scope_{i}_{}", "x".repeat(40))));
+        scopes.extend((0..50).map(|_| "동의항목\"\u{1}😀".repeat(10)));
+        scopes.extend(KAKAO_SCOPES.iter().map(|s| s.to_string()));
+        let session = StoredSession {
+            member_id: i64::MIN,
+            pair_id: PairId(u64::MAX),
+            access_token: Secret::new(token("Az09-_")),
+            access_expires_at: i64::MIN,
+            oidc: true,
+            scopes,
+        };
+        let refresh = StoredRefresh {
+            member_id: i64::MIN,
+            pair_id: PairId(u64::MAX),
+            refresh_token: Secret::new(token("Az09-_")),
+            refresh_expires_at: i64::MIN,
+        };
+        v.save(&session, Some(&refresh)).await.unwrap();
+        for account in [SESSION_ACCOUNT, REFRESH_ACCOUNT] {
+            let raw = store.raw(account).unwrap();
+            assert!(
+                utf16(&raw) <= ENTRY_BUDGET_UTF16,
+                "{account}: {} UTF-16 units",
+                utf16(&raw)
+            );
+        }
+        let (loaded, _) = v.load().await.unwrap().unwrap();
+        assert!(loaded.oidc);
+        // All of Kakao's documented scopes are kept, in order, once each.
+        let mut want: Vec<String> = KAKAO_SCOPES
+            .iter()
+            .filter(|s| **s != "openid")
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(loaded.scopes[..want.len()], want[..]);
+        want.push("openid".into());
+        for s in &want {
+            assert_eq!(loaded.scopes.iter().filter(|x| *x == s).count(), 1, "{s}");
+        }
+        assert!(!store.raw(SESSION_ACCOUNT).unwrap().contains("id_token"));
+    }
+
+    #[test]
+    fn bounded_scopes_keep_openid_order_and_skip_only_what_does_not_fit() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            bounded_scopes(&s(&[
+                "profile_nickname",
+                "openid",
+                "account_email",
+                "openid"
+            ])),
+            s(&["profile_nickname", "openid", "account_email"])
+        );
+        let huge = "x".repeat(SCOPES_BUDGET_UTF16);
+        // Too long to fit: skipped, and the short ones after it still fit.
+        assert_eq!(
+            bounded_scopes(&s(&[&huge, "gender", "openid"])),
+            s(&["gender", "openid"])
+        );
+        // Filling the budget never pushes `openid` out.
+        let many: Vec<String> = (0..100).map(|i| format!("scope_{i:03}")).collect();
+        let mut with_openid = many.clone();
+        with_openid.push("openid".into());
+        let kept = bounded_scopes(&with_openid);
+        assert_eq!(kept.last().map(String::as_str), Some("openid"));
+        let json = serde_json::to_string(&kept).unwrap();
+        assert!(utf16(&json) <= SCOPES_BUDGET_UTF16, "{json}");
+        assert!(kept.len() > 10 && kept.len() < with_openid.len());
+        assert!(bounded_scopes(&[]).is_empty());
+    }
+
+    #[tokio::test]
+    async fn entries_with_a_whole_id_token_still_load_and_are_written_without_it() {
+        let (store, v) = vault();
+        store.put_raw(
+            SESSION_ACCOUNT,
+            r#"{"member_id":1,"pair_id":3,"access_token":"a","access_expires_at":5,"id_token":"eyJ.payload-with-nickname.sig","scopes":["profile_nickname"],"token_type":"bearer","saved_at":2}"#,
+        );
+        let (s, _) = v.load().await.unwrap().unwrap();
+        assert!(s.oidc, "an entry that held an ID token was an OIDC session");
+        assert_eq!(s.scopes, ["profile_nickname"]);
+        v.save_session(&s).await.unwrap();
+        let raw = store.raw(SESSION_ACCOUNT).unwrap();
+        assert!(
+            !raw.contains("id_token") && !raw.contains("payload"),
+            "{raw}"
+        );
+        assert_eq!(v.load().await.unwrap().unwrap().0, s);
+        // Without an ID token (or with null) and without the flag: not OIDC.
+        for old in [
+            r#"{"member_id":1,"access_token":"a","access_expires_at":5}"#,
+            r#"{"member_id":1,"access_token":"a","access_expires_at":5,"id_token":null}"#,
+        ] {
+            store.put_raw(SESSION_ACCOUNT, old);
+            assert!(!v.load().await.unwrap().unwrap().0.oidc, "{old}");
         }
     }
 

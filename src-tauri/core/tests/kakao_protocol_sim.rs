@@ -12,7 +12,7 @@ use kakao_sim::{Endpoint, Fault, Sim, SimConfig};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-const REDIRECT: &str = "http://127.0.0.1:53682/callback";
+const REDIRECT: &str = "http://127.0.0.1:18682/callback";
 const FULL: i64 = 3_000_000_000_000_000_001;
 const FULL_LOGIN: &str = "full@kakao.test";
 
@@ -212,7 +212,7 @@ async fn code_errors_are_typed() {
     let code = Secret::new(q["code"].clone());
 
     // Different redirect_uri at the token step: KOE303, with the URI sent in the fix.
-    let other = "http://127.0.0.1:53683/callback";
+    let other = "http://127.0.0.1:18683/callback";
     let err = c
         .exchange_code(&code, other, &attempt.verifier)
         .await

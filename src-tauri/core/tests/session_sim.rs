@@ -641,16 +641,10 @@ async fn nothing_that_reaches_the_window_carries_a_secret() {
     views.push(env.session.load_consents().await);
     views.push(env.session.refresh_profile().await);
     let (access, refresh) = env.stored().await.unwrap();
-    let id_token = Vault::keyring(env.service.clone())
-        .load()
-        .await
-        .unwrap()
-        .unwrap()
-        .0
-        .id_token
-        .expect("OIDC is on: an ID token was kept")
-        .expose()
-        .to_owned();
+    let id_token = env
+        .sim
+        .last_id_token()
+        .expect("OIDC is on: an ID token was issued");
     // The authorize URL's state and the PKCE challenge are one-time values the window never needs.
     let url = env.browser.opened().pop().unwrap();
     let query: BTreeMap<String, String> = reqwest::Url::parse(&url)

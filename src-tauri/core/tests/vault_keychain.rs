@@ -90,10 +90,7 @@ fn session(access: &str) -> StoredSession {
         pair_id: PairId(1),
         access_token: Secret::new(access),
         access_expires_at: 1_900_000_000,
-        id_token: Some(Secret::new(format!(
-            "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.{}.sig",
-            "p".repeat(900)
-        ))),
+        oidc: true,
         scopes: vec![
             "openid".into(),
             "profile_nickname".into(),

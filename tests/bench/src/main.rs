@@ -514,13 +514,13 @@ async fn keychain_latency(n: usize) -> Keychain {
         std::process::id()
     ));
     let now = SystemClock.now_unix();
-    // Token-sized values: Kakao's access and refresh tokens, an ID token (a JWT).
+    // Token-sized values: Kakao's access and refresh tokens.
     let session = StoredSession {
         member_id: 4_000_000_001,
         pair_id: PairId(1),
         access_token: Secret::new("a".repeat(54)),
         access_expires_at: now + 21_599,
-        id_token: Some(Secret::new("e".repeat(760))),
+        oidc: true,
         scopes: [
             "openid",
             "profile_nickname",

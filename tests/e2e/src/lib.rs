@@ -819,7 +819,7 @@ pub fn keychain_entry(service: &str, account: &str) -> Option<String> {
     (out.status.success() && !text.is_empty()).then_some(text)
 }
 
-/// A string field of a keychain entry's JSON (`access_token`, `refresh_token`, `id_token`).
+/// A string field of a keychain entry's JSON (`access_token`, `refresh_token`).
 pub fn keychain_field(service: &str, account: &str, field: &str) -> Option<String> {
     let raw = keychain_entry(service, account)?;
     let v: serde_json::Value = serde_json::from_str(&raw).ok()?;

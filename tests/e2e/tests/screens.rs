@@ -109,7 +109,7 @@ async fn unconfigured(lang: Lang) -> Result<()> {
     let setup = app.text("#setup").await?;
     let redirect = app.text("#setup-redirect-uris").await?;
     let logout = app.text("#setup-logout-uris").await?;
-    for port in [53682, 53683, 53684] {
+    for port in [18682, 18683, 18684] {
         let uri = format!("http://127.0.0.1:{port}/callback");
         ensure!(redirect.contains(&uri), "{uri} missing from {redirect:?}");
         let uri = format!("http://127.0.0.1:{port}/logout");

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 
 const CLIENT_ID: &str = "sandbox-rest-api-key";
-const REDIRECT: &str = "http://127.0.0.1:53682/callback";
+const REDIRECT: &str = "http://127.0.0.1:18682/callback";
 
 fn tx_of(html: &str) -> String {
     let i = html.find(r#"name="tx" value=""#).expect("tx field") + 17;

@@ -232,7 +232,7 @@ impl SimConfig {
 
     /// The demo app and demo users used by the sandbox run and the tests (equal to `demo.toml`).
     pub fn demo() -> Self {
-        let ports = [53682, 53683, 53684];
+        let ports = [18682, 18683, 18684];
         let item = |id: &str, name: &str, required: bool, kind: ScopeType| ConsentItem {
             id: id.into(),
             display_name: name.into(),

@@ -492,6 +492,11 @@ impl Sim {
             .is_some_and(|t| t.expires_at > now)
     }
 
+    /// The last ID token the simulator issued (for tests that look for it where it must not be).
+    pub fn last_id_token(&self) -> Option<String> {
+        self.shared.lock().last_id_token.clone()
+    }
+
     /// Scope ids the user has agreed to for the app.
     pub fn user_consents(&self, user_id: i64) -> Vec<String> {
         self.shared.lock().agreed_scopes(user_id)

@@ -205,6 +205,8 @@ pub struct State {
     pub faults: HashMap<Endpoint, Fault>,
     pub stats: Stats,
     pub log: Vec<LoggedRequest>,
+    /// The last ID token issued, so leak tests know its value without the app keeping it.
+    pub last_id_token: Option<String>,
 }
 
 /// `*_needs_agreement` key prefix and `property_keys` group of a consent item.
@@ -267,6 +269,7 @@ impl State {
             faults: HashMap::new(),
             stats: Stats::default(),
             log: Vec::new(),
+            last_id_token: None,
         }
     }
 
@@ -694,7 +697,10 @@ impl State {
         header.kid = Some(key.kid.clone());
         header.typ = Some("JWT".into());
         self.stats.id_tokens_issued += 1;
-        jsonwebtoken::encode(&header, &Value::Object(c), &key.encoding).expect("sign id token")
+        let token =
+            jsonwebtoken::encode(&header, &Value::Object(c), &key.encoding).expect("sign id token");
+        self.last_id_token = Some(token.clone());
+        token
     }
 
     /// Keys currently published in the JWKS (current + recently retired).

@@ -29,7 +29,7 @@ async fn configuration_errors_are_pages_never_redirects() {
             "KOE006",
         ),
         (
-            vec![("redirect_uri", "http://localhost:53682/callback")],
+            vec![("redirect_uri", "http://localhost:18682/callback")],
             "KOE006",
         ),
         (vec![("response_type", "token")], "KOE202"),
@@ -479,7 +479,7 @@ async fn oauth_logout_clears_session_and_koe007() {
     browser_flow(&sim, &b, "full@kakao.test", &[], Consent::All).await;
     assert_eq!(sim.browser_sessions(), 1);
     let bad = format!(
-        "{}/oauth/logout?client_id={CLIENT_ID}&logout_redirect_uri=http://127.0.0.1:53682/other",
+        "{}/oauth/logout?client_id={CLIENT_ID}&logout_redirect_uri=http://127.0.0.1:18682/other",
         sim.base_url()
     );
     let (s, html) = page(&b, &bad).await;
@@ -488,15 +488,15 @@ async fn oauth_logout_clears_session_and_koe007() {
     let (_, html) = page(
         &b,
         &format!(
-            "{}/oauth/logout?client_id=nope&logout_redirect_uri=http://127.0.0.1:53682/logout",
+            "{}/oauth/logout?client_id=nope&logout_redirect_uri=http://127.0.0.1:18682/logout",
             sim.base_url()
         ),
     )
     .await;
     assert_eq!(koe(&html), "KOE101");
-    let r = b.get(&format!("{}/oauth/logout?client_id={CLIENT_ID}&logout_redirect_uri=http://127.0.0.1:53683/logout&state=bye", sim.base_url())).await;
+    let r = b.get(&format!("{}/oauth/logout?client_id={CLIENT_ID}&logout_redirect_uri=http://127.0.0.1:18683/logout&state=bye", sim.base_url())).await;
     assert_eq!(r.status(), 302);
-    assert_eq!(location(&r), "http://127.0.0.1:53683/logout?state=bye");
+    assert_eq!(location(&r), "http://127.0.0.1:18683/logout?state=bye");
     assert!(r.headers()["set-cookie"]
         .to_str()
         .unwrap()

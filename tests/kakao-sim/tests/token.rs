@@ -140,7 +140,7 @@ async fn redirect_uri_mismatch_koe303() {
         &[
             ("grant_type", "authorization_code"),
             ("client_id", CLIENT_ID),
-            ("redirect_uri", "http://127.0.0.1:53683/callback"),
+            ("redirect_uri", "http://127.0.0.1:18683/callback"),
             ("code", &code),
         ],
     )

@@ -13,8 +13,11 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 /// The loopback ports tried for the sign-in redirect when none are configured, in order; each
-/// must be registered as `http://127.0.0.1:<port>/callback` in the Kakao console.
-pub const DEFAULT_REDIRECT_PORTS: [u16; 3] = [53682, 53683, 53684];
+/// must be registered as `http://127.0.0.1:<port>/callback` in the Kakao console. Below 32768,
+/// so outside the ranges the systems hand out for outgoing connections (Linux 32768–60999,
+/// Windows and macOS 49152–65535), where Windows reserves blocks for Hyper-V, WSL2 and Docker
+/// that refuse a bind although nothing listens there.
+pub const DEFAULT_REDIRECT_PORTS: [u16; 3] = [18682, 18683, 18684];
 /// Kakao's auth server (authorize and token endpoints), without a trailing path.
 pub const DEFAULT_AUTH_URL: &str = "https://kauth.kakao.com";
 /// Kakao's API server (`/v2/user/me` and the rest), without a trailing path.
@@ -23,7 +26,7 @@ pub const DEFAULT_API_URL: &str = "https://kapi.kakao.com";
 pub const DEFAULT_KEYRING_SERVICE: &str = "kakao-signin";
 
 /// Every key the app reads, as spelt in the environment; `config.toml` uses the same names in
-/// lower case without the prefix (e.g. `client_id`, `redirect_ports = [53682]`).
+/// lower case without the prefix (e.g. `client_id`, `redirect_ports = [18682]`).
 pub const KEYS: [&str; 8] = [
     "KAKAO_SIGNIN_CLIENT_ID",
     "KAKAO_SIGNIN_CLIENT_SECRET",
@@ -300,10 +303,10 @@ impl Config {
 fn ports_expected(g: &Given) -> &'static str {
     if g.file.is_some() {
         "a list of 1 to 10 ports (1024-65535) registered as http://127.0.0.1:<port>/callback \
-         in the Kakao console, e.g. [53682, 53683]"
+         in the Kakao console, e.g. [18682, 18683]"
     } else {
         "a comma-separated list of 1 to 10 ports (1024-65535) registered as \
-         http://127.0.0.1:<port>/callback in the Kakao console, e.g. 53682,53683"
+         http://127.0.0.1:<port>/callback in the Kakao console, e.g. 18682,18683"
     }
 }
 
@@ -373,11 +376,22 @@ mod tests {
     fn defaults_when_nothing_is_set() {
         let c = load(&[]).unwrap();
         assert_eq!(c.client_id, None);
-        assert_eq!(c.redirect_ports, vec![53682, 53683, 53684]);
+        assert_eq!(c.redirect_ports, vec![18682, 18683, 18684]);
         assert_eq!(c.auth_url.as_str(), "https://kauth.kakao.com/");
         assert_eq!(c.api_url.as_str(), "https://kapi.kakao.com/");
         assert_eq!(c.keyring_service, "kakao-signin");
         assert_eq!(c.data_dir, PathBuf::from("/data"));
+    }
+
+    #[test]
+    fn default_ports_lie_below_every_dynamic_port_range_and_a_configured_list_still_wins() {
+        // Linux's ephemeral range starts at 32768, Windows' and macOS' dynamic range at 49152.
+        for p in DEFAULT_REDIRECT_PORTS {
+            assert!((1024..32768).contains(&p), "{p}");
+        }
+        // Apps registered with the earlier defaults keep them by configuring them.
+        let c = load(&[("KAKAO_SIGNIN_REDIRECT_PORTS", "53682,53683,53684")]).unwrap();
+        assert_eq!(c.redirect_ports, vec![53682, 53683, 53684]);
     }
 
     #[test]
@@ -413,7 +427,7 @@ mod tests {
             "80",
             "1023",
             "70000",
-            "53682,53682",
+            "18682,18682",
             "1,2",
             ",",
             "-1",
@@ -491,11 +505,11 @@ mod tests {
     fn bad_file_values_name_the_file_key_the_value_and_the_line() {
         for (text, key, value, line, needle) in [
             (
-                "client_id = \"ok\"\n\nredirect_ports = [53682, 80]\n",
+                "client_id = \"ok\"\n\nredirect_ports = [18682, 80]\n",
                 "redirect_ports",
-                "[53682, 80]",
+                "[18682, 80]",
                 3,
-                "e.g. [53682, 53683]",
+                "e.g. [18682, 18683]",
             ),
             (
                 "redirect_ports = []",

@@ -23,7 +23,7 @@ pub fn ports_invalid_fix() -> Text {
     )
 }
 
-/// Every configured port is taken (`ports_busy`). `ports`: the list as shown, `53682, 53683`.
+/// Every configured port is taken (`ports_busy`). `ports`: the list as shown, `18682, 18683`.
 pub fn ports_busy(ports: &str) -> Text {
     Text::owned(
         format!("로그인 응답을 받을 포트({ports})가 모두 다른 프로그램에서 사용 중입니다."),
@@ -37,6 +37,61 @@ pub fn ports_busy_fix(ports: &str) -> Text {
         format!("포트 {ports}를 쓰는 프로그램을 종료하거나, KAKAO_SIGNIN_REDIRECT_PORTS에 다른 포트를 추가하세요. 추가한 포트마다 http://127.0.0.1:<포트>/callback 을 카카오 디벨로퍼스 콘솔에 리다이렉트 URI로 등록해야 합니다."),
         format!("Quit the program using ports {ports}, or add other ports to KAKAO_SIGNIN_REDIRECT_PORTS. Each added port must be registered in the Kakao Developers console as the redirect URI http://127.0.0.1:<port>/callback."),
     )
+}
+
+/// The system refused the ports `reserved` with "permission denied" (`ports_reserved`); the
+/// other configured ports, `busy` (empty when none), are in use. `windows`: the words for
+/// Windows (WSAEACCES: a reserved range, or a program holding the port exclusively) rather than
+/// for Linux and macOS (EACCES: a security policy or a privileged port). Lists as shown,
+/// `18682, 18683`.
+pub fn ports_reserved(reserved: &str, busy: &str, windows: bool) -> Text {
+    let (mut ko, mut en) = if windows {
+        (
+            format!("Windows가 로그인 응답을 받을 포트({reserved})의 사용을 거부했습니다. 이 포트를 쓰는 프로그램이 없어도, 시스템이 예약한 포트 범위(Hyper-V, WSL2, Docker 등이 잡아 둡니다)에 들어 있거나 다른 프로그램이 독점 사용 중이면 이렇게 됩니다."),
+            format!("Windows refused the ports for the sign-in response ({reserved}). No program need be listening there: this happens when they lie in a port range the system reserved (Hyper-V, WSL2 and Docker reserve such ranges), or when another program holds them exclusively."),
+        )
+    } else {
+        (
+            format!("운영체제가 이 앱에 로그인 응답을 받을 포트({reserved})의 사용을 허락하지 않았습니다 (권한 거부). 다른 프로그램이 쓰고 있는 것이 아닙니다."),
+            format!("The system does not allow this app to use the ports for the sign-in response ({reserved}) (permission denied). No other program is using them."),
+        )
+    };
+    if !busy.is_empty() {
+        ko.push_str(&format!(
+            " 나머지 포트({busy})는 다른 프로그램에서 사용 중입니다."
+        ));
+        en.push_str(&format!(
+            " The other ports ({busy}) are in use by other programs."
+        ));
+    }
+    Text::owned(ko, en)
+}
+
+/// Fix for [`ports_reserved`]: on Windows, the command that lists the reserved ranges; then
+/// other ports, configured and registered. `busy` as there.
+pub fn ports_reserved_fix(busy: &str, windows: bool) -> Text {
+    let (mut ko, mut en) = if windows {
+        (
+            String::from("명령 프롬프트에서 netsh interface ipv4 show excludedportrange protocol=tcp 를 실행하면 예약된 포트 범위가 나옵니다. 그 범위 밖의 포트(예: 32768 미만)를 골라"),
+            String::from("Run netsh interface ipv4 show excludedportrange protocol=tcp in a Command Prompt to list the reserved port ranges. Choose ports outside them (e.g. below 32768),"),
+        )
+    } else {
+        (
+            String::from("보안 정책(SELinux, AppArmor 등)이 이 앱의 로컬 포트 사용을 막고 있는지 확인하거나, 허용된 다른 포트를 골라"),
+            String::from("Check whether a security policy (SELinux, AppArmor, …) keeps this app from listening on local ports, or choose other ports that are allowed,"),
+        )
+    };
+    ko.push_str(" KAKAO_SIGNIN_REDIRECT_PORTS에 쉼표로 나열하고, 포트마다 http://127.0.0.1:<포트>/callback 을 카카오 디벨로퍼스 콘솔에 리다이렉트 URI로 등록하세요.");
+    en.push_str(" list them comma-separated in KAKAO_SIGNIN_REDIRECT_PORTS, and register http://127.0.0.1:<port>/callback for each in the Kakao Developers console as a redirect URI.");
+    if !busy.is_empty() {
+        ko.push_str(&format!(
+            " 포트 {busy}는 그 포트를 쓰는 프로그램이 끝나면 다시 쓸 수 있습니다."
+        ));
+        en.push_str(&format!(
+            " Ports {busy} become usable again once the program using them quits."
+        ));
+    }
+    Text::owned(ko, en)
 }
 
 /// No browser came back within `minutes` whole minutes (`timed_out`).

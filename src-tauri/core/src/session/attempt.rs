@@ -298,7 +298,7 @@ fn bind_with_retry(ports: &[u16]) -> Result<Loopback, signin::Error> {
     for _ in 0..10 {
         match Loopback::bind(ports) {
             Ok(l) => return Ok(l),
-            Err(e @ signin::Error::PortsBusy { .. }) => {
+            Err(e) if some_port_busy(&e) => {
                 last = Some(e);
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -306,4 +306,13 @@ fn bind_with_retry(ports: &[u16]) -> Result<Loopback, signin::Error> {
         }
     }
     Err(last.expect("loop ran"))
+}
+
+/// Whether waiting may help: a port refused by the system stays refused.
+fn some_port_busy(e: &signin::Error) -> bool {
+    match e {
+        signin::Error::PortsBusy { .. } => true,
+        signin::Error::PortsReserved { busy, .. } => !busy.is_empty(),
+        _ => false,
+    }
 }

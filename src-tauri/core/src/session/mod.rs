@@ -406,7 +406,7 @@ impl Session {
             .lane()
             .await
             .tokens()
-            .map(|t| t.id_token.is_some() || t.scopes.iter().any(|s| s == "openid"))
+            .map(|t| t.oidc || t.scopes.iter().any(|s| s == "openid"))
             .unwrap_or(false);
         if oidc && !scopes.iter().any(|s| s == "openid") {
             scopes.push("openid".into());

@@ -31,7 +31,8 @@ pub(super) struct Tokens {
     pub access: Secret,
     /// Unix seconds.
     pub access_expires_at: i64,
-    pub id_token: Option<Secret>,
+    /// Kakao issued an ID token with these tokens (it was verified then and is not kept).
+    pub oidc: bool,
     pub scopes: Vec<String>,
     pub refresh: Option<StoredRefresh>,
 }
@@ -43,7 +44,7 @@ impl Tokens {
             pair_id: self.pair_id,
             access_token: self.access.clone(),
             access_expires_at: self.access_expires_at,
-            id_token: self.id_token.clone(),
+            oidc: self.oidc,
             scopes: self.scopes.clone(),
         }
     }
@@ -158,7 +159,7 @@ impl Lane<'_> {
             pair_id: session.pair_id,
             access: session.access_token,
             access_expires_at: session.access_expires_at,
-            id_token: session.id_token,
+            oidc: session.oidc,
             scopes: session.scopes,
             refresh,
         });
@@ -228,9 +229,7 @@ impl Lane<'_> {
         let t = self.held.tokens.as_mut().ok_or(Error::NotSignedIn)?;
         t.access = response.access_token.clone();
         t.access_expires_at = now + response.expires_in;
-        if response.id_token.is_some() {
-            t.id_token = response.id_token.clone();
-        }
+        t.oidc |= response.id_token.is_some();
         if let Some(scopes) = &response.scope {
             t.scopes = scopes.clone();
         }
@@ -267,7 +266,7 @@ impl Lane<'_> {
             pair_id,
             access: response.access_token.clone(),
             access_expires_at: now + response.expires_in,
-            id_token: response.id_token.clone(),
+            oidc: response.id_token.is_some(),
             scopes: response.scope.clone().unwrap_or_default(),
             refresh,
         };

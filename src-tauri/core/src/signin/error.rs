@@ -25,6 +25,18 @@ pub enum Error {
         ports: Vec<u16>,
     },
 
+    /// No configured port could be bound, and the system refused at least one with "permission
+    /// denied" (EACCES; on Windows WSAEACCES, which a port in a range the system reserved for
+    /// Hyper-V, WSL2 or Docker gives although nothing listens there, and so does a port another
+    /// program holds exclusively). Not "in use": quitting a program may not free it.
+    #[error("the system refused loopback redirect ports {reserved:?} (busy: {busy:?})")]
+    PortsReserved {
+        /// The ports refused with "permission denied", in configured order.
+        reserved: Vec<u16>,
+        /// The other configured ports, in use by another program (may be empty).
+        busy: Vec<u16>,
+    },
+
     /// No browser came back in time.
     #[error("no sign-in response arrived within {0:?}")]
     TimedOut(Duration),
@@ -68,6 +80,8 @@ pub enum ErrorKind {
     PortsInvalid,
     /// [`Error::PortsBusy`].
     PortsBusy,
+    /// [`Error::PortsReserved`].
+    PortsReserved,
     /// [`Error::TimedOut`].
     TimedOut,
     /// [`Error::Cancelled`].
@@ -85,6 +99,7 @@ impl ErrorKind {
     pub const ALL: &'static [ErrorKind] = &[
         ErrorKind::PortsInvalid,
         ErrorKind::PortsBusy,
+        ErrorKind::PortsReserved,
         ErrorKind::TimedOut,
         ErrorKind::Cancelled,
         ErrorKind::BrowserFailed,
@@ -97,6 +112,7 @@ impl ErrorKind {
         match self {
             ErrorKind::PortsInvalid => "ports_invalid",
             ErrorKind::PortsBusy => "ports_busy",
+            ErrorKind::PortsReserved => "ports_reserved",
             ErrorKind::TimedOut => "timed_out",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::BrowserFailed => "browser_failed",
@@ -127,6 +143,7 @@ impl Error {
         match self {
             Error::PortsInvalid { .. } => ErrorKind::PortsInvalid,
             Error::PortsBusy { .. } => ErrorKind::PortsBusy,
+            Error::PortsReserved { .. } => ErrorKind::PortsReserved,
             Error::TimedOut(_) => ErrorKind::TimedOut,
             Error::Cancelled => ErrorKind::Cancelled,
             Error::BrowserFailed { .. } => ErrorKind::BrowserFailed,
@@ -135,12 +152,15 @@ impl Error {
         }
     }
 
-    /// What happened, for a person, in Korean and English. Names the busy ports, the minutes
-    /// waited (rounded up) and the browser program; never a URL.
+    /// What happened, for a person, in Korean and English. Names the busy and refused ports,
+    /// the minutes waited (rounded up) and the browser program; never a URL.
     pub fn message(&self) -> Text {
         match self {
             Error::PortsInvalid { .. } => words::ports_invalid(),
             Error::PortsBusy { ports } => words::ports_busy(&port_list(ports)),
+            Error::PortsReserved { reserved, busy } => {
+                words::ports_reserved(&port_list(reserved), &port_list(busy), cfg!(windows))
+            }
             Error::TimedOut(d) => words::timed_out(d.as_secs().div_ceil(60).max(1)),
             Error::Cancelled => words::cancelled(),
             Error::BrowserFailed { program, .. } => words::browser_failed(program),
@@ -154,6 +174,9 @@ impl Error {
         Some(match self {
             Error::PortsInvalid { .. } => words::ports_invalid_fix(),
             Error::PortsBusy { ports } => words::ports_busy_fix(&port_list(ports)),
+            Error::PortsReserved { busy, .. } => {
+                words::ports_reserved_fix(&port_list(busy), cfg!(windows))
+            }
             Error::TimedOut(_) => words::timed_out_fix(),
             Error::Cancelled => return None,
             Error::BrowserFailed { from_env, .. } => words::browser_failed_fix(*from_env),
@@ -190,6 +213,68 @@ mod tests {
         assert!(fix.en.contains("KAKAO_SIGNIN_REDIRECT_PORTS"));
         assert!(fix.en.contains("Kakao Developers console"));
         assert!(e.to_string().contains("53684"));
+    }
+
+    #[test]
+    fn reserved_ports_are_not_called_busy_and_name_the_windows_command() {
+        let e = Error::PortsReserved {
+            reserved: vec![18682, 18684],
+            busy: vec![],
+        };
+        assert_eq!(e.kind(), "ports_reserved");
+        let (message, fix) = (e.message(), e.fix().unwrap());
+        for s in [&message.ko, &message.en] {
+            assert!(s.contains("18682, 18684"), "{s}");
+        }
+        // Not the words of "in use": nobody listens there, there is nothing to quit.
+        assert!(
+            !message.en.contains("in use") && !fix.en.contains("Quit"),
+            "{message:?} {fix:?}"
+        );
+        for s in [&fix.ko, &fix.en] {
+            assert!(s.contains("KAKAO_SIGNIN_REDIRECT_PORTS"), "{s}");
+            assert!(s.contains("http://127.0.0.1:<"), "{s}");
+        }
+        assert!(e.to_string().contains("18684"));
+
+        // Windows' words name what reserves ports and the command that lists the ranges.
+        let (m, f) = (
+            words::ports_reserved("18682", "", true),
+            words::ports_reserved_fix("", true),
+        );
+        for s in [&f.ko, &f.en] {
+            assert!(
+                s.contains("netsh interface ipv4 show excludedportrange protocol=tcp"),
+                "{s}"
+            );
+        }
+        for s in [&m.ko, &m.en] {
+            assert!(
+                s.contains("Hyper-V") && s.contains("WSL2") && s.contains("Docker"),
+                "{s}"
+            );
+        }
+        assert!(
+            m.en.contains("exclusively"),
+            "WSAEACCES also means exclusive use: {m:?}"
+        );
+        // Elsewhere: a security policy, not Windows' command.
+        let f = words::ports_reserved_fix("", false);
+        assert!(!f.en.contains("netsh") && f.en.contains("SELinux"), "{f:?}");
+
+        // Some refused, some busy: each list with its own words.
+        let mixed = Error::PortsReserved {
+            reserved: vec![18682],
+            busy: vec![18683, 18684],
+        };
+        let (m, f) = (mixed.message(), mixed.fix().unwrap());
+        for s in [&m.ko, &m.en, &f.ko, &f.en] {
+            assert!(s.contains("18683, 18684"), "{s}");
+        }
+        assert!(
+            m.en.contains("18682") && m.en.contains("in use by other programs"),
+            "{m:?}"
+        );
     }
 
     #[test]
@@ -235,11 +320,12 @@ mod tests {
             match kind {
                 ErrorKind::PortsInvalid => 0,
                 ErrorKind::PortsBusy => 1,
-                ErrorKind::TimedOut => 2,
-                ErrorKind::Cancelled => 3,
-                ErrorKind::BrowserFailed => 4,
-                ErrorKind::ListenerFailed => 5,
-                ErrorKind::CallbackMalformed => 6,
+                ErrorKind::PortsReserved => 2,
+                ErrorKind::TimedOut => 3,
+                ErrorKind::Cancelled => 4,
+                ErrorKind::BrowserFailed => 5,
+                ErrorKind::ListenerFailed => 6,
+                ErrorKind::CallbackMalformed => 7,
             }
         }
         for (i, &kind) in ErrorKind::ALL.iter().enumerate() {

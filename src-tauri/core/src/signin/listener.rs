@@ -123,9 +123,20 @@ pub struct Loopback {
 impl Loopback {
     /// Binds `127.0.0.1` on the first port of `ports` that is free, in order.
     ///
-    /// Errors: [`Error::PortsInvalid`] for an empty list or port 0, [`Error::PortsBusy`] naming
-    /// every port when all are in use, [`Error::ListenerFailed`] for any other bind failure.
+    /// Errors: [`Error::PortsInvalid`] for an empty list or port 0; when no port could be
+    /// bound, [`Error::ListenerFailed`] if one failed for a reason of its own,
+    /// [`Error::PortsReserved`] if the system refused any (EACCES, Windows' WSAEACCES), else
+    /// [`Error::PortsBusy`] naming every port.
     pub fn bind(ports: &[u16]) -> Result<Loopback, Error> {
+        Loopback::bind_with(ports, TcpListener::bind)
+    }
+
+    /// [`Loopback::bind`] with the socket call as a seam, so tests can make a port answer as a
+    /// reserved one does (root on Linux may bind any port).
+    pub(crate) fn bind_with(
+        ports: &[u16],
+        mut bind: impl FnMut(SocketAddrV4) -> io::Result<TcpListener>,
+    ) -> Result<Loopback, Error> {
         if ports.is_empty() {
             return Err(Error::PortsInvalid {
                 reason: "no ports configured",
@@ -137,9 +148,10 @@ impl Loopback {
             });
         }
         let mut busy = Vec::new();
+        let mut reserved = Vec::new();
         let mut other: Option<io::Error> = None;
         for &port in ports {
-            match TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)) {
+            match bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)) {
                 Ok(listener) => {
                     let (cancel, _) = watch::channel(false);
                     return Ok(Loopback {
@@ -148,7 +160,11 @@ impl Loopback {
                         cancel: Arc::new(cancel),
                     });
                 }
-                Err(e) if is_in_use(&e) => busy.push(port),
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse => busy.push(port),
+                // Nothing need listen there: Windows refuses ports in its excluded ranges
+                // (Hyper-V, WSL2, Docker) and ports another program holds exclusively with
+                // WSAEACCES; Linux and macOS refuse by policy (SELinux, privileged ports).
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => reserved.push(port),
                 Err(e) => {
                     other = Some(io::Error::new(e.kind(), format!("127.0.0.1:{port}: {e}")));
                 }
@@ -156,6 +172,7 @@ impl Loopback {
         }
         match other {
             Some(e) => Err(Error::ListenerFailed(e)),
+            None if !reserved.is_empty() => Err(Error::PortsReserved { reserved, busy }),
             None => Err(Error::PortsBusy { ports: busy }),
         }
     }
@@ -277,12 +294,6 @@ impl Loopback {
         }
         result
     }
-}
-
-fn is_in_use(e: &io::Error) -> bool {
-    // Windows reports a port held exclusively by another program as WSAEACCES.
-    e.kind() == io::ErrorKind::AddrInUse
-        || (cfg!(windows) && e.kind() == io::ErrorKind::PermissionDenied)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

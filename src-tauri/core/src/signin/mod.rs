@@ -7,7 +7,7 @@
 //! # async fn f(authorize_url_for: impl Fn(&str) -> String, state: &str) -> Result<(), kakao_signin_core::signin::Error> {
 //! use kakao_signin_core::signin::{self, BrowserOpener, CallbackOutcome, Loopback};
 //! use kakao_signin_core::text::Lang;
-//! let loopback = Loopback::bind(&[53682, 53683])?;
+//! let loopback = Loopback::bind(&[18682, 18683])?;
 //! let cancel = loopback.cancel_handle(); // give this to the UI's cancel button
 //! let browser = std::env::var(signin::BROWSER_ENV).ok();
 //! signin::browser_from_value(browser.as_deref(), &[])?

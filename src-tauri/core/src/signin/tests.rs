@@ -407,6 +407,84 @@ async fn all_ports_busy_names_every_port() {
     drop(held);
 }
 
+/// What `bind(2)` says for a port the system refuses: EACCES, and WSAEACCES (10013) on Windows,
+/// which is what Windows says for a port in an excluded range (Hyper-V, WSL2, Docker).
+fn refused() -> std::io::Error {
+    std::io::Error::from_raw_os_error(if cfg!(windows) { 10013 } else { 13 })
+}
+
+/// A binder that refuses `refused_ports` as the system does and really binds the others.
+fn refusing(
+    refused_ports: Vec<u16>,
+) -> impl FnMut(std::net::SocketAddrV4) -> std::io::Result<TcpListener> {
+    move |addr| {
+        if refused_ports.contains(&addr.port()) {
+            Err(refused())
+        } else {
+            TcpListener::bind(addr)
+        }
+    }
+}
+
+#[test]
+fn a_port_the_system_refuses_is_reserved_not_busy() {
+    assert_eq!(refused().kind(), std::io::ErrorKind::PermissionDenied);
+    let (a, b, c) = (free_port(), free_port(), free_port());
+
+    // Every port refused: nobody listens, there is nothing to quit.
+    let e = Loopback::bind_with(&[a, b], refusing(vec![a, b])).unwrap_err();
+    assert_eq!(e.kind(), "ports_reserved", "{e:?}");
+    match &e {
+        Error::PortsReserved { reserved, busy } => {
+            assert_eq!(
+                (reserved.as_slice(), busy.as_slice()),
+                (&[a, b][..], &[][..])
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let list = format!("{a}, {b}");
+    let (message, fix) = (e.message(), e.fix().unwrap());
+    assert!(
+        message.en.contains(&list) && message.ko.contains(&list),
+        "{message:?}"
+    );
+    assert!(!message.en.contains("in use"), "{message:?}");
+    assert!(fix.en.contains("KAKAO_SIGNIN_REDIRECT_PORTS"), "{fix:?}");
+    if cfg!(windows) {
+        assert!(fix
+            .en
+            .contains("netsh interface ipv4 show excludedportrange protocol=tcp"));
+    }
+
+    // One refused, one really in use, one refused: each named for what it is.
+    let held = TcpListener::bind((Ipv4Addr::LOCALHOST, b)).unwrap();
+    let e = Loopback::bind_with(&[a, b, c], refusing(vec![a, c])).unwrap_err();
+    match &e {
+        Error::PortsReserved { reserved, busy } => {
+            assert_eq!(
+                (reserved.as_slice(), busy.as_slice()),
+                (&[a, c][..], &[b][..])
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        e.message().en.contains(&format!("({b}) are in use")),
+        "{:?}",
+        e.message()
+    );
+
+    // Only in use: still "busy", with its own words.
+    let e = Loopback::bind_with(&[b], refusing(vec![])).unwrap_err();
+    assert_eq!(e.kind(), "ports_busy");
+    drop(held);
+
+    // A refused port is skipped for the next one that is free.
+    let l = Loopback::bind_with(&[a, c], refusing(vec![a])).unwrap();
+    assert_eq!(l.port(), c);
+}
+
 #[test]
 fn empty_list_and_port_zero_are_refused() {
     assert_eq!(Loopback::bind(&[]).unwrap_err().kind(), "ports_invalid");

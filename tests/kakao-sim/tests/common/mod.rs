@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 pub const CLIENT_ID: &str = "sandbox-rest-api-key";
-pub const REDIRECT: &str = "http://127.0.0.1:53682/callback";
+pub const REDIRECT: &str = "http://127.0.0.1:18682/callback";
 pub const FULL: i64 = 3_000_000_000_000_000_001;
 pub const NOEMAIL: i64 = 3_000_000_000_000_000_002;
 pub const NONICK: i64 = 3_000_000_000_000_000_003;
@@ -162,7 +162,7 @@ pub async fn browser_flow(
         if r.status() == StatusCode::FOUND {
             let loc = location(&r);
             assert!(
-                loc.starts_with("http://127.0.0.1:5368"),
+                loc.starts_with("http://127.0.0.1:1868"),
                 "redirect to the app: {loc}"
             );
             return query_of(&loc);
