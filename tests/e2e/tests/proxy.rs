@@ -2,7 +2,8 @@
 //! `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY` (both cases) pointing at a port where nothing
 //! listens and `NO_PROXY` empty, and still signs in against the simulator on 127.0.0.1 (code
 //! exchange, ID token keys, `/v2/user/me`, the profile picture), with the tokens in the real
-//! keychain. Its diagnostics say that loopback is not proxied.
+//! keychain. Its diagnostics say that loopback is not proxied. (`App::launch` keeps GIO, and
+//! with it WebKitWebDriver's link into the window, off the proxy; reqwest does not read that.)
 
 use kakao_signin_e2e::{keychain_accounts, serial, App, AppOptions, Chromium, UrlInbox};
 use kakao_sim::{Sim, SimConfig};
@@ -33,11 +34,6 @@ async fn signs_in_with_every_proxy_variable_pointing_nowhere() -> anyhow::Result
         // Empty, so a NO_PROXY of the machine running the suite cannot hide the fault.
         ("NO_PROXY".into(), String::new()),
         ("no_proxy".into(), String::new()),
-        // Only the harness's own link needs this: WebKitWebDriver drives the window through an
-        // inspector connection to 127.0.0.1 that WebKitGTK opens through GIO, which would send
-        // it to the proxy too. GIO's "dummy" resolver goes direct; reqwest, what this test is
-        // about, does not read it.
-        ("GIO_USE_PROXY_RESOLVER".into(), "dummy".into()),
     ];
     for name in [
         "HTTP_PROXY",
