@@ -722,7 +722,10 @@ async fn permanent_unlinked_elsewhere() -> R<String> {
     let w = World::new(Consent::All).await;
     w.sign_in_ok(&w.session()).await?;
     let access = w.access_token().unwrap();
-    let r = reqwest::Client::new()
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?
         .post(format!("{}/v1/user/unlink", w.sim.base_url()))
         .bearer_auth(&access)
         .send()

@@ -33,10 +33,12 @@ fn client(sim: &Sim) -> KakaoClient {
     )
 }
 
-/// A browser without cookies that does not follow redirects.
+/// A browser without cookies that does not follow redirects, nor proxies (the simulator is on
+/// loopback).
 fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .build()
         .unwrap()
 }

@@ -190,7 +190,13 @@ impl App {
             &native_port.to_string(),
         ])
         .stdout(Stdio::null())
-        .stderr(stderr);
+        .stderr(stderr)
+        // WebKitWebDriver drives the window through an inspector connection to 127.0.0.1 that
+        // WebKitGTK opens through GIO, which honours HTTP_PROXY/ALL_PROXY for loopback too:
+        // behind a proxy the window would never answer. GIO's "dummy" resolver goes direct.
+        // Only the harness's link is concerned: the app's requests to Kakao go through reqwest,
+        // which does not read this variable.
+        .env("GIO_USE_PROXY_RESOLVER", "dummy");
         for (k, v) in &options.env {
             cmd.env(k, v);
         }

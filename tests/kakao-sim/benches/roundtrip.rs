@@ -111,6 +111,7 @@ fn main() {
         // A browser without a cookie jar: every round logs in again (no Kakao session).
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .build()
             .unwrap();
         for _ in 0..10 {

@@ -91,8 +91,10 @@ impl BrowserOpener for Opener {
 
 /// Follows redirects, logs in, answers the consent page; returns the last page's text.
 async fn run_browser(start: &str, script: &Script, b: &SimBrowser) -> String {
+    // The simulator is on loopback: no proxy from the environment.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .build()
         .unwrap();
     let mut cookies: BTreeMap<String, String> = BTreeMap::new();

@@ -2,8 +2,10 @@
 //! [`HttpResponse`] value; only [`ReqwestHttp`] touches the network. Tests use
 //! [`testing::FakeHttp`] and assert the exact request, as oauth2-rs does.
 
+use super::proxy::ProxySettings;
 use futures::future::BoxFuture;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -202,6 +204,11 @@ pub trait HttpClient: Send + Sync + 'static {
 /// redirects followed (a redirect from kauth/kapi is an error to report, not something to chase
 /// with a token attached).
 ///
+/// Proxies follow [`ProxySettings`]: the environment's (and on macOS/Windows the system's) for
+/// Kakao's hosts, never for loopback. They are read when the client is made
+/// ([`ReqwestHttp::new`]) or given ([`ReqwestHttp::with_proxy`]); reqwest's own reading of the
+/// environment is switched off.
+///
 /// The reqwest client is built on the first request, on a blocking thread: with the platform's
 /// TLS that means reading the system's CA store (~50 ms), which would otherwise delay the
 /// window at start-up.
@@ -210,6 +217,10 @@ pub struct ReqwestHttp {
     client: tokio::sync::OnceCell<reqwest::Client>,
     connect_timeout: Duration,
     timeout: Duration,
+    proxy: Arc<ProxySettings>,
+    /// Host names answered without DNS (tests only: a name that must not be looked up).
+    #[cfg(test)]
+    resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
 impl ReqwestHttp {
@@ -218,12 +229,17 @@ impl ReqwestHttp {
     /// 30 s for the whole request, from connecting to the last body byte.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-    /// A client with these timeouts; nothing is built or connected before the first request.
+    /// A client with these timeouts and this process's proxy settings
+    /// ([`ProxySettings::from_env`], read now); nothing is built or connected before the first
+    /// request.
     pub fn new(connect_timeout: Duration, timeout: Duration) -> Self {
         ReqwestHttp {
             client: tokio::sync::OnceCell::new(),
             connect_timeout,
             timeout,
+            proxy: Arc::new(ProxySettings::from_env()),
+            #[cfg(test)]
+            resolve: Vec::new(),
         }
     }
 
@@ -232,20 +248,55 @@ impl ReqwestHttp {
         Self::new(Self::DEFAULT_CONNECT_TIMEOUT, Self::DEFAULT_TIMEOUT)
     }
 
+    /// The same client with `proxy` instead of the environment's (e.g.
+    /// [`ProxySettings::from_vars`] in tests, which then need not touch the process
+    /// environment).
+    pub fn with_proxy(mut self, proxy: ProxySettings) -> Self {
+        self.proxy = Arc::new(proxy);
+        self.client = tokio::sync::OnceCell::new();
+        self
+    }
+
+    /// The proxy settings requests follow (for diagnostics: [`ProxySettings::describe`]).
+    pub fn proxy(&self) -> &ProxySettings {
+        &self.proxy
+    }
+
+    /// Answers `host` with `addr` instead of asking DNS.
+    #[cfg(test)]
+    fn resolve(mut self, host: &str, addr: std::net::SocketAddr) -> Self {
+        self.resolve.push((host.to_owned(), addr));
+        self
+    }
+
     async fn client(&self) -> Result<&reqwest::Client, TransportError> {
         let (connect_timeout, timeout) = (self.connect_timeout, self.timeout);
+        let proxy = self.proxy.clone();
+        #[cfg(test)]
+        let resolve = self.resolve.clone();
         self.client
             .get_or_try_init(|| async move {
                 let build = move || {
-                    reqwest::Client::builder()
+                    let builder = reqwest::Client::builder()
                         .use_native_tls()
                         // Kakao speaks TLS 1.2 and 1.3; nothing older is accepted.
                         .min_tls_version(reqwest::tls::Version::TLS_1_2)
                         .redirect(reqwest::redirect::Policy::none())
                         .connect_timeout(connect_timeout)
                         .timeout(timeout)
-                        .user_agent(concat!("kakao-signin/", env!("CARGO_PKG_VERSION")))
-                        .build()
+                        .user_agent(concat!("kakao-signin/", env!("CARGO_PKG_VERSION")));
+                    // Either way reqwest stops reading the environment itself: it would send
+                    // loopback through HTTP_PROXY.
+                    let builder = if proxy.is_none() {
+                        builder.no_proxy()
+                    } else {
+                        builder.proxy(reqwest::Proxy::custom(move |url| proxy.proxy_for(url)))
+                    };
+                    #[cfg(test)]
+                    let builder = resolve
+                        .iter()
+                        .fold(builder, |b, (host, addr)| b.resolve(host, *addr));
+                    builder.build()
                 };
                 let built = tokio::task::spawn_blocking(build)
                     .await
@@ -480,5 +531,188 @@ mod tests {
         assert_eq!(r.status, 302);
         let e = http.send(HttpRequest::get(url)).await.unwrap_err();
         assert_eq!(e.kind, TransportErrorKind::Timeout, "{e}");
+    }
+
+    /// A TCP server on loopback that records the head of every request it gets (a SOCKS
+    /// greeting as `socks<version>`), answers plain requests with `{"via":"<name>"}`, refuses
+    /// `CONNECT` with 403, and closes.
+    struct Recorder {
+        addr: std::net::SocketAddr,
+        seen: Arc<std::sync::Mutex<Vec<String>>>,
+    }
+
+    impl Recorder {
+        async fn start(name: &'static str) -> Recorder {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let log = seen.clone();
+            tokio::spawn(async move {
+                while let Ok((mut s, _)) = listener.accept().await {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n @ 1..) = s.read(&mut buf).await {
+                        head.extend_from_slice(&buf[..n]);
+                        if matches!(head[0], 4 | 5) || head.windows(4).any(|w| w == b"\r\n\r\n") {
+                            break;
+                        }
+                    }
+                    if head.is_empty() {
+                        continue;
+                    }
+                    if matches!(head[0], 4 | 5) {
+                        log.lock().unwrap().push(format!("socks{}", head[0]));
+                        continue;
+                    }
+                    let text = String::from_utf8_lossy(&head).into_owned();
+                    let answer = if text.starts_with("CONNECT ") {
+                        "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n".to_owned()
+                    } else {
+                        let body = format!("{{\"via\":\"{name}\"}}");
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                    };
+                    log.lock().unwrap().push(text);
+                    let _ = s.write_all(answer.as_bytes()).await;
+                }
+            });
+            Recorder { addr, seen }
+        }
+
+        fn seen(&self) -> Vec<String> {
+            self.seen.lock().unwrap().clone()
+        }
+
+        fn url(&self) -> String {
+            format!("http://{}", self.addr)
+        }
+    }
+
+    fn proxy_vars(pairs: &[(&str, String)]) -> ProxySettings {
+        let map: std::collections::BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        ProxySettings::from_vars(|name| map.get(name).cloned())
+    }
+
+    /// A Kakao-like host goes through HTTP_PROXY (credentials as `Proxy-Authorization`); with
+    /// the host in NO_PROXY it goes straight to the host, and the proxy sees nothing.
+    #[tokio::test]
+    async fn kakao_hosts_go_through_the_proxy_unless_no_proxy_lists_them() {
+        let proxy = Recorder::start("proxy").await;
+        let host = Recorder::start("host").await;
+        let port = host.addr.port();
+        let target =
+            Url::parse(&format!("http://kauth.example.invalid:{port}/oauth/token")).unwrap();
+        let with_auth = format!("http://alice:open%20sesame@{}", proxy.addr);
+        // `resolve`: a direct request must reach `host` without asking DNS for a name that
+        // does not exist.
+        let http = ReqwestHttp::with_default_timeouts()
+            .with_proxy(proxy_vars(&[("HTTP_PROXY", with_auth.clone())]))
+            .resolve("kauth.example.invalid", host.addr);
+        let r = http.send(HttpRequest::get(target.clone())).await.unwrap();
+        assert_eq!(String::from_utf8_lossy(&r.body), r#"{"via":"proxy"}"#);
+        let seen = proxy.seen();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(
+            seen[0].starts_with(&format!("GET {target} HTTP/1.1\r\n")),
+            "{}",
+            seen[0]
+        );
+        // base64("alice:open sesame")
+        assert!(
+            seen[0]
+                .to_ascii_lowercase()
+                .contains("proxy-authorization: basic ywxpy2u6b3blbibzzxnhbwu="),
+            "{}",
+            seen[0]
+        );
+        assert!(host.seen().is_empty());
+
+        for no_proxy in ["kauth.example.invalid", ".example.invalid", "*"] {
+            let http = ReqwestHttp::with_default_timeouts()
+                .with_proxy(proxy_vars(&[
+                    ("HTTP_PROXY", with_auth.clone()),
+                    ("NO_PROXY", no_proxy.into()),
+                ]))
+                .resolve("kauth.example.invalid", host.addr);
+            let r = http.send(HttpRequest::get(target.clone())).await.unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&r.body),
+                r#"{"via":"host"}"#,
+                "NO_PROXY={no_proxy}"
+            );
+        }
+        assert_eq!(proxy.seen().len(), 1, "NO_PROXY hosts reached the proxy");
+        let direct = host.seen();
+        assert_eq!(direct.len(), 3);
+        assert!(direct
+            .iter()
+            .all(|h| h.starts_with("GET /oauth/token HTTP/1.1\r\n")
+                && !h.to_ascii_lowercase().contains("proxy-authorization")));
+    }
+
+    /// HTTPS to a Kakao-like host is tunnelled through HTTPS_PROXY with CONNECT; through
+    /// ALL_PROXY when it is a SOCKS5 proxy.
+    #[tokio::test]
+    async fn https_is_tunnelled_through_https_proxy_or_a_socks_all_proxy() {
+        let proxy = Recorder::start("proxy").await;
+        let target = Url::parse("https://kauth.example.invalid/oauth/token").unwrap();
+        let http = ReqwestHttp::with_default_timeouts()
+            .with_proxy(proxy_vars(&[("HTTPS_PROXY", proxy.url())]));
+        // The recorder refuses the tunnel: no response, but the proxy was asked.
+        let e = http
+            .send(HttpRequest::get(target.clone()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, TransportErrorKind::Connect, "{e}");
+        let seen = proxy.seen();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(
+            seen[0].starts_with("CONNECT kauth.example.invalid:443 HTTP/1.1\r\n"),
+            "{}",
+            seen[0]
+        );
+
+        let socks = Recorder::start("socks").await;
+        let http = ReqwestHttp::with_default_timeouts().with_proxy(proxy_vars(&[(
+            "ALL_PROXY",
+            format!("socks5h://{}", socks.addr),
+        )]));
+        assert!(http.send(HttpRequest::get(target)).await.is_err());
+        assert_eq!(socks.seen(), vec!["socks5".to_owned()]);
+    }
+
+    /// Loopback goes direct with every proxy variable set; the proxy never hears of it.
+    #[tokio::test]
+    async fn loopback_never_goes_through_the_proxy() {
+        let proxy = Recorder::start("proxy").await;
+        let host = Recorder::start("host").await;
+        let port = host.addr.port();
+        let http = ReqwestHttp::with_default_timeouts().with_proxy(proxy_vars(&[
+            ("HTTP_PROXY", proxy.url()),
+            ("HTTPS_PROXY", proxy.url()),
+            ("ALL_PROXY", proxy.url()),
+        ]));
+        for target in [
+            format!("http://127.0.0.1:{port}/oauth/token"),
+            format!("http://localhost:{port}/v2/user/me"),
+        ] {
+            let r = http
+                .send(HttpRequest::get(Url::parse(&target).unwrap()))
+                .await
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&r.body),
+                r#"{"via":"host"}"#,
+                "{target}"
+            );
+        }
+        assert!(proxy.seen().is_empty(), "{:?}", proxy.seen());
+        assert_eq!(host.seen().len(), 2);
     }
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod idtoken;
 pub mod pkce;
+pub mod proxy;
 pub mod token;
 
 pub use api::{
@@ -30,4 +31,5 @@ pub use http::{
 };
 pub use idtoken::IdTokenClaims;
 pub use pkce::{Nonce, PkceVerifier, StateToken};
+pub use proxy::ProxySettings;
 pub use token::TokenResponse;

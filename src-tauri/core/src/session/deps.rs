@@ -67,7 +67,7 @@ pub struct Deps {
     /// See [`AppInfo::version`].
     pub version: String,
     /// Lines for "copy diagnostics" that describe the set-up (config file, keychain service,
-    /// browser). Never a secret.
+    /// browser, the proxy for kauth and kapi without credentials). Never a secret.
     pub diagnostics: Vec<(&'static str, String)>,
 }
 
@@ -85,7 +85,8 @@ pub enum SetupError {
 }
 
 impl Deps {
-    /// The real parts for `config`: HTTPS through the platform's TLS with default timeouts,
+    /// The real parts for `config`: HTTPS through the platform's TLS with default timeouts and
+    /// the environment's proxies for Kakao's hosts (never for loopback),
     /// the OS keychain under `config.keyring_service`, the configured or the system browser,
     /// the system clock, local data under `config.data_dir`, and the default sign-in timeout.
     ///
@@ -102,6 +103,9 @@ impl Deps {
         };
         let browser = signin::browser_from_value(config.browser.as_deref(), &app.app_only_env)
             .map_err(SetupError::Browser)?;
+        // Proxies are read once, here; the diagnostics say what the client does with them.
+        let http = ReqwestHttp::with_default_timeouts();
+        let proxy = http.proxy().describe(&[&config.auth_url, &config.api_url]);
         let diagnostics = vec![
             (
                 "config file",
@@ -121,6 +125,7 @@ impl Deps {
                 }
                 .into(),
             ),
+            ("proxy", proxy),
         ];
         Ok(Deps {
             kakao_app,
@@ -128,7 +133,7 @@ impl Deps {
             browser: Arc::from(browser),
             clock: Arc::new(SystemClock),
             local: LocalData::new(&config.data_dir),
-            http: Arc::new(ReqwestHttp::with_default_timeouts()),
+            http: Arc::new(http),
             redirect_ports: config.redirect_ports.clone(),
             signin_timeout: signin::DEFAULT_TIMEOUT,
             sandbox: app.sandbox,

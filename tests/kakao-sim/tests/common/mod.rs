@@ -39,6 +39,7 @@ impl Browser {
             client: Client::builder()
                 .cookie_store(true)
                 .redirect(Policy::none())
+                .no_proxy()
                 .build()
                 .unwrap(),
         }
@@ -51,9 +52,13 @@ impl Browser {
     }
 }
 
-/// Plain API client (no cookies, no redirects).
+/// Plain API client (no cookies, no redirects, no proxy: the simulator is on loopback).
 pub fn api() -> Client {
-    Client::builder().redirect(Policy::none()).build().unwrap()
+    Client::builder()
+        .redirect(Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
 }
 
 pub fn authorize_url(sim: &Sim, extra: &[(&str, &str)]) -> String {
