@@ -7,7 +7,7 @@
 //! - [`vault`]: tokens in the OS keychain.
 //! - [`kakao`]: Kakao's wire format. Knows nothing of the keychain, the listener or Tauri.
 //! - [`localdata`]: values the person typed in (not secrets), per member id.
-//! - [`secret`], [`text`], [`clock`], [`config`]: small shared pieces; [`instance`]: one window
+//! - [`secret`], [`text`], [`clock`], [`config`], [`net`]: small shared pieces; [`instance`]: one window
 //!   per person (Unix).
 //!
 //! Beside the layers, [`messages`] holds the words shown to a person, Korean and English, one
@@ -26,6 +26,7 @@ pub mod instance;
 pub mod kakao;
 pub mod localdata;
 pub mod messages;
+pub mod net;
 pub mod secret;
 pub mod session;
 pub mod signin;

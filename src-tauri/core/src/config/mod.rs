@@ -8,7 +8,6 @@ mod file;
 use crate::secret::Secret;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use url::Url;
 
@@ -331,7 +330,7 @@ fn check_url(v: &str) -> Option<Url> {
     let url = Url::parse(v).ok()?;
     let ok_scheme = match url.scheme() {
         "https" => true,
-        "http" => is_loopback_host(&url),
+        "http" => crate::net::is_loopback(&url),
         _ => false,
     };
     let ok = ok_scheme && url.host().is_some() && url.query().is_none() && url.fragment().is_none();
@@ -344,17 +343,6 @@ fn check_url(v: &str) -> Option<Url> {
 /// Errors: a [`ConfigError`] naming `key` and `v`, saying what is expected.
 pub fn parse_url(key: &str, v: &str) -> Result<Url, ConfigError> {
     check_url(v).ok_or_else(|| ConfigError::new(key, v, URL_EXPECTED))
-}
-
-/// Whether `url`'s host is `localhost` (any case) or a loopback IPv4 or IPv6 address.
-/// A URL without a host is not.
-pub fn is_loopback_host(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
 }
 
 #[cfg(test)]

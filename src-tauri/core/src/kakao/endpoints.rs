@@ -3,8 +3,7 @@
 //! client secret travel in these requests.
 
 use super::error::Error;
-use std::net::IpAddr;
-use url::{Host, Url};
+use url::Url;
 
 /// kauth: authorize, token, logout, JWKS (REFERENCE §1, §2, §6, §7).
 pub const DEFAULT_AUTH_BASE: &str = "https://kauth.kakao.com";
@@ -127,7 +126,7 @@ fn parse_base(raw: &str) -> Result<Url, Error> {
     }
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&url) => {}
+        "http" if crate::net::is_loopback(&url) => {}
         "http" => return Err(invalid(
             raw,
             "plain http is allowed only for a loopback host (127.0.0.1, ::1, localhost); use https",
@@ -138,15 +137,6 @@ fn parse_base(raw: &str) -> Result<Url, Error> {
         return Err(invalid(raw, "has no host"));
     }
     Ok(url)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
 }
 
 #[cfg(test)]

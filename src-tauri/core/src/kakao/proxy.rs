@@ -21,7 +21,7 @@
 use hyper_util::client::proxy::matcher::Matcher;
 use std::borrow::Cow;
 use std::fmt;
-use url::{Host, Url};
+use url::Url;
 
 /// Every environment variable [`ProxySettings::from_env`] reads, in lookup order within each
 /// pair (upper case first).
@@ -295,21 +295,7 @@ fn redacted(url: &Url) -> String {
     }
 }
 
-/// The host is on this machine: 127.0.0.0/8, `::1` (also as `::ffff:127.x.y.z`) or
-/// `localhost` (with or without the root's trailing dot).
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        Some(Host::Domain(d)) => d
-            .strip_suffix('.')
-            .unwrap_or(d)
-            .eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
-}
+pub use crate::net::is_loopback;
 
 #[cfg(test)]
 mod tests {

@@ -156,8 +156,8 @@ pub(super) async fn fetch_image(http: &dyn HttpClient, me: &UserMe) -> Option<St
         .or(profile.profile_image_url.as_ref())?;
     let url = Url::parse(raw).ok()?;
     // HTTPS, or plain HTTP to loopback (the simulator).
-    let allowed = url.scheme() == "https"
-        || (url.scheme() == "http" && crate::config::is_loopback_host(&url));
+    let allowed =
+        url.scheme() == "https" || (url.scheme() == "http" && crate::net::is_loopback(&url));
     if !allowed {
         return None;
     }
