@@ -4,7 +4,7 @@
 //! A session is two entries under one service name, because Windows caps an entry near 2.5 KB:
 //! - account `session`: `{member_id, pair_id, access_token, access_expires_at, id_token?,
 //!   scopes, token_type, saved_at}` (times in Unix seconds)
-//! - account `refresh`: `{member_id, pair_id, refresh_token, refresh_expires_at}`
+//! - account `refresh`: `{member_id, pair_id, refresh_token, refresh_expires_at?}`
 //!
 //! The two are tied by member id and [`PairId`]: a refresh entry that does not match the session
 //! entry is never used, and a new member's session deletes the old session entry before its
@@ -427,8 +427,10 @@ pub struct StoredRefresh {
     pub pair_id: PairId,
     /// The OAuth refresh token (RFC 6749 §1.5).
     pub refresh_token: Secret,
-    /// When the refresh token expires, Unix time in seconds.
-    pub refresh_expires_at: i64,
+    /// When the refresh token expires by the lifetime Kakao stated (`refresh_token_expires_in`),
+    /// Unix time in seconds on Kakao's clock; `None` when Kakao stated none. Informative only:
+    /// only Kakao's answer ends a refresh token.
+    pub refresh_expires_at: Option<i64>,
 }
 
 /// Ties a session entry and a refresh entry together. Chosen at random when a member's session
@@ -477,7 +479,9 @@ struct RefreshEntry {
     #[serde(default)]
     pair_id: PairId,
     refresh_token: String,
-    refresh_expires_at: i64,
+    /// Absent when unknown; earlier versions always wrote one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_expires_at: Option<i64>,
 }
 
 /// Tokens in a [`SecretStore`]; cheap to clone, all methods async and off the calling thread.
@@ -712,7 +716,7 @@ mod tests {
             member_id: MEMBER,
             pair_id: PAIR,
             refresh_token: Secret::new("ref-TOKEN-rrrr"),
-            refresh_expires_at: 1_705_000_000,
+            refresh_expires_at: Some(1_705_000_000),
         }
     }
 
@@ -784,7 +788,7 @@ mod tests {
             member_id: MEMBER,
             pair_id: PAIR,
             refresh_token: Secret::new("ref-ROTATED"),
-            refresh_expires_at: 1_706_000_000,
+            refresh_expires_at: Some(1_706_000_000),
         };
         v.save_refresh(&rotated).await.unwrap();
         assert_eq!(v.load().await.unwrap().unwrap().1, Some(rotated));
