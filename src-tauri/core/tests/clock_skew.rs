@@ -195,14 +195,25 @@ async fn kakaos_clock_9_hours_behind_signs_in_restores_and_says_so() {
     let v = env.sign_in().await;
     signed_in(&v);
     assert_offset(v.clock_offset_secs, 9 * HOUR, "window");
-    // The app starts again: nothing measured yet, so by this computer's clock the access
-    // token looks 3 hours dead; the refresh brings a new ID token, judged on Kakao's time.
+    // The app starts again. By this computer's clock the access token looks 3 hours dead,
+    // but nothing is measured yet: the app asks Kakao rather than guess, and the token is
+    // alive there. No refresh.
     let mut env = env;
     env.session = env.new_session();
     let v = env.session.restore().await;
     signed_in(&v);
     assert!(v.profile.is_some());
+    assert_eq!(env.sim.stats().refreshes, 0);
     assert_offset(v.clock_offset_secs, 9 * HOUR, "after restore");
+    // Six hours on (both clocks) the token is dead at Kakao; now the app knows Kakao's time
+    // and refreshes first, and the refresh's new ID token is judged on Kakao's time too.
+    env.time_passes(6 * HOUR);
+    signed_in(&env.session.refresh_profile().await);
+    assert_eq!(env.sim.stats().refreshes, 1);
+    assert!(
+        env.sim.request_log().iter().all(|r| r.status != 401),
+        "a request went out with a dead token"
+    );
     assert_eq!(env.keychain(), ["refresh", "session"]);
     env.cleanup().await;
 }

@@ -9,11 +9,12 @@
 //!
 //! The measurement is good to a second or two (the header has whole seconds, and the answer
 //! spends some time on the way); the ID token check's leeway covers that. Until the first
-//! answer arrives the offset is unknown and Kakao's time is taken to be this computer's.
+//! answer arrives the offset is unknown and Kakao's time is taken to be this computer's; an
+//! expiry stored earlier is better not judged by it then ([`KakaoClock::has_answered`]).
 
 use super::http::HttpResponse;
 use crate::clock::Clock;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
@@ -33,6 +34,8 @@ pub struct KakaoClock {
     local: Arc<dyn Clock>,
     /// This computer's clock minus Kakao's, in seconds; [`UNKNOWN`] until measured.
     offset: Arc<AtomicI64>,
+    /// Whether any answer arrived, with a usable `Date` or not.
+    answered: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for KakaoClock {
@@ -49,7 +52,15 @@ impl KakaoClock {
         KakaoClock {
             local,
             offset: Arc::new(AtomicI64::new(UNKNOWN)),
+            answered: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether Kakao has answered since this clock was made (this run of the app). Before, the
+    /// offset is unknown even if this computer's clock is hours off; after, it is measured, or
+    /// Kakao's answers carry no usable `Date` and this computer's clock is all there is.
+    pub fn has_answered(&self) -> bool {
+        self.answered.load(Ordering::SeqCst)
     }
 
     /// How far this computer's clock is from Kakao's, in seconds: positive when it is ahead,
@@ -67,6 +78,7 @@ impl KakaoClock {
     /// it was.
     pub fn observe(&self, response: &HttpResponse) -> bool {
         let local = self.local.now_unix();
+        self.answered.store(true, Ordering::SeqCst);
         let Some((_, value)) = response.headers.iter().find(|(n, _)| n == "date") else {
             return false;
         };
@@ -157,8 +169,10 @@ mod tests {
     fn broken_or_absurd_dates_are_ignored_and_keep_the_last_measurement() {
         let local = ManualClock::new(T - 60);
         let k = KakaoClock::new(Arc::new(local));
+        assert!(!k.has_answered());
         assert!(!k.observe(&HttpResponse::new(200, Vec::new())), "no Date");
         assert_eq!(k.offset_secs(), None);
+        assert!(k.has_answered(), "an answer, just not a dated one");
         assert!(k.observe(&dated(T_HTTP)));
         for bad in [
             "",

@@ -83,9 +83,9 @@ impl Session {
             Status::Unconfigured
         };
         // Expiries are Kakao's times: the lane judges them on Kakao's clock.
-        let lane_clock: Arc<dyn crate::clock::Clock> = match &kakao {
-            Some(k) => Arc::new(k.kakao_clock()),
-            None => deps.clock.clone(),
+        let lane_clock = match &kakao {
+            Some(k) => k.kakao_clock(),
+            None => kakao::KakaoClock::new(deps.clock.clone()),
         };
         let keeper = Keeper::new(deps.vault.clone(), lane_clock);
         Arc::new(Session {

@@ -19,11 +19,10 @@
 
 use super::Error;
 use crate::clock::Clock;
-use crate::kakao::{KakaoClient, TokenResponse};
+use crate::kakao::{KakaoClient, KakaoClock, TokenResponse};
 use crate::secret::Secret;
 use crate::vault::{self, PairId, StoredRefresh, StoredSession, Vault};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 /// Refresh a little before Kakao's expiry so a request never leaves with a token that dies on
 /// the way (seconds).
@@ -82,14 +81,14 @@ struct Held {
 pub(super) struct Keeper {
     lane: tokio::sync::Mutex<Held>,
     vault: Vault,
-    /// Kakao's time ([`KakaoClock`](crate::kakao::KakaoClock)) when a Kakao app is configured.
-    clock: Arc<dyn Clock>,
+    /// Kakao's time, as the session's [`KakaoClient`] measures it.
+    clock: KakaoClock,
     /// How many callers wait for the lane right now (tests observe a change that waits).
     waiting: AtomicUsize,
 }
 
 impl Keeper {
-    pub fn new(vault: Vault, clock: Arc<dyn Clock>) -> Keeper {
+    pub fn new(vault: Vault, clock: KakaoClock) -> Keeper {
         Keeper {
             lane: tokio::sync::Mutex::new(Held {
                 tokens: None,
@@ -153,12 +152,14 @@ impl Lane<'_> {
     }
 
     /// Whether the access token has expired by Kakao's clock (with a margin). Only ever a reason
-    /// to refresh first.
+    /// to refresh first. `false` before Kakao's first answer in this run: the stored expiry is
+    /// on Kakao's clock and this computer's may be hours off it, so the call goes out and
+    /// Kakao's answer decides (-401: refresh and retry once).
     pub fn access_expired(&self) -> bool {
-        self.held
-            .tokens
-            .as_ref()
-            .is_some_and(|t| t.access_expires_at <= self.now() + EXPIRY_MARGIN_SECS)
+        self.keeper.clock.has_answered()
+            && self.held.tokens.as_ref().is_some_and(|t| {
+                t.access_expires_at <= self.now().saturating_add(EXPIRY_MARGIN_SECS)
+            })
     }
 
     /// Reads the keychain into the lane. `Ok(false)` when it holds no session.
@@ -337,6 +338,7 @@ mod tests {
     use crate::kakao::{Endpoints, TransportError, TransportErrorKind};
     use crate::vault::MemoryStore;
     use serde_json::json;
+    use std::sync::Arc;
 
     const NOW: i64 = 1_750_000_000;
     const MEMBER: i64 = 42;
@@ -360,7 +362,7 @@ mod tests {
             Arc::new(clock.clone()),
         );
         let vault = Vault::new(Arc::new(MemoryStore::new()));
-        let keeper = Keeper::new(vault.clone(), Arc::new(kakao.kakao_clock()));
+        let keeper = Keeper::new(vault.clone(), kakao.kakao_clock());
         World {
             keeper,
             kakao,
@@ -479,6 +481,27 @@ mod tests {
         r.expires_in = i64::MAX;
         lane.install(&r, MEMBER).await.unwrap();
         assert_eq!(lane.tokens().unwrap().access_expires_at, i64::MAX);
+        w.fake.push_json(200, json!({"id": MEMBER}));
+        w.kakao.user_me(&Secret::new("AT1")).await.unwrap();
         assert!(!lane.access_expired());
+    }
+
+    #[tokio::test]
+    async fn before_kakaos_first_answer_a_stored_expiry_is_not_judged() {
+        // The app starts with a session stored when this computer's clock was 9 hours behind;
+        // it has since been set right. By this computer's clock the access token looks long
+        // dead; nothing says so yet, so the token goes out and Kakao decides.
+        let w = world();
+        let mut lane = w.keeper.lane().await;
+        lane.install(&code_response("RT1", Some(5_183_999)), MEMBER)
+            .await
+            .unwrap();
+        w.clock.advance(9 * 3600);
+        assert!(!lane.access_expired(), "judged before Kakao said anything");
+        // Kakao's answer (no usable Date here) leaves this computer's clock as the best there
+        // is: now it is judged.
+        w.fake.push_json(200, json!({"id": MEMBER}));
+        w.kakao.user_me(&Secret::new("AT1")).await.unwrap();
+        assert!(lane.access_expired());
     }
 }
