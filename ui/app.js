@@ -176,6 +176,24 @@ function renderMessages() {
   const noticeShown = Boolean(notice) && JSON.stringify(notice) !== dismissedNotice;
   $('notice').hidden = !noticeShown;
   if (noticeShown) $('notice-text').textContent = pick(notice);
+  // Set only when this computer's clock is minutes off Kakao's (positive: ahead).
+  const offset = view.clock_offset_secs;
+  const clockOff = Number.isFinite(offset) && offset !== 0;
+  $('clock-notice').hidden = !clockOff;
+  if (clockOff) {
+    const amount = clockAmount(Math.abs(offset));
+    $('clock-notice-text').textContent = offset > 0 ? t('clock_ahead', { amount }) : t('clock_behind', { amount });
+  }
+}
+
+/** `secs` of clock offset in words: minutes, hours and minutes, or days. */
+function clockAmount(secs) {
+  const minutes = Math.round(secs / 60);
+  if (minutes < 60) return t('clock_minutes', { n: minutes });
+  const hours = Math.floor(minutes / 60);
+  const rest = minutes % 60;
+  if (hours >= 48) return t('clock_days', { n: Math.round(minutes / 1440) });
+  return rest ? t('clock_hours_minutes', { h: hours, m: rest }) : t('clock_hours', { h: hours });
 }
 
 function visible(el) {

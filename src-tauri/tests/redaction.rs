@@ -134,7 +134,7 @@ fn token_responses_and_stored_entries_are_redacted() {
         member_id: 3000000000000000001,
         pair_id: PairId(1),
         refresh_token: Secret::new(REFRESH),
-        refresh_expires_at: 1,
+        refresh_expires_at: Some(1),
     };
     assert_clean("StoredRefresh", &format!("{rf:?} {rf:#?}"));
     assert_clean("Vault", &format!("{:?}", Vault::keyring("svc")));

@@ -21,6 +21,7 @@ function base(status, extra = {}) {
     consents: null,
     error: null,
     notice: null,
+    clock_offset_secs: null,
     ...extra,
   };
 }
@@ -161,6 +162,8 @@ const fixtures = {
       'Additional consent was cancelled. Email stays "consent needed".',
     ),
   }),
+  // This computer's clock 4 minutes behind Kakao's: signed in all the same, and told so.
+  signed_in_clock: base('signed_in', { profile, clock_offset_secs: -240 }),
   offline: base('offline', {
     error: {
       kind: 'network',

@@ -37,6 +37,7 @@ shots=(
   "signed-in|state=signed_in|1500"
   "signed-in-consents|state=signed_in_consents&click=%23fields-not-requested-summary|2000"
   "signed-in-minimal|state=signed_in_minimal|1300"
+  "signed-in-clock|state=signed_in_clock|1300"
   "dialog-logout|state=signed_in&click=%23logout,%23logout-kakao-account|760"
   "dialog-unlink|state=signed_in&click=%23unlink|760"
   "dialog-withdraw|state=signed_in_consents&click=%23consent-account_email-withdraw|760"

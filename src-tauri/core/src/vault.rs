@@ -5,7 +5,7 @@
 //! most [`WINDOWS_MAX_UTF16`] UTF-16 units in one entry:
 //! - account `session`: `{member_id, pair_id, access_token, access_expires_at, oidc, scopes,
 //!   token_type, saved_at}` (times in Unix seconds)
-//! - account `refresh`: `{member_id, pair_id, refresh_token, refresh_expires_at}`
+//! - account `refresh`: `{member_id, pair_id, refresh_token, refresh_expires_at?}`
 //!
 //! Nothing in an entry grows with the member's profile: the ID token (which carries nickname,
 //! picture URL and e-mail, REFERENCE §7) is checked when it arrives and only the fact that OIDC
@@ -476,8 +476,10 @@ pub struct StoredRefresh {
     pub pair_id: PairId,
     /// The OAuth refresh token (RFC 6749 §1.5).
     pub refresh_token: Secret,
-    /// When the refresh token expires, Unix time in seconds.
-    pub refresh_expires_at: i64,
+    /// When the refresh token expires by the lifetime Kakao stated (`refresh_token_expires_in`),
+    /// Unix time in seconds on Kakao's clock; `None` when Kakao stated none. Informative only:
+    /// only Kakao's answer ends a refresh token.
+    pub refresh_expires_at: Option<i64>,
 }
 
 /// Ties a session entry and a refresh entry together. Chosen at random when a member's session
@@ -530,7 +532,9 @@ struct RefreshEntry {
     #[serde(default)]
     pair_id: PairId,
     refresh_token: String,
-    refresh_expires_at: i64,
+    /// Absent when unknown; earlier versions always wrote one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_expires_at: Option<i64>,
 }
 
 /// Tokens in a [`SecretStore`]; cheap to clone, all methods async and off the calling thread.
@@ -814,7 +818,7 @@ mod tests {
             member_id: MEMBER,
             pair_id: PAIR,
             refresh_token: Secret::new("ref-TOKEN-rrrr"),
-            refresh_expires_at: 1_705_000_000,
+            refresh_expires_at: Some(1_705_000_000),
         }
     }
 
@@ -886,7 +890,7 @@ mod tests {
             member_id: MEMBER,
             pair_id: PAIR,
             refresh_token: Secret::new("ref-ROTATED"),
-            refresh_expires_at: 1_706_000_000,
+            refresh_expires_at: Some(1_706_000_000),
         };
         v.save_refresh(&rotated).await.unwrap();
         assert_eq!(v.load().await.unwrap().unwrap().1, Some(rotated));
@@ -1183,7 +1187,7 @@ mod tests {
             member_id: i64::MIN,
             pair_id: PairId(u64::MAX),
             refresh_token: Secret::new(token("Az09-_")),
-            refresh_expires_at: i64::MIN,
+            refresh_expires_at: Some(i64::MIN),
         };
         v.save(&session, Some(&refresh)).await.unwrap();
         for account in [SESSION_ACCOUNT, REFRESH_ACCOUNT] {

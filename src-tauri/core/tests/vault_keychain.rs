@@ -104,7 +104,7 @@ fn refresh(token: &str) -> StoredRefresh {
         member_id: 4_242_424_242,
         pair_id: PairId(1),
         refresh_token: Secret::new(token),
-        refresh_expires_at: 1_905_000_000,
+        refresh_expires_at: Some(1_905_000_000),
     }
 }
 

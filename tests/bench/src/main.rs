@@ -534,7 +534,7 @@ async fn keychain_latency(n: usize) -> Keychain {
         member_id: 4_000_000_001,
         pair_id: PairId(1),
         refresh_token: Secret::new("r".repeat(54)),
-        refresh_expires_at: now + 5_183_999,
+        refresh_expires_at: Some(now + 5_183_999),
     };
     let mut k = Keychain {
         write: Vec::new(),

@@ -128,9 +128,7 @@ async fn kill9_during_sign_in_leaves_a_whole_session() -> anyhow::Result<()> {
 /// Signed in, app stopped; the app starts, refreshes, Kakao rotates the refresh token, and
 /// the app is killed while `endpoint` is slow.
 async fn refresh_killed_at(endpoint: Endpoint) -> anyhow::Result<Whole> {
-    // The app checks ID tokens against the real clock, so time is not advanced: access tokens
-    // live 30 s (inside the app's 60 s margin, so every start refreshes) and Kakao rotates the
-    // refresh token on every refresh.
+    // Access tokens live 30 s and Kakao rotates the refresh token on every refresh.
     let rig = Rig::start_with(&format!("crash-refresh-{endpoint:?}"), Lang::En, |cfg| {
         cfg.lifetimes.access_secs = 30;
         cfg.lifetimes.refresh_rotation_threshold_secs = cfg.lifetimes.refresh_secs;
@@ -142,6 +140,10 @@ async fn refresh_killed_at(endpoint: Endpoint) -> anyhow::Result<Whole> {
     app.wait_visible("#profile-member-id").await?;
     app.close().await?;
     browser.close().await;
+    // A minute later by Kakao's clock (the app goes by Kakao's time, whatever its own says):
+    // the access token is dead at Kakao, so the start refreshes, and the refresh token is old
+    // enough to be rotated (Kakao's clock counts whole seconds).
+    rig.sim.advance_clock(60);
     rig.sim.set_fault(endpoint, Fault::Latency(SLOW));
     let before = rig.sim.stats().refresh_rotations;
     let app = rig.launch().await?;

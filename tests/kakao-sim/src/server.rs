@@ -125,6 +125,26 @@ async fn truncate(resp: Response<Body>) -> Response<Body> {
 }
 
 async fn middleware(State(sh): State<Arc<Shared>>, req: Request, next: Next) -> Response<Body> {
+    let mut resp = answer(&sh, req, next).await;
+    stamp_date(&sh, &mut resp);
+    resp
+}
+
+/// Real Kakao's answers carry a `Date` header from Kakao's clock (RFC 9110 §6.6.1), and the app
+/// reads Kakao's time from it; so the simulator's carry the simulator's clock, not the host's
+/// (hyper writes the host's only when no `Date` is there).
+fn stamp_date(sh: &Shared, resp: &mut Response<Body>) {
+    let secs = u64::try_from(sh.now()).unwrap_or(0);
+    // httpdate writes four-digit years only; a clock pushed past 9999 says 9999.
+    let secs = secs.min(253_402_300_799);
+    let date =
+        httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+    if let Ok(v) = HeaderValue::from_str(&date) {
+        resp.headers_mut().insert(header::DATE, v);
+    }
+}
+
+async fn answer(sh: &Arc<Shared>, req: Request, next: Next) -> Response<Body> {
     let path = req.uri().path().to_string();
     if path.starts_with("/__sim/") {
         return next.run(req).await;
@@ -195,7 +215,7 @@ async fn middleware(State(sh): State<Arc<Shared>>, req: Request, next: Next) -> 
         (Some(Fault::KakaoTransient), Some(ep)) => shaped(ep, true),
         (Some(Fault::RateLimit), Some(ep)) => shaped(ep, false),
         (Some(Fault::Drop), _) => {
-            push_log(&sh, entry);
+            push_log(sh, entry);
             if let Some(k) = killer {
                 k.0.notify_one();
             }
@@ -203,7 +223,7 @@ async fn middleware(State(sh): State<Arc<Shared>>, req: Request, next: Next) -> 
         }
     };
     entry.status = resp.status().as_u16();
-    push_log(&sh, entry);
+    push_log(sh, entry);
     resp
 }
 

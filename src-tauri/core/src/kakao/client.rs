@@ -8,6 +8,7 @@ use super::error::{ApiCall, Error};
 use super::http::{HttpClient, HttpRequest, HttpResponse};
 use super::idtoken::{self, Expected, IdTokenClaims, JwksCache};
 use super::pkce::{Nonce, PkceVerifier, StateToken};
+use super::skew::KakaoClock;
 use super::token::{self, TokenResponse};
 use crate::clock::Clock;
 use crate::secret::Secret;
@@ -16,7 +17,8 @@ use std::sync::Arc;
 use url::Url;
 
 /// The Kakao client of one app (REST API key): browser URLs, code exchange and refresh, ID token
-/// verification with a JWKS cache shared by clones, and the kapi calls. `Debug` redacts the
+/// verification with a JWKS cache shared by clones, and the kapi calls. Every answer's `Date`
+/// header sets [`KakaoClient::kakao_clock`], on which ID tokens are judged. `Debug` redacts the
 /// client secret.
 #[derive(Clone)]
 pub struct KakaoClient {
@@ -24,7 +26,7 @@ pub struct KakaoClient {
     endpoints: Endpoints,
     client_id: String,
     client_secret: Option<Secret>,
-    clock: Arc<dyn Clock>,
+    clock: KakaoClock,
     jwks: JwksCache,
 }
 
@@ -34,13 +36,15 @@ impl std::fmt::Debug for KakaoClient {
             .field("endpoints", &self.endpoints)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
+            .field("clock", &self.clock)
             .field("jwks", &self.jwks)
             .finish()
     }
 }
 
 impl KakaoClient {
-    /// `client_secret`: `None` (or empty) when the app's client secret setting is off.
+    /// `client_secret`: `None` (or empty) when the app's client secret setting is off. `clock`
+    /// is this computer's; the client corrects it to Kakao's from the answers.
     pub fn new(
         http: Arc<dyn HttpClient>,
         endpoints: Endpoints,
@@ -53,7 +57,7 @@ impl KakaoClient {
             endpoints,
             client_id: client_id.into(),
             client_secret: client_secret.filter(|s| !s.is_empty()),
-            clock,
+            clock: KakaoClock::new(clock),
             jwks: JwksCache::default(),
         }
     }
@@ -78,8 +82,16 @@ impl KakaoClient {
         authorize::account_logout_url(&self.endpoints, &self.client_id, logout_redirect_uri, state)
     }
 
+    /// Kakao's time, from the `Date` of its answers so far (this computer's clock until the
+    /// first). Clones share the measurement.
+    pub fn kakao_clock(&self) -> KakaoClock {
+        self.clock.clone()
+    }
+
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
-        Ok(self.http.send(request).await?)
+        let response = self.http.send(request).await?;
+        self.clock.observe(&response);
+        Ok(response)
     }
 
     /// Code → tokens. Errors carry `redirect_uri` so KOE303/KOE006 fixes can name it.
@@ -141,6 +153,7 @@ impl KakaoClient {
             issuer: &issuer,
             client_id: &self.client_id,
             nonce,
+            // Kakao's time, measured from the answer that brought the token at the latest.
             now: self.clock.now_unix(),
             leeway: idtoken::DEFAULT_LEEWAY_SECS,
         };
@@ -369,6 +382,81 @@ mod tests {
             "id_token_invalid"
         );
         assert_eq!(fake.requests().len(), 1);
+    }
+
+    /// A token response as Kakao sends it, dated `date` (Unix seconds) by Kakao's clock.
+    fn dated_token_response(date: i64, id_token: &str) -> HttpResponse {
+        let mut r = HttpResponse::json(
+            200,
+            &json!({"token_type":"bearer","access_token":"AT","expires_in":21599,
+                   "refresh_token":"RT","refresh_token_expires_in":5183999,
+                   "id_token": id_token, "scope":"openid"}),
+        );
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(date as u64);
+        r.headers.push(("date".into(), httpdate::fmt_http_date(at)));
+        r
+    }
+
+    #[tokio::test]
+    async fn id_tokens_are_judged_on_kakaos_clock_from_the_answers_date() {
+        // This computer's clock 3 minutes behind Kakao's, then 9 hours ahead (an RTC kept in
+        // Korean local time read as UTC): Kakao's token, issued by Kakao's clock, passes both.
+        for local_offset in [-180, 9 * 3600] {
+            let fake = Arc::new(FakeHttp::new());
+            let (c, clock) = client(&fake, None);
+            clock.set(NOW + local_offset);
+            let tok = sign("k1", &claims("https://kauth.kakao.com", "rest-key", "n1"));
+            fake.push(dated_token_response(NOW, &tok));
+            fake.push_json(200, jwks(&["k1"]));
+            let v = PkceVerifier::generate();
+            let t = c
+                .exchange_code(&Secret::new("CODE"), "http://127.0.0.1:1/cb", &v)
+                .await
+                .unwrap();
+            assert_eq!(c.kakao_clock().offset_secs(), Some(local_offset));
+            let nonce = Nonce::from_string("n1");
+            let claims = c
+                .verify_id_token(t.id_token.as_ref().unwrap(), &nonce)
+                .await
+                .unwrap_or_else(|e| panic!("clock off by {local_offset} s: {e:?}"));
+            assert_eq!(claims.member_id, 1376016924429759243);
+            // Kakao's time runs on with this computer's clock: an hour later the token is
+            // still good, a lifetime later it has expired.
+            clock.advance(3600);
+            c.verify_refreshed_id_token(t.id_token.as_ref().unwrap())
+                .await
+                .unwrap();
+            clock.advance(21599);
+            assert!(matches!(
+                c.verify_refreshed_id_token(t.id_token.as_ref().unwrap())
+                    .await
+                    .unwrap_err(),
+                Error::IdToken(crate::kakao::IdTokenError::Expired)
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_broken_date_header_is_no_measurement() {
+        let fake = Arc::new(FakeHttp::new());
+        let (c, clock) = client(&fake, None);
+        clock.set(NOW - 180);
+        let mut r = HttpResponse::json(200, &json!({"id": 5}));
+        r.headers
+            .push(("date".into(), "Thu, 01 Jan 1970 00:00:00 GMT".into()));
+        fake.push(r);
+        c.user_me(&Secret::new("AT")).await.unwrap();
+        assert_eq!(c.kakao_clock().offset_secs(), None);
+        // Without a measurement, this computer's clock is all there is (3 minutes behind).
+        fake.push_json(200, jwks(&["k1"]));
+        let tok = Secret::new(sign(
+            "k1",
+            &claims("https://kauth.kakao.com", "rest-key", "n1"),
+        ));
+        assert!(matches!(
+            c.verify_refreshed_id_token(&tok).await.unwrap_err(),
+            Error::IdToken(crate::kakao::IdTokenError::IssuedInFuture)
+        ));
     }
 
     #[tokio::test]

@@ -18,7 +18,9 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Clock skew tolerated on `exp` and `iat`, in seconds.
+/// Clock skew tolerated on `exp` and `iat`, in seconds, on top of judging them on Kakao's time
+/// ([`KakaoClock`](super::KakaoClock)): what is left is the `Date` header's whole seconds and
+/// the answer's time on the way.
 pub const DEFAULT_LEEWAY_SECS: i64 = 60;
 
 /// What a valid ID token says about the user.
@@ -232,11 +234,12 @@ pub fn verify_with_key(
         return Err(IdTokenError::Audience);
     }
     let exp = n("exp").ok_or(IdTokenError::Malformed("no exp"))?;
-    if exp + expected.leeway <= expected.now {
+    // Saturating: `exp` is signed by Kakao, but a claim near i64::MAX must not overflow here.
+    if exp.saturating_add(expected.leeway) <= expected.now {
         return Err(IdTokenError::Expired);
     }
     let iat = n("iat").ok_or(IdTokenError::Malformed("no iat"))?;
-    if iat > expected.now + expected.leeway {
+    if iat > expected.now.saturating_add(expected.leeway) {
         return Err(IdTokenError::IssuedInFuture);
     }
     if let Some(nonce) = expected.nonce {

@@ -1,7 +1,7 @@
 //! Kakao's wire format: authorize and logout URLs, token requests, kapi calls, ID token checks,
 //! typed responses and one typed error. Knows nothing of Tauri, the keychain, the loopback
 //! listener or the window; all I/O goes through the [`http::HttpClient`] seam and time through
-//! [`crate::clock::Clock`].
+//! [`crate::clock::Clock`], corrected to Kakao's by [`KakaoClock`].
 //!
 //! Start with [`KakaoClient`]; [`Error::kind`] (an [`ErrorKind`]) is what callers branch on.
 
@@ -15,6 +15,7 @@ pub mod http;
 pub mod idtoken;
 pub mod pkce;
 pub mod proxy;
+pub mod skew;
 pub mod token;
 
 pub use api::{
@@ -32,4 +33,5 @@ pub use http::{
 pub use idtoken::IdTokenClaims;
 pub use pkce::{Nonce, PkceVerifier, StateToken};
 pub use proxy::ProxySettings;
+pub use skew::KakaoClock;
 pub use token::TokenResponse;

@@ -82,7 +82,12 @@ impl Session {
         } else {
             Status::Unconfigured
         };
-        let keeper = Keeper::new(deps.vault.clone(), deps.clock.clone());
+        // Expiries are Kakao's times: the lane judges them on Kakao's clock.
+        let lane_clock = match &kakao {
+            Some(k) => k.kakao_clock(),
+            None => kakao::KakaoClock::new(deps.clock.clone()),
+        };
+        let keeper = Keeper::new(deps.vault.clone(), lane_clock);
         Arc::new(Session {
             state: Mutex::new(State::new(status, deps.lang)),
             kakao,
@@ -505,6 +510,16 @@ impl Session {
             let _ = writeln!(out, "api url: {}", k.endpoints().api_base());
         }
         let _ = writeln!(out, "redirect ports: {:?}", self.deps.redirect_ports);
+        // This computer's clock minus Kakao's, from Kakao's last answer.
+        let offset = self
+            .kakao
+            .as_ref()
+            .and_then(|k| k.kakao_clock().offset_secs());
+        let _ = writeln!(
+            out,
+            "clock offset: {}",
+            offset.map_or_else(|| "unknown".to_owned(), |secs| format!("{secs} s"))
+        );
         let _ = writeln!(
             out,
             "last error: {}",

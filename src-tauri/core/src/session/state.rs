@@ -100,6 +100,11 @@ impl Session {
             consents: s.consents.clone(),
             error: s.error.clone(),
             notice: s.notice.clone(),
+            clock_offset_secs: self
+                .kakao
+                .as_ref()
+                .and_then(|k| k.kakao_clock().offset_secs())
+                .filter(|o| o.unsigned_abs() > super::view::CLOCK_NOTICE_SECS),
         }
     }
 

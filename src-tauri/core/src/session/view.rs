@@ -140,6 +140,11 @@ pub struct ConsentView {
     pub using: bool,
 }
 
+/// How far this computer's clock may be from Kakao's (seconds) before the window says so. The
+/// app goes by Kakao's time either way; past twice the ID token check's leeway (60 s) the
+/// clock is plainly not set, and other programs and sites will trip over it.
+pub const CLOCK_NOTICE_SECS: u64 = 120;
+
 /// Everything the window shows, in one value: each command returns it and the window's long
 /// poll (`next_view`) carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -166,4 +171,9 @@ pub struct SessionView {
     pub error: Option<ErrorView>,
     /// A non-error message, e.g. "logged out on this device; Kakao could not be told".
     pub notice: Option<Text>,
+    /// How far this computer's clock is from Kakao's, in seconds (positive: ahead, negative:
+    /// behind), measured from Kakao's last answer; only when off by more than
+    /// [`CLOCK_NOTICE_SECS`], else `None`. The window says "your computer's clock is N minutes
+    /// ahead/behind".
+    pub clock_offset_secs: Option<i64>,
 }
