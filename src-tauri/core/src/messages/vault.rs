@@ -50,8 +50,8 @@ pub fn no_default_collection_fix() -> Text {
 /// The keychain is locked (`keychain_locked`).
 pub fn locked() -> Text {
     Text::fixed(
-        "키체인이 잠겨 있고 잠금 해제가 거부되었습니다.",
-        "The keychain is locked and unlocking was refused.",
+        "키체인이 잠겨 있고 잠금을 해제할 수 없었습니다 (잠금 해제 창이 거부되었거나 뜰 수 없었습니다).",
+        "The keychain is locked and could not be unlocked (the unlock prompt was refused or could not appear).",
     )
 }
 
