@@ -178,8 +178,8 @@ const fixtures = {
         "The keychain (Secret Service) is running but has no default keyring, so sign-in tokens can't be saved. This app never stores tokens in plain files.",
       ),
       fix: text(
-        "키링을 만들고 기본으로 지정한 뒤 다시 시도하세요: \"암호 및 키\"(seahorse) 앱에서 + → 암호 키링을 만들고 \"기본값으로 설정\"을 고릅니다. 데스크톱이 없는 환경(WSL, SSH)에서는 `gnome-keyring-daemon --replace --unlock --components=secrets`를 실행해 새 암호를 입력하고 Ctrl-D를 누르면 로그인 키링이 만들어집니다.",
-        "Create a keyring, make it the default and try again: in \"Passwords and Keys\" (seahorse) choose + → Password keyring, then \"Set as default\". Without a desktop (WSL, SSH), run `gnome-keyring-daemon --replace --unlock --components=secrets`, type a new password and press Ctrl-D: that creates the login keyring.",
+        "키링을 만들고 기본으로 지정한 뒤 다시 시도하세요: \"암호 및 키\"(seahorse) 앱에서 [+] > [암호 키링]을 만들고 \"기본값으로 설정\"을 고릅니다. 데스크톱이 없는 환경(WSL, SSH)에서는 `gnome-keyring-daemon --replace --unlock --components=secrets`를 실행해 새 암호를 입력하고 Ctrl-D를 누르면 로그인 키링이 만들어집니다.",
+        "Create a keyring, make it the default and try again: in \"Passwords and Keys\" (seahorse) choose [+] > [Password keyring], then \"Set as default\". Without a desktop (WSL, SSH), run `gnome-keyring-daemon --replace --unlock --components=secrets`, type a new password and press Ctrl-D: that creates the login keyring.",
       ),
       code: null,
     },
