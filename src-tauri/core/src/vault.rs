@@ -662,9 +662,9 @@ impl Vault {
     /// that a keychain that cannot store (no default collection, locked with no way to prompt)
     /// is named before Kakao issues tokens rather than after. Writes a harmless entry under
     /// [`WRITE_CHECK_ACCOUNT`] and deletes it, each call bounded by the timeout. A pass is
-    /// remembered by this vault and its clones (one write and one delete cost about 0.1-0.2 s
-    /// on Secret Service) until a keychain call fails for a reason that may pass
-    /// ([`Error::is_transient`]: not there, locked, no answer).
+    /// remembered by this vault and its clones (one write and one delete take about 35 ms on
+    /// Secret Service in a release build) until a keychain call fails for a reason that may
+    /// pass ([`Error::is_transient`]: not there, locked, no answer).
     ///
     /// Errors: the store's, e.g. [`Error::Unavailable`], [`Error::Locked`], [`Error::Timeout`].
     pub async fn check_can_store(&self) -> Result<(), Error> {

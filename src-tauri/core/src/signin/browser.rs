@@ -124,7 +124,7 @@ const REPLACED_BY_BUNDLE: [&str; 2] = ["GST_PLUGIN_SYSTEM_PATH", "GST_PLUGIN_SYS
 /// (otherwise `xdg-open` and the browser load the bundle's GLib, GIO modules, GTK modules or
 /// pixbuf loaders and fail, often silently):
 /// 1. a variable whose value from before the bundle was saved (`APPIMAGE_ORIGINAL_<NAME>`,
-///    `APPRUN_ORIGINAL_<NAME>`, see [`SAVED_PREFIXES`]) gets that value back, or is removed
+///    `APPRUN_ORIGINAL_<NAME>`) gets that value back, or is removed
 ///    when it had none; the bookkeeping variables themselves are removed;
 /// 2. otherwise every `:`-separated entry under `$APPDIR` is taken out of every variable (the
 ///    runtime only prefixes: `LD_LIBRARY_PATH`, `PATH`, `XDG_DATA_DIRS`, `GSETTINGS_SCHEMA_DIR`,
