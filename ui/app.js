@@ -11,7 +11,7 @@ import { renderProfile } from './views/profile.js';
 import { renderSetup } from './views/setup.js';
 import { renderWaiting } from './views/waiting.js';
 
-const STATUSES = ['restoring', 'unconfigured', 'signed_out', 'waiting', 'completing', 'signed_in', 'offline'];
+const STATUSES = ['restoring', 'unconfigured', 'signed_out', 'waiting', 'completing', 'signed_in', 'offline', 'no_keychain'];
 
 let view = null;
 let chosenLang = null; // set when the person switches; wins over view.lang from then on
@@ -138,6 +138,7 @@ function wire() {
     if (scope) call('withdraw_consent', { scope }, $('open-consents'));
   });
   on('retry', (b) => call('retry', undefined, b));
+  on('retry-keychain', (b) => call('retry', undefined, b));
   on('copy-diagnostics', copyDiagnostics);
   on('dismiss-error', (b) => {
     const fromCore = Boolean(view?.error);
@@ -156,10 +157,11 @@ function wire() {
 
 // ---- rendering -----------------------------------------------------------------------------
 
-function renderMessages() {
+function renderMessages(status) {
   const err = view.error ?? localError;
   const box = $('error');
-  box.hidden = !err;
+  // On the no-keychain screen the core's error is the screen's own text (renderNoKeychain).
+  box.hidden = !err || (status === 'no_keychain' && err === view.error);
   if (err) {
     $('error-message').textContent = pick(err.message);
     const fix = pick(err.fix);
@@ -196,6 +198,15 @@ function clockAmount(secs) {
   return rest ? t('clock_hours_minutes', { h: hours, m: rest }) : t('clock_hours', { h: hours });
 }
 
+/** What is wrong with the keychain and what to do, from the core's error. */
+function renderNoKeychain() {
+  const err = view.error;
+  $('no-keychain-message').textContent = err ? pick(err.message) : '';
+  $('no-keychain-message').hidden = !err;
+  $('no-keychain-fix').textContent = err?.fix ? pick(err.fix) : t('no_keychain_fix');
+  $('no-keychain-detail').dataset.kind = err?.kind ?? '';
+}
+
 function visible(el) {
   return el && el !== document.body && el.isConnected && el.getClientRects().length > 0;
 }
@@ -215,8 +226,9 @@ function render() {
   const status = STATUSES.includes(view.status) ? view.status : 'restoring';
   for (const s of document.querySelectorAll('main > [data-screen]')) s.hidden = s.dataset.screen !== status;
 
-  renderMessages();
+  renderMessages(status);
   if (status === 'unconfigured') renderSetup(view);
+  if (status === 'no_keychain') renderNoKeychain();
   renderWaiting(view);
   if (status === 'signed_in') {
     renderProfile(view, actions);

@@ -125,6 +125,9 @@ export const STRINGS = {
 
     offline_title: '카카오에 연결할 수 없습니다',
     offline_body: '로그인 정보는 이 컴퓨터에 그대로 남아 있습니다. 네트워크가 돌아오면 다시 시도하세요.',
+    no_keychain_title: '로그인 정보를 저장할 키체인이 없습니다',
+    no_keychain_body: '이 앱은 로그인 정보(토큰)를 운영체제의 키체인에만 저장하고 일반 파일에는 저장하지 않습니다. 키체인을 쓸 수 있을 때까지 로그인할 수 없습니다.',
+    no_keychain_fix: '키체인(예: gnome-keyring)을 설치하거나 잠금 해제한 뒤 다시 시도하세요.',
     retry: '다시 시도',
 
     error_code: '코드 {code}',
@@ -269,6 +272,9 @@ export const STRINGS = {
 
     offline_title: "Can't reach Kakao",
     offline_body: 'Your sign-in is still kept on this computer. Try again when the network is back.',
+    no_keychain_title: 'No keychain to keep your sign-in',
+    no_keychain_body: "This app keeps your sign-in (tokens) only in the operating system's keychain, never in plain files. You can sign in once the keychain can be used.",
+    no_keychain_fix: 'Install or unlock a keychain (e.g. gnome-keyring), then try again.',
     retry: 'Try again',
 
     error_code: 'Code {code}',

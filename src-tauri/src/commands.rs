@@ -56,7 +56,7 @@ pub async fn sign_in(state: S<'_>, prompt: Option<String>) -> Result<SessionView
         Some("select_account") => Some(Prompt::SelectAccount),
         Some(other) => return Err(format!("unknown prompt {other:?}")),
     };
-    Ok(state.session.sign_in(prompt))
+    Ok(state.session.sign_in(prompt).await)
 }
 
 #[tauri::command]

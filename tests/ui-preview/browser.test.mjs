@@ -25,6 +25,7 @@ const SCENARIOS = {
   consents: 'signed_in',
   error: 'signed_out_error',
   offline: 'offline',
+  no_keychain: 'no_keychain',
   restore: 'restoring&restore=signed_in',
   setup: 'unconfigured',
   setup_copy: 'unconfigured',

@@ -172,6 +172,34 @@ const fixtures = {
       code: null,
     },
   }),
+  // Secret Service without a default collection (messages/vault.rs, Linux words).
+  no_keychain: base('no_keychain', {
+    error: {
+      kind: 'keychain_unavailable',
+      message: text(
+        "키체인(Secret Service)은 실행 중이지만 기본 키링이 없어 로그인 정보를 저장할 수 없습니다. 이 앱은 토큰을 일반 파일에 저장하지 않습니다.",
+        "The keychain (Secret Service) is running but has no default keyring, so sign-in tokens can't be saved. This app never stores tokens in plain files.",
+      ),
+      fix: text(
+        "키링을 만들고 기본으로 지정한 뒤 다시 시도하세요: \"암호 및 키\"(seahorse) 앱에서 [+] > [암호 키링]을 만들고 \"기본값으로 설정\"을 고릅니다. 데스크톱이 없는 환경(WSL, SSH)에서는 `gnome-keyring-daemon --replace --unlock --components=secrets`를 실행해 새 암호를 입력하고 Ctrl-D를 누르면 로그인 키링이 만들어집니다.",
+        "Create a keyring, make it the default and try again: in \"Passwords and Keys\" (seahorse) choose [+] > [Password keyring], then \"Set as default\". Without a desktop (WSL, SSH), run `gnome-keyring-daemon --replace --unlock --components=secrets`, type a new password and press Ctrl-D: that creates the login keyring.",
+      ),
+      code: null,
+    },
+  }),
+  // A locked login keyring with no way to prompt (messages/vault.rs, Linux words).
+  no_keychain_locked: base('no_keychain', {
+    sandbox: false,
+    error: {
+      kind: 'keychain_locked',
+      message: text("키체인이 잠겨 있고 잠금을 해제할 수 없었습니다 (잠금 해제 창이 거부되었거나 뜰 수 없었습니다).", "The keychain is locked and could not be unlocked (the unlock prompt was refused or could not appear)."),
+      fix: text(
+        "로그인 키링(키체인)을 잠금 해제한 뒤 다시 시도하세요 (예: \"암호 및 키\" 앱). 잠금 해제 창이 뜨면 허용하세요. 잠금 해제 창이 뜰 수 없는 환경(데스크톱 세션 없음: SSH, WSL)에서는 `gnome-keyring-daemon --replace --unlock --components=secrets`를 실행하고 암호를 입력한 뒤 Ctrl-D를 누르세요.",
+        "Unlock the login keyring (keychain) and try again (e.g. in \"Passwords and Keys\"); accept the unlock prompt if one appears. Where no prompt can appear (no desktop session: SSH, WSL), run `gnome-keyring-daemon --replace --unlock --components=secrets`, type the password and press Ctrl-D.",
+      ),
+      code: null,
+    },
+  }),
 };
 
 const dir = new URL('./fixtures/', import.meta.url);

@@ -181,6 +181,25 @@
       await until('signed_in', () => screen() === 'signed_in');
       ok(last('retry'), 'retry called');
     },
+    // No keychain: the core's words and fix are the screen (not the message box), in a live
+    // region the heading points to; the fallback fix without an error; Retry asks the core.
+    async no_keychain() {
+      await until('no_keychain', () => screen() === 'no_keychain');
+      ok(!shown('#error'), 'the error is on the screen, not in the box');
+      ok(!shown('#signin'), 'no sign-in without a keychain');
+      eq($('#no-keychain-detail').dataset.kind, 'keychain_unavailable', 'kind');
+      eq($('#no-keychain-detail').getAttribute('role'), 'status', 'live region');
+      ok($('#no-keychain-message').textContent.includes('기본 키링'), `message: ${$('#no-keychain-message').textContent}`);
+      ok($('#no-keychain-fix').textContent.includes('gnome-keyring-daemon'), 'fix shown');
+      const h1 = $('main > [data-screen="no_keychain"] h1');
+      eq(h1.getAttribute('aria-describedby'), 'no-keychain-message no-keychain-fix', 'heading describes');
+      click('#lang-en');
+      await until('English', () => $('#no-keychain-fix').textContent.includes('make it the default'));
+      ok(h1.textContent === 'No keychain to keep your sign-in', `title: ${h1.textContent}`);
+      click('#retry-keychain');
+      await until('signed_in after retry', () => screen() === 'signed_in');
+      ok(last('retry'), 'retry called');
+    },
     async restore() {
       await until('restoring', () => screen() === 'restoring');
       await until('signed_in after the change', () => screen() === 'signed_in', 4000);

@@ -42,6 +42,8 @@ shots=(
   "dialog-unlink|state=signed_in&click=%23unlink|760"
   "dialog-withdraw|state=signed_in_consents&click=%23consent-account_email-withdraw|760"
   "offline|state=offline|760"
+  "no-keychain|state=no_keychain|900"
+  "no-keychain-locked|state=no_keychain_locked|900"
 )
 
 n=0

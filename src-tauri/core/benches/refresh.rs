@@ -49,7 +49,7 @@ async fn run() {
         Arc::new(|_| {}),
     );
     session.restore().await;
-    session.sign_in(None);
+    session.sign_in(None).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let v = session.view();

@@ -56,7 +56,7 @@ async fn run() {
     let mut samples = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         *signed_in_at.lock().unwrap() = None;
-        session.sign_in(None);
+        session.sign_in(None).await;
         let deadline = Instant::now() + Duration::from_secs(30);
         let done = loop {
             if let Some(t) = *signed_in_at.lock().unwrap() {

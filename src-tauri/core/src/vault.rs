@@ -26,6 +26,7 @@ use crate::secret::Secret;
 use crate::text::Text;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +36,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SESSION_ACCOUNT: &str = "session";
 /// The keychain account (entry name) of the refresh token ([`StoredRefresh`]).
 pub const REFRESH_ACCOUNT: &str = "refresh";
+/// The keychain account [`Vault::check_can_store`] writes and deletes again; it never holds a
+/// token.
+pub const WRITE_CHECK_ACCOUNT: &str = "write-check";
 
 /// The most a Windows Credential Manager entry holds, in UTF-16 code units: the password is
 /// stored as UTF-16 in a blob of at most `CRED_MAX_CREDENTIAL_BLOB_SIZE` = 5 × 512 bytes, and
@@ -124,7 +128,7 @@ fn map_keyring(e: keyring::Error, account: &str) -> Error {
     match e {
         keyring::Error::NoStorageAccess(inner) => {
             let detail = inner.to_string();
-            if detail.contains("no result found") {
+            if no_default_collection(&detail) {
                 // No default collection (seen with a fresh gnome-keyring that never created its
                 // login keyring): nothing to store into until one exists.
                 Error::Unavailable { detail }
@@ -160,6 +164,11 @@ fn map_keyring(e: keyring::Error, account: &str) -> Error {
         keyring::Error::NoEntry => failed("no such entry".into()),
         other => failed(other.to_string()),
     }
+}
+
+/// Secret Service's answer when it has no default collection (`map_keyring`).
+fn no_default_collection(detail: &str) -> bool {
+    detail.contains("no result found")
 }
 
 fn is_unavailable(msg: &str) -> bool {
@@ -418,9 +427,19 @@ impl Error {
         !matches!(self, Error::Corrupt { .. })
     }
 
+    /// There is no keychain to store tokens in until the person does something: none is
+    /// running, it has no default collection, or it is locked and unlocking was refused or
+    /// cannot be asked for. A [`Error::Timeout`] is not: an unlock prompt may be waiting.
+    pub fn means_no_keychain(&self) -> bool {
+        matches!(self, Error::Unavailable { .. } | Error::Locked { .. })
+    }
+
     /// What happened, in both languages; never a stored value.
     pub fn message(&self) -> Text {
         match self {
+            Error::Unavailable { detail } if no_default_collection(detail) => {
+                words::no_default_collection()
+            }
             Error::Unavailable { .. } => words::unavailable(),
             Error::Locked { .. } => words::locked(),
             Error::Timeout { after, .. } => words::timeout(after.as_secs().max(1)),
@@ -432,6 +451,9 @@ impl Error {
     /// What the person can do about it, for this platform.
     pub fn fix(&self) -> Option<Text> {
         match self {
+            Error::Unavailable { detail } if no_default_collection(detail) => {
+                Some(words::no_default_collection_fix())
+            }
             Error::Unavailable { .. } => Some(words::unavailable_fix()),
             Error::Locked { .. } => Some(words::locked_fix()),
             Error::Timeout { .. } => Some(words::timeout_fix()),
@@ -543,6 +565,9 @@ pub struct Vault {
     store: Arc<dyn SecretStore>,
     clock: Arc<dyn Clock>,
     timeout: Duration,
+    /// A [`Vault::check_can_store`] passed and no call said "no keychain" since; shared by
+    /// clones.
+    can_store: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -565,6 +590,7 @@ impl Vault {
             store,
             clock: Arc::new(SystemClock),
             timeout: DEFAULT_TIMEOUT,
+            can_store: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -690,6 +716,26 @@ impl Vault {
         refresh.and(session)
     }
 
+    /// Whether tokens could be stored now, asked before a sign-in sends the person to Kakao, so
+    /// that a keychain that cannot store (no default collection, locked with no way to prompt)
+    /// is named before Kakao issues tokens rather than after. Writes a harmless entry under
+    /// [`WRITE_CHECK_ACCOUNT`] and deletes it, each call bounded by the timeout. A pass is
+    /// remembered by this vault and its clones (one write and one delete take about 35 ms on
+    /// Secret Service in a release build) until a keychain call fails for a reason that may
+    /// pass ([`Error::is_transient`]: not there, locked, no answer).
+    ///
+    /// Errors: the store's, e.g. [`Error::Unavailable`], [`Error::Locked`], [`Error::Timeout`].
+    pub async fn check_can_store(&self) -> Result<(), Error> {
+        if self.can_store.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.set(WRITE_CHECK_ACCOUNT, "write check".to_owned())
+            .await?;
+        self.delete(WRITE_CHECK_ACCOUNT).await?;
+        self.can_store.store(true, Ordering::Release);
+        Ok(())
+    }
+
     async fn get(&self, account: &'static str) -> Result<Option<String>, Error> {
         self.run("read", move |s| s.get(account)).await
     }
@@ -720,7 +766,7 @@ impl Vault {
     ) -> Result<T, Error> {
         let store = self.store.clone();
         let task = tokio::task::spawn_blocking(move || f(&*store));
-        match tokio::time::timeout(self.timeout, task).await {
+        let result = match tokio::time::timeout(self.timeout, task).await {
             Err(_) => Err(Error::Timeout {
                 op,
                 after: self.timeout,
@@ -729,7 +775,13 @@ impl Vault {
                 detail: format!("the keychain call ({op}) failed: {join}"),
             }),
             Ok(Ok(r)) => r,
+        };
+        if result.as_ref().is_err_and(Error::is_transient) {
+            // The keychain went away, was locked or stopped answering since the last write
+            // check: the next sign-in checks again.
+            self.can_store.store(false, Ordering::Release);
         }
+        result
     }
 }
 
@@ -1087,6 +1139,77 @@ mod tests {
             ]
         );
         assert_eq!(v.load().await.unwrap(), Some((b, Some(rb))));
+    }
+
+    /// The write check writes and deletes its own entry (never a token's), is remembered
+    /// after a pass, and is asked again after a keychain call failed for a reason that may
+    /// pass (not after an unreadable entry).
+    #[tokio::test]
+    async fn the_write_check_leaves_nothing_and_is_remembered_until_the_keychain_fails() {
+        let (store, v) = vault();
+        let calls = |store: &MemoryStore| store.log().len();
+        v.check_can_store().await.unwrap();
+        assert_eq!(
+            store.log(),
+            [
+                (StoreOp::Set, WRITE_CHECK_ACCOUNT.to_owned()),
+                (StoreOp::Delete, WRITE_CHECK_ACCOUNT.to_owned()),
+            ]
+        );
+        assert!(store.raw(WRITE_CHECK_ACCOUNT).is_none());
+        // Remembered, by clones too.
+        v.clone().check_can_store().await.unwrap();
+        assert_eq!(calls(&store), 2);
+
+        // A corrupt entry says nothing about storing.
+        store.put_raw(SESSION_ACCOUNT, "not json");
+        v.load().await.unwrap_err();
+        let before = calls(&store);
+        v.check_can_store().await.unwrap();
+        assert_eq!(calls(&store), before);
+
+        // Locked since: the next check asks the keychain, and fails with it.
+        store.fail_next(StoreOp::Delete, Error::Locked { detail: "x".into() });
+        v.clear().await.unwrap_err();
+        store.fail_next(StoreOp::Set, Error::Locked { detail: "x".into() });
+        let e = v.check_can_store().await.unwrap_err();
+        assert!(e.means_no_keychain(), "{e:?}");
+        // A failed check is not remembered either.
+        let before = calls(&store);
+        v.check_can_store().await.unwrap();
+        assert_eq!(calls(&store), before + 2);
+
+        // No answer: the check times out rather than waiting for a prompt forever.
+        let v = v.with_timeout(Duration::from_millis(20));
+        store.fail_next(StoreOp::Delete, Error::Unavailable { detail: "x".into() });
+        v.clear().await.unwrap_err();
+        store.set_latency(Duration::from_millis(200));
+        let e = v.check_can_store().await.unwrap_err();
+        assert_eq!(e.kind(), "keychain_timeout");
+        assert!(!e.means_no_keychain());
+    }
+
+    /// Secret Service without a default collection: its own words and fix, not "install one".
+    #[test]
+    fn no_default_collection_says_to_create_a_keyring() {
+        let e = map_keyring(
+            keyring::Error::NoStorageAccess("Secret Service: no result found".into()),
+            SESSION_ACCOUNT,
+        );
+        assert_eq!(e.kind(), "keychain_unavailable");
+        assert!(e.means_no_keychain());
+        assert!(
+            e.message().en.contains("no default keyring"),
+            "{:?}",
+            e.message()
+        );
+        let fix = e.fix().unwrap();
+        assert!(fix.en.contains("make it the default"), "{fix:?}");
+        assert!(fix.en.contains("gnome-keyring-daemon") && fix.ko.contains("gnome-keyring-daemon"));
+        let other = Error::Unavailable {
+            detail: "org.freedesktop.DBus.Error.ServiceUnknown".into(),
+        };
+        assert_ne!(other.message(), e.message());
     }
 
     #[test]

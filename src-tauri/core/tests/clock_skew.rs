@@ -115,7 +115,7 @@ impl Env {
     }
 
     async fn sign_in(&self) -> SessionView {
-        let v = self.session.sign_in(None);
+        let v = self.session.sign_in(None).await;
         assert_eq!(v.status, Status::Waiting, "{v:#?}");
         self.wait_for("signed in or an error", |v| {
             (v.status == Status::SignedIn && v.profile.is_some()) || v.error.is_some()

@@ -42,7 +42,7 @@ async fn signs_in_against_the_simulator_with_this_process_proxy_variables() {
         vec![port],
         Arc::new(|_| {}),
     );
-    let v = session.sign_in(None);
+    let v = session.sign_in(None).await;
     assert_eq!(
         v.status,
         Status::Waiting,

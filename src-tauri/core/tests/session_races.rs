@@ -108,7 +108,7 @@ impl Race {
 
     /// Signs in through the simulator's pages as `login` and waits for the profile.
     async fn sign_in_as(&self, login: &'static str, member: i64) {
-        self.start_sign_in(login);
+        self.start_sign_in(login).await;
         until("the sign-in to finish", || {
             let v = self.view();
             v.status == Status::SignedIn && self.shown_member() == Some(member)
@@ -116,12 +116,12 @@ impl Race {
         .await;
     }
 
-    fn start_sign_in(&self, login: &'static str) {
+    async fn start_sign_in(&self, login: &'static str) {
         self.browser.set_script(Some(Script {
             login,
             consent: Consent::All,
         }));
-        self.session.sign_in(Some(Prompt::Login));
+        self.session.sign_in(Some(Prompt::Login)).await;
     }
 
     /// Whose access token this is, asking Kakao (`/v2/user/me`).
@@ -222,7 +222,7 @@ async fn a_refresh_in_flight_never_writes_into_the_next_members_session() {
     r.gate.arrived(1, WAIT, "A's refresh").await;
 
     // B signs in while A's refresh is on its way to Kakao.
-    r.start_sign_in(B_LOGIN);
+    r.start_sign_in(B_LOGIN).await;
     r.done_or_waiting("B's sign-in", || r.stored_member() == Some(B))
         .await;
     r.gate.release();
@@ -265,7 +265,7 @@ async fn an_old_refresh_that_comes_back_dead_does_not_end_the_new_session() {
     let refreshing = tokio::spawn(async move { s.refresh_profile().await });
     r.gate.arrived(1, WAIT, "A's refresh").await;
 
-    r.start_sign_in(B_LOGIN);
+    r.start_sign_in(B_LOGIN).await;
     r.done_or_waiting("B's sign-in", || r.stored_member() == Some(B))
         .await;
     r.gate.release();
@@ -344,7 +344,7 @@ async fn a_crash_between_the_keychain_writes_never_pairs_two_members() {
             detail: "the process died here".into(),
         },
     );
-    r.start_sign_in(B_LOGIN);
+    r.start_sign_in(B_LOGIN).await;
     until("B's sign-in to fail at the keychain", || {
         r.view()
             .error

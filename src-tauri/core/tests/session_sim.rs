@@ -151,7 +151,7 @@ impl Env {
 
     /// Signs in through the browser script and waits for the profile.
     async fn sign_in(&self) -> SessionView {
-        let v = self.session.sign_in(None);
+        let v = self.session.sign_in(None).await;
         assert_eq!(v.status, Status::Waiting, "{v:#?}");
         self.wait_for("signed in", |v| {
             v.status == Status::SignedIn && v.profile.is_some()
@@ -539,7 +539,7 @@ async fn additional_consent_refused_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cancel_on_kakaos_consent_page_is_access_denied_and_stores_nothing() {
     let env = Env::new(script(FULL, Consent::Cancel)).await;
-    env.session.sign_in(None);
+    env.session.sign_in(None).await;
     let v = env
         .wait_for("sign-in refused", |v| {
             v.status == Status::SignedOut && v.error.is_some()
@@ -558,7 +558,7 @@ async fn cancel_on_kakaos_consent_page_is_access_denied_and_stores_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cancel_frees_the_port_at_once_and_all_ports_busy_is_named() {
     let env = Env::new(None).await; // a browser nobody answers
-    let v = env.session.sign_in(None);
+    let v = env.session.sign_in(None).await;
     assert_eq!(v.status, Status::Waiting);
     assert_eq!(
         v.waiting.as_ref().unwrap().redirect_uri,
@@ -576,7 +576,7 @@ async fn cancel_frees_the_port_at_once_and_all_ports_busy_is_named() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     // Now the only port is taken by someone else.
-    let v = env.session.sign_in(None);
+    let v = env.session.sign_in(None).await;
     assert_eq!(v.status, Status::SignedOut);
     let e = v.error.expect("ports busy");
     assert_eq!(e.kind, "ports_busy");
@@ -593,7 +593,7 @@ async fn an_id_token_from_the_wrong_issuer_is_refused_and_nothing_is_stored() {
         Some(&|sim: &Sim| sim.base_url().replace("127.0.0.1", "localhost")),
     )
     .await;
-    env.session.sign_in(None);
+    env.session.sign_in(None).await;
     let v = env
         .wait_for("refused", |v| {
             v.status == Status::SignedOut && v.error.is_some()
@@ -617,7 +617,7 @@ async fn unregistered_redirect_uri_shows_kakaos_error_page_and_the_app_names_the
         &env.browser,
         vec![other],
     );
-    let v = session.sign_in(None);
+    let v = session.sign_in(None).await;
     assert_eq!(
         v.waiting.unwrap().redirect_uri,
         format!("http://127.0.0.1:{other}/callback")
@@ -684,10 +684,11 @@ async fn nothing_that_reaches_the_window_carries_a_secret() {
 }
 
 /// A keychain that cannot be read at start (locked, slow unlock prompt, not running) may still
-/// hold the tokens: the window says "offline" with Retry, never "signed out", and nothing is
-/// deleted. Only an unreadable entry means signing in again.
+/// hold the tokens: the window says "no keychain" (locked, not running) or "offline" (slow)
+/// with Retry, never "signed out", and nothing is deleted. Only an unreadable entry means
+/// signing in again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_unreadable_keychain_at_start_is_offline_not_signed_out() {
+async fn an_unreadable_keychain_at_start_is_no_keychain_or_offline_not_signed_out() {
     use kakao_signin_core::vault::{Error as VaultError, MemoryStore, StoreOp};
     let env = Env::new(script(FULL, Consent::All)).await;
     env.sign_in().await;
@@ -724,7 +725,7 @@ async fn an_unreadable_keychain_at_start_is_offline_not_signed_out() {
                     },
                 )
             }),
-            Status::Offline,
+            Status::NoKeychain,
         ),
         (
             "no Secret Service",
@@ -736,7 +737,7 @@ async fn an_unreadable_keychain_at_start_is_offline_not_signed_out() {
                     },
                 )
             }),
-            Status::Offline,
+            Status::NoKeychain,
         ),
         (
             "unlock prompt unanswered",

@@ -1167,7 +1167,7 @@ mod session_env {
 async fn session_against_the_simulator_makes_no_token_request() {
     use kakao_signin_core::session::view::Status;
     let env = session_env::Env::new().await;
-    let v = env.session.sign_in(None);
+    let v = env.session.sign_in(None).await;
     assert_eq!(v.status, Status::Waiting, "{v:#?}");
     let port = env.port;
     let table = table();

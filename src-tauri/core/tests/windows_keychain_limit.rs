@@ -152,7 +152,7 @@ async fn the_largest_profile_signs_in_with_windows_keychain_limits() {
 
     // Sign in: every item agreed, so Kakao's ID token carries nickname, picture and e-mail.
     let session = rig.session();
-    let v = session.sign_in(None);
+    let v = session.sign_in(None).await;
     assert_eq!(v.status, Status::Waiting, "{v:#?}");
     let v = rig
         .wait_for(&session, "signed in", |v| {

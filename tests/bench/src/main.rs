@@ -214,7 +214,7 @@ impl Rig {
         deps.clock = Arc::new(SystemClock);
         let session = Session::new(deps, Arc::new(|_| {}));
         session.restore().await;
-        session.sign_in(None);
+        session.sign_in(None).await;
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let v = session.view();

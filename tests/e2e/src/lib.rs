@@ -535,6 +535,16 @@ impl UrlInbox {
         )
     }
 
+    /// Like [`UrlInbox::browser_command`], and the "browser" first writes the whole
+    /// environment it was started with to `env_file` (complete once the URL is in the inbox).
+    pub fn browser_command_saving_env(&self, env_file: &Path) -> String {
+        format!(
+            "sh -c 'env > \"{env}.tmp\" && mv \"{env}.tmp\" \"{env}\"; printf \"%s\\n\" \"$0\" >> \"{}\"'",
+            self.path.display(),
+            env = env_file.display(),
+        )
+    }
+
     /// How many URLs the app has opened so far.
     pub fn len(&self) -> usize {
         std::fs::read_to_string(&self.path)
@@ -564,6 +574,7 @@ impl UrlInbox {
 }
 
 pub use kakao_signin_test_support::keychain_accounts;
+pub use kakao_signin_test_support::{KeychainState, PrivateSecretService};
 
 // ---- one test's world ------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@
 //!   `next_view` answer (how the window follows the session), the `app_state` and
 //!   `diagnostics` command answers,
 //! - every file under the data directory and the XDG data, config and cache dirs (HOME),
-//! - the browser command line (the URLs the app handed to `KAKAO_SIGNIN_BROWSER`).
+//! - the browser command line (the URLs the app handed to `KAKAO_SIGNIN_BROWSER`) and the
+//!   browser's environment (no `KAKAO_SIGNIN_*` setting may reach it).
 //!
 //! The secrets: access, refresh and ID token (read from the keychain with secret-tool), the
 //! authorization code (captured on the test side from Kakao's redirect), the client secret,
@@ -118,7 +119,15 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
     let _ = std::fs::remove_file(&log);
     let log_dir = std::env::temp_dir().join(format!("ks-leaks-logdir-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&log_dir);
+    let browser_env =
+        std::env::temp_dir().join(format!("ks-leaks-browser-env-{}", std::process::id()));
+    let _ = std::fs::remove_file(&browser_env);
     let mut env = rig.env();
+    env.retain(|(k, _)| k != "KAKAO_SIGNIN_BROWSER");
+    env.push((
+        "KAKAO_SIGNIN_BROWSER".into(),
+        rig.inbox.browser_command_saving_env(&browser_env),
+    ));
     env.push(("KAKAO_SIGNIN_LOG".into(), "trace".into()));
     env.push(("KAKAO_SIGNIN_LOG_DIR".into(), log_dir.display().to_string()));
     env.push(("KAKAO_SIGNIN_CLIENT_SECRET".into(), CLIENT_SECRET.into()));
@@ -298,6 +307,18 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
         "browser command line (URLs handed to KAKAO_SIGNIN_BROWSER)".into(),
         std::fs::read(&rig.inbox.path)?,
     ));
+    let browser_env_bytes = std::fs::read(&browser_env)?;
+    let settings: Vec<String> = String::from_utf8_lossy(&browser_env_bytes)
+        .lines()
+        .filter(|l| l.starts_with("KAKAO_SIGNIN_"))
+        .map(|l| l.split('=').next().unwrap_or(l).to_owned())
+        .collect();
+    assert!(
+        settings.is_empty(),
+        "settings in the browser's environment: {settings:?}"
+    );
+    places.push(("the browser's environment".into(), browser_env_bytes));
+    let _ = std::fs::remove_file(&browser_env);
     let mut dirs = vec![rig.data.clone()];
     for var in ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "HOME"] {
         if let Some(d) = std::env::var_os(var) {

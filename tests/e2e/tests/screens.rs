@@ -9,7 +9,7 @@
 use anyhow::{ensure, Result};
 use kakao_signin_e2e::{
     demo_member_id, serial, unconfigured_env, wait_port_free, App, AppOptions, Chromium, Consent,
-    Lang, Rig,
+    KeychainState, Lang, PrivateSecretService, Rig,
 };
 use kakao_sim::{Endpoint, Fault};
 
@@ -45,6 +45,7 @@ in_both_languages!(
     logout,
     unlink,
     offline,
+    no_keychain,
     cancelled_on_consent_page,
 );
 
@@ -703,6 +704,59 @@ async fn offline(lang: Lang) -> Result<()> {
         "{:?}",
         rig.keychain()
     );
+    app.close().await
+}
+
+// ---- no keychain -----------------------------------------------------------------------------
+
+/// The app on a desktop whose Secret Service has no default collection (gnome-keyring on a
+/// D-Bus bus of this test's own, never given a login keyring): its own screen with what to do,
+/// no way to sign in, Retry asks again; the browser is never opened.
+async fn no_keychain(lang: Lang) -> Result<()> {
+    let rig = Rig::start("no-keychain", lang).await?;
+    let keychain = PrivateSecretService::start(KeychainState::NoDefaultCollection);
+    let mut env = rig.env();
+    env.extend(keychain.env());
+    let app = App::launch(AppOptions { env }).await?;
+    app.wait_screen("no_keychain").await?;
+    let screen = app.text("main > [data-screen=\"no_keychain\"]").await?;
+    ensure!(
+        screen.contains(lang.pick(
+            "로그인 정보를 저장할 키체인이 없습니다",
+            "No keychain to keep your sign-in"
+        )),
+        "{screen}"
+    );
+    // The core's words for this keychain, and how to fix it.
+    ensure!(
+        screen.contains(lang.pick("기본 키링이 없어", "has no default keyring")),
+        "{screen}"
+    );
+    ensure!(screen.contains("gnome-keyring-daemon"), "{screen}");
+    ensure!(
+        app.attr("#no-keychain-detail", "data-kind")
+            .await?
+            .as_deref()
+            == Some("keychain_unavailable")
+    );
+    ensure!(!app.is_displayed("#error").await?, "the error twice");
+    ensure!(!app.is_displayed("#signin").await?, "sign-in offered");
+    ensure!(
+        app.text("#retry-keychain").await? == lang.pick("다시 시도", "Try again"),
+        "retry button"
+    );
+    app.screenshot(&shot("no-keychain", lang)).await?;
+
+    app.click("#retry-keychain").await?;
+    // The button is busy until the core answered the retry (app.js `call`).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.attr("#retry-keychain", "aria-busy").await?.is_some() {
+        ensure!(std::time::Instant::now() < deadline, "retry never answered");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.wait_screen("no_keychain").await?;
+    ensure!(rig.inbox.is_empty(), "a browser was opened");
+    ensure!(rig.sim.stats().authorize_hits == 0, "Kakao was asked");
     app.close().await
 }
 

@@ -8,12 +8,14 @@
 
 mod browser;
 mod gates;
+mod secret_service;
 #[cfg(feature = "x11")]
 pub mod xscreen;
 
 pub use browser::{Consent, Opener, Script, SimBrowser, PASSWORD};
 pub use gates::{Gate, GatedHttp, GatedStore, RequestFilter};
 pub use kakao_sim::{free_loopback_port, Sim, SimConfig};
+pub use secret_service::{KeychainState, PrivateSecretService};
 
 use kakao_signin_core::clock::Clock;
 use kakao_signin_core::config::Config;

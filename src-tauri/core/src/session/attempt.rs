@@ -67,6 +67,7 @@ impl Session {
             Status::SignedIn => Status::SignedIn,
             Status::Offline => Status::Offline,
             Status::Waiting | Status::Completing => s.before_wait,
+            // Signed out, or no keychain before the write check that just passed.
             _ => Status::SignedOut,
         });
         s.status = Status::Waiting;
@@ -89,7 +90,9 @@ impl Session {
         bind_with_retry(&self.deps.redirect_ports)
     }
 
-    pub(super) fn start_attempt(
+    /// Checks the keychain, binds the listener, opens the browser at Kakao's authorize URL and
+    /// spawns the task that waits for the redirect.
+    pub(super) async fn start_attempt(
         self: &Arc<Self>,
         purpose: WaitPurpose,
         scopes: Vec<String>,
@@ -103,6 +106,16 @@ impl Session {
                 return self.changed();
             }
         };
+        // Before Kakao issues tokens: a keychain that cannot keep them is named now, not after
+        // the person signed in at Kakao (no default collection, locked with no prompt).
+        if let Err(e) = self.keeper.vault().check_can_store().await {
+            let e = Error::from(e);
+            if e.is_no_keychain() && self.lock().status == Status::SignedOut {
+                self.lock().status = Status::NoKeychain;
+            }
+            self.set_error(e);
+            return self.changed();
+        }
         let loopback = match self.replace_attempt() {
             Ok(l) => l,
             Err(e) => {

@@ -182,6 +182,12 @@ impl Error {
         }
     }
 
+    /// The keychain cannot keep tokens until the person installs, creates or unlocks one
+    /// ([`vault::Error::means_no_keychain`]): the window shows status `no_keychain`.
+    pub fn is_no_keychain(&self) -> bool {
+        matches!(self, Error::Vault(e) if e.means_no_keychain())
+    }
+
     /// The view the window shows for this error.
     pub fn view(&self) -> ErrorView {
         ErrorView {

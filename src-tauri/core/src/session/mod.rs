@@ -128,7 +128,11 @@ impl Session {
 
     /// At start: read the keychain, check the access token, refresh when needed, and only when
     /// the refresh token is dead delete the tokens. Transient failures keep every token and say
-    /// "offline".
+    /// "offline"; a keychain that is not there, has no default collection or is locked with no
+    /// way to unlock it says `no_keychain` with what to do. Signed out, it also checks that the
+    /// keychain can store ([`Vault::check_can_store`](crate::vault::Vault::check_can_store)):
+    /// a locked keychain with nothing in it reads as empty and would fail only after Kakao
+    /// issued tokens.
     pub async fn restore(&self) -> SessionView {
         let Ok(kakao) = self.kakao().cloned() else {
             self.lock().status = Status::Unconfigured;
@@ -142,11 +146,13 @@ impl Session {
             match lane.load().await {
                 Err(e) => {
                     // Nothing can be read, so nothing is deleted either. A keychain that is
-                    // locked, slow (an unlock prompt nobody answered yet) or not running may
-                    // still hold the tokens: that is "offline" with Retry, not "signed out".
-                    // Only an unreadable entry means signing in again.
+                    // locked or not there may still hold the tokens once it is unlocked or
+                    // started: "no keychain" with what to do and Retry. One that is slow (an
+                    // unlock prompt nobody answered yet) is "offline" with Retry. Neither is
+                    // "signed out": only an unreadable entry means signing in again.
+                    let e = Error::from(e);
                     let status = if e.is_transient() {
-                        Status::Offline
+                        State::keychain_failed_status(&e)
                     } else {
                         Status::SignedOut
                     };
@@ -159,7 +165,15 @@ impl Session {
                     // write failed halfway may have left a lone refresh entry: nothing can use
                     // it, so it must not stay (fault matrix, "logout: delete"). Best effort.
                     let _ = self.keeper.vault().clear().await;
+                    let checked = self.keeper.vault().check_can_store().await;
                     self.lock().signed_out();
+                    if let Err(e) = checked.map_err(Error::from) {
+                        // Signed out either way; with no keychain to sign in to, say so now.
+                        if e.is_no_keychain() {
+                            self.lock().status = Status::NoKeychain;
+                        }
+                        self.set_error(e);
+                    }
                     return self.changed();
                 }
                 Ok(true) => {
@@ -193,8 +207,10 @@ impl Session {
         let written = self.keeper.lane().await.write_back().await;
         if let Err(e) = written {
             self.begin();
+            let e = Error::from(e);
+            let status = State::keychain_failed_status(&e);
             self.set_error(e);
-            self.lock().status = Status::Offline;
+            self.lock().status = status;
             return self.changed();
         }
         self.restore().await
@@ -386,12 +402,14 @@ impl Session {
 
     // ---------------------------------------------------------------- sign in (S01–S03, S12)
 
-    /// Opens the browser at Kakao and returns at once with status `waiting`; the rest happens
-    /// in the background and arrives through `notify`. `prompt`: Kakao's `prompt` parameter
-    /// (S02).
-    pub fn sign_in(self: &Arc<Self>, prompt: Option<Prompt>) -> SessionView {
+    /// Checks that the keychain can store tokens, opens the browser at Kakao and returns with
+    /// status `waiting`; the rest happens in the background and arrives through `notify`.
+    /// `prompt`: Kakao's `prompt` parameter (S02). A keychain that cannot store refuses the
+    /// sign-in before the browser opens, with its fix in `view.error`.
+    pub async fn sign_in(self: &Arc<Self>, prompt: Option<Prompt>) -> SessionView {
         let prompts = prompt.into_iter().collect();
         self.start_attempt(WaitPurpose::SignIn, Vec::new(), prompts)
+            .await
     }
 
     /// S12: authorize again with `scope=` for the consent items the person agrees to now
@@ -417,6 +435,7 @@ impl Session {
             scopes.push("openid".into());
         }
         self.start_attempt(WaitPurpose::Consent, scopes, Vec::new())
+            .await
     }
 
     // ---------------------------------------------------------------- logout, unlink

@@ -63,6 +63,16 @@ impl State {
         self.settle(Status::SignedOut);
     }
 
+    /// What the window shows after a keychain failure while there is no session to show:
+    /// `no_keychain` when there is none to use, else `offline` (tokens may still be kept).
+    pub(super) fn keychain_failed_status(e: &Error) -> Status {
+        if e.is_no_keychain() {
+            Status::NoKeychain
+        } else {
+            Status::Offline
+        }
+    }
+
     /// Ends the browser round trip shown, back to where it started.
     pub fn end_wait(&mut self) {
         self.attempt = None;
@@ -150,10 +160,10 @@ impl Session {
         }
     }
 
-    /// Maps a failure of a call to what the window shows: offline when Kakao or the keychain
-    /// could not be reached (tokens kept), the error otherwise. A session that ended was
-    /// already shown as ended by the change that ended it, and an answer for a replaced
-    /// session says nothing.
+    /// Maps a failure of a call to what the window shows: no keychain when there is none to
+    /// write to, offline when Kakao or the keychain could not be reached (tokens kept), the
+    /// error otherwise. A session that ended was already shown as ended by the change that
+    /// ended it, and an answer for a replaced session says nothing.
     pub(super) fn settle_failure(&self, e: Error) {
         if matches!(
             e,
@@ -162,9 +172,13 @@ impl Session {
             return;
         }
         let transient = e.is_transient();
+        let no_keychain = e.is_no_keychain();
         self.set_error(e);
         let mut s = self.lock();
-        if transient || s.status == Status::Restoring {
+        if no_keychain {
+            // The tokens are held in memory; Retry writes them back once there is a keychain.
+            s.status = Status::NoKeychain;
+        } else if transient || s.status == Status::Restoring {
             // e.g. KOE010 after a client-secret change at start: tokens stay, the fix is shown.
             s.status = Status::Offline;
         }

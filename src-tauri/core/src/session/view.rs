@@ -24,6 +24,9 @@ pub enum Status {
     SignedIn,
     /// Tokens are kept but Kakao could not be reached; retry later.
     Offline,
+    /// There is no keychain to keep tokens in (none running, no default collection, or locked
+    /// with no way to unlock it): `error` says what to install or unlock; retry after that.
+    NoKeychain,
 }
 
 /// What a browser round trip is for.

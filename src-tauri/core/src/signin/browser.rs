@@ -1,8 +1,16 @@
 //! The browser seam: how the authorize (or logout) URL reaches a browser.
 //!
 //! Errors never contain the URL: it carries `state`, `nonce` and the PKCE challenge.
+//!
+//! A browser this app starts gets the app's environment minus what is the app's alone
+//! ([`BrowserEnv`]): the app's own settings (`KAKAO_SIGNIN_*`, the client secret among them),
+//! variables it set for its own window, and, when it runs from an AppImage, what the bundle's
+//! runtime set for the app's bundled libraries.
 
 use super::Error;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -53,26 +61,248 @@ impl BrowserOpener for SystemBrowser {
             detail: redact(&e.to_string(), url),
             from_env: false,
         };
-        if self.app_only_env.is_empty() {
+        let env = BrowserEnv::from_process(&self.app_only_env);
+        if env.is_empty() {
             return open::that_detached(url).map_err(failed);
         }
-        launch_first(self.launchers(url), LAUNCHER_GRACE).map_err(failed)
+        launch_first(self.launchers(url, &env), LAUNCHER_GRACE).map_err(failed)
     }
 }
 
 impl SystemBrowser {
-    /// The same launchers, in the same order, as `open::that_detached` uses, with the cleaned
-    /// environment that `open` offers only through `commands`.
-    fn launchers(&self, url: &str) -> Vec<Command> {
+    /// The same launchers, in the same order, as `open::that_detached` uses, with the browser's
+    /// environment, which `open` offers only through `commands` (it leaves AppImage variables
+    /// alone on purpose).
+    fn launchers(&self, url: &str, env: &BrowserEnv) -> Vec<Command> {
         open::commands(url)
             .into_iter()
             .map(|mut cmd| {
-                for var in &self.app_only_env {
-                    cmd.env_remove(var);
-                }
+                env.apply(&mut cmd);
                 cmd
             })
             .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser's environment
+// ---------------------------------------------------------------------------------------------
+
+/// The prefix of this app's settings (`KAKAO_SIGNIN_CLIENT_SECRET`, …, see `config`): none is a
+/// browser's business, and the client secret must not live in a browser's environment.
+const SETTINGS_PREFIX: &str = "KAKAO_SIGNIN_";
+
+/// What a bundle's runtime records about itself: the type 2 AppImage runtime sets `APPIMAGE`
+/// (the `.AppImage` file), `APPDIR` (where it is mounted or extracted), `OWD` (the working
+/// directory it was started in) and `ARGV0`. None of it describes the browser.
+const BUNDLE_MARKERS: [&str; 4] = ["APPIMAGE", "APPDIR", "OWD", "ARGV0"];
+
+/// Where AppRun implementations that restore the environment of processes outside the
+/// bundle save a variable's value from before the bundle, `<PREFIX><NAME>`: the
+/// `appimage-exec-wrapper` (KDevelop's AppRun, AppImageKit issue 396) uses `APPIMAGE_`,
+/// AppImageCrafters' AppRun (appimage-builder) `APPRUN_`. An empty `ORIGINAL` means the
+/// variable was not set; a `STARTUP` value without an `ORIGINAL` one means the same.
+const SAVED_PREFIXES: [(&str, &str); 2] = [
+    ("APPIMAGE_ORIGINAL_", "APPIMAGE_STARTUP_"),
+    ("APPRUN_ORIGINAL_", "APPRUN_STARTUP_"),
+];
+
+/// Variables a bundle sets to a whole new value rather than prefixing the old one: AppImageKit's
+/// AppRun writes `GST_PLUGIN_SYSTEM_PATH{,_1_0}` as the bundle's directory followed by another
+/// variable's old value, so what is left after the bundle's entries is not this one's.
+const REPLACED_BY_BUNDLE: [&str; 2] = ["GST_PLUGIN_SYSTEM_PATH", "GST_PLUGIN_SYSTEM_PATH_1_0"];
+
+/// How the environment of a browser this app starts differs from the app's: each variable to
+/// set or remove. Built from an environment snapshot, so it is tested with a map instead of the
+/// process's own environment.
+///
+/// Always removed: every `KAKAO_SIGNIN_*` setting (the client secret too) and the variables the
+/// app set for its own window (`app_only_env`).
+///
+/// Running from an AppImage (on Linux, `APPIMAGE` or `APPDIR` is set), the runtime's changes
+/// are undone for the browser, whose own libraries and modules must be the system's
+/// (otherwise `xdg-open` and the browser load the bundle's GLib, GIO modules, GTK modules or
+/// pixbuf loaders and fail, often silently):
+/// 1. a variable whose value from before the bundle was saved (`APPIMAGE_ORIGINAL_<NAME>`,
+///    `APPRUN_ORIGINAL_<NAME>`) gets that value back, or is removed
+///    when it had none; the bookkeeping variables themselves are removed;
+/// 2. otherwise every `:`-separated entry under `$APPDIR` is taken out of every variable (the
+///    runtime only prefixes: `LD_LIBRARY_PATH`, `PATH`, `XDG_DATA_DIRS`, `GSETTINGS_SCHEMA_DIR`,
+///    `QT_PLUGIN_PATH`, `PERLLIB`, …, AppImageKit's `AppRun.c`), and a variable left with no
+///    entry is removed (`GTK_PATH`, `GIO_MODULE_DIR`, `GDK_PIXBUF_MODULE_FILE`, `GTK_EXE_PREFIX`,
+///    `GTK_DATA_PREFIX`, `GTK_IM_MODULE_FILE`, `GI_TYPELIB_PATH`, `PYTHONHOME`: the linuxdeploy
+///    GTK plugin's AppRun hook, which Tauri's AppImages carry, sets them to paths in the
+///    bundle). `PATH` keeps its value if nothing would be left of it;
+/// 3. where that hook ran (`GTK_DATA_PREFIX` is `$APPDIR`), the `/usr/share` it puts after
+///    `$APPDIR/usr/share` in `XDG_DATA_DIRS` goes too, and its forced `GTK_THEME` is removed;
+/// 4. the runtime's own markers (`APPIMAGE`, `APPDIR`, `OWD`, `ARGV0`) are removed.
+///
+/// Flatpak and strict Snap confinement are not affected: there `xdg-open` asks a service
+/// outside the sandbox (the desktop portal, snapd's `io.snapcraft.Launcher`) to open the URL,
+/// and the browser starts with the desktop session's environment, not the app's. Without
+/// `APPDIR` (never the case with the type 2 runtime) only steps 1 and 4 apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BrowserEnv {
+    /// `Some`: set to this value; `None`: remove.
+    changes: BTreeMap<OsString, Option<OsString>>,
+}
+
+impl BrowserEnv {
+    /// The browser's environment for an app whose environment is `vars` (name, value pairs).
+    /// `app_only_env`: variables the app set for itself only, removed whether present or not.
+    pub fn for_browser<K, V>(
+        vars: impl IntoIterator<Item = (K, V)>,
+        app_only_env: &[String],
+    ) -> BrowserEnv
+    where
+        K: Into<OsString>,
+        V: Into<OsString>,
+    {
+        let vars: BTreeMap<OsString, OsString> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let mut changes = BTreeMap::new();
+        if cfg!(target_os = "linux") {
+            undo_bundle(&vars, &mut changes);
+        }
+        for name in vars.keys().filter(|k| is_setting(k)) {
+            changes.insert(name.clone(), None);
+        }
+        for name in app_only_env {
+            changes.insert(name.into(), None);
+        }
+        BrowserEnv { changes }
+    }
+
+    /// [`BrowserEnv::for_browser`] for this process's environment, read now.
+    pub fn from_process(app_only_env: &[String]) -> BrowserEnv {
+        BrowserEnv::for_browser(std::env::vars_os(), app_only_env)
+    }
+
+    /// Nothing differs from the app's environment.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// What the browser gets for `name`: `None` when it inherits the app's value,
+    /// `Some(None)` when the variable is removed, `Some(Some(value))` when it is set.
+    pub fn change(&self, name: &str) -> Option<Option<&OsStr>> {
+        self.changes.get(OsStr::new(name)).map(|v| v.as_deref())
+    }
+
+    /// Sets and removes the variables on `cmd`.
+    pub fn apply(&self, cmd: &mut Command) {
+        for (name, value) in &self.changes {
+            match value {
+                Some(v) => cmd.env(name, v),
+                None => cmd.env_remove(name),
+            };
+        }
+    }
+}
+
+/// `KAKAO_SIGNIN_*`; on Windows, where names ignore case, in any case.
+fn is_setting(name: &OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    let prefix = SETTINGS_PREFIX.as_bytes();
+    name.len() >= prefix.len()
+        && if cfg!(windows) {
+            name[..prefix.len()].eq_ignore_ascii_case(prefix)
+        } else {
+            name.starts_with(prefix)
+        }
+}
+
+/// Steps 1-4 of [`BrowserEnv`] into `changes`; nothing when not running from a bundle.
+fn undo_bundle(
+    vars: &BTreeMap<OsString, OsString>,
+    changes: &mut BTreeMap<OsString, Option<OsString>>,
+) {
+    let get = |name: &str| vars.get(OsStr::new(name)).filter(|v| !v.is_empty());
+    if get("APPIMAGE").is_none() && get("APPDIR").is_none() {
+        return;
+    }
+    // A relative or root APPDIR would put everything "under" it: not one a runtime sets.
+    let appdir = get("APPDIR")
+        .map(|d| Path::new(d).components().collect::<std::path::PathBuf>())
+        .filter(|d| d.is_absolute() && d.parent().is_some());
+    let under_bundle = |entry: &Path| appdir.as_deref().is_some_and(|d| entry.starts_with(d));
+
+    // 1. Values saved from before the bundle.
+    let mut decided = BTreeSet::new();
+    for (name, value) in vars {
+        let Some(name_str) = name.to_str() else {
+            continue;
+        };
+        for (original, startup) in SAVED_PREFIXES {
+            if let Some(target) = name_str.strip_prefix(original) {
+                let restored = (!value.is_empty()).then(|| value.clone());
+                changes.insert(target.into(), restored);
+                decided.insert(OsString::from(target));
+                changes.insert(name.clone(), None);
+            } else if let Some(target) = name_str.strip_prefix(startup) {
+                changes.insert(name.clone(), None);
+                let saved = vars.contains_key(OsStr::new(&format!("{original}{target}")));
+                if !saved {
+                    changes.insert(target.into(), None);
+                    decided.insert(OsString::from(target));
+                }
+            }
+        }
+    }
+
+    // 2. and 3. Entries under $APPDIR.
+    let gtk_hook = appdir.is_some()
+        && get("GTK_DATA_PREFIX").is_some_and(|p| {
+            Some(Path::new(p).components().collect::<std::path::PathBuf>()) == appdir
+        });
+    for (name, value) in vars {
+        if decided.contains(name) || changes.contains_key(name) {
+            continue;
+        }
+        let entries: Vec<std::path::PathBuf> = std::env::split_paths(value).collect();
+        if !entries.iter().any(|e| under_bundle(e)) {
+            continue;
+        }
+        let replaced = REPLACED_BY_BUNDLE.iter().any(|r| name == r);
+        let mut kept = Vec::new();
+        let mut after_bundle = false;
+        let mut hook_share_dropped = false;
+        for entry in entries {
+            if under_bundle(&entry) {
+                after_bundle = true;
+                continue;
+            }
+            let hook_share = gtk_hook
+                && name == "XDG_DATA_DIRS"
+                && after_bundle
+                && !hook_share_dropped
+                && entry.components().eq(Path::new("/usr/share").components());
+            after_bundle = false;
+            if hook_share {
+                hook_share_dropped = true;
+            } else if !entry.as_os_str().is_empty() {
+                kept.push(entry);
+            }
+        }
+        let value = if replaced || kept.is_empty() {
+            None
+        } else {
+            std::env::join_paths(&kept).ok()
+        };
+        if value.is_none() && name == "PATH" {
+            continue; // never leave the browser's launcher without a PATH
+        }
+        changes.insert(name.clone(), value);
+    }
+    if gtk_hook && !decided.contains(OsStr::new("GTK_THEME")) {
+        changes.insert("GTK_THEME".into(), None);
+    }
+
+    // 4. The runtime's markers.
+    for marker in BUNDLE_MARKERS {
+        changes.insert(marker.into(), None);
     }
 }
 
@@ -185,7 +415,7 @@ impl CommandBrowser {
         &self.args
     }
 
-    fn command(&self, url: &str) -> Command {
+    fn command(&self, url: &str, env: &BrowserEnv) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args)
             .arg(url)
@@ -193,9 +423,7 @@ impl CommandBrowser {
             // The browser may print the URL; keep it out of the app's output.
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        for var in &self.app_only_env {
-            cmd.env_remove(var);
-        }
+        env.apply(&mut cmd);
         #[cfg(unix)]
         {
             use std::os::unix::process::CommandExt;
@@ -215,8 +443,9 @@ impl CommandBrowser {
 
 impl BrowserOpener for CommandBrowser {
     fn open(&self, url: &str) -> Result<(), Error> {
+        let env = BrowserEnv::from_process(&self.app_only_env);
         let child = self
-            .command(url)
+            .command(url, &env)
             .spawn()
             .map_err(|e| Error::BrowserFailed {
                 program: self.program.clone(),
@@ -369,13 +598,289 @@ mod tests {
                 .any(|(k, v)| k == std::ffi::OsStr::new(VAR) && v.is_none())
         };
         let url = "http://127.0.0.1:1/a";
+        let app_env = [(VAR, "1"), ("HOME", "/home/u")];
+        let env_of = |app_only: &[String]| BrowserEnv::for_browser(app_env, app_only);
         let b = CommandBrowser::parse("firefox --new-window").unwrap();
-        assert!(!removed(&b.command(url)));
-        assert!(removed(&b.without_env(&[VAR]).command(url)));
-        let launchers = SystemBrowser::without_env(&[VAR]).launchers(url);
+        assert!(!removed(&b.command(url, &env_of(&b.app_only_env))));
+        let b = b.without_env(&[VAR]);
+        assert!(removed(&b.command(url, &env_of(&b.app_only_env))));
+        let s = SystemBrowser::without_env(&[VAR]);
+        let launchers = s.launchers(url, &env_of(&s.app_only_env));
         assert!(!launchers.is_empty());
         assert!(launchers.iter().all(removed));
-        assert!(!SystemBrowser::default().launchers(url).iter().any(removed));
+        let s = SystemBrowser::default();
+        assert!(!s
+            .launchers(url, &env_of(&s.app_only_env))
+            .iter()
+            .any(removed));
+    }
+
+    /// What each command line of `browser` (the configured command, or every launcher of the
+    /// system browser) gets for each variable: `Some(None)` removed, `Some(Some(v))` set,
+    /// `None` inherited. Every launcher must agree.
+    fn browser_envs(
+        app_env: &[(&str, &str)],
+        app_only: &[&str],
+    ) -> BTreeMap<String, Option<String>> {
+        let url = "http://127.0.0.1:1/a";
+        let cmd_browser = CommandBrowser::parse("firefox")
+            .unwrap()
+            .without_env(app_only);
+        let sys_browser = SystemBrowser::without_env(app_only);
+        let env = BrowserEnv::for_browser(app_env.iter().copied(), &cmd_browser.app_only_env);
+        let mut commands = sys_browser.launchers(url, &env);
+        assert!(!commands.is_empty());
+        commands.push(cmd_browser.command(url, &env));
+        let envs_of = |cmd: &Command| -> BTreeMap<String, Option<String>> {
+            cmd.get_envs()
+                .map(|(k, v)| {
+                    let v = v.map(|v| v.to_string_lossy().into_owned());
+                    (k.to_string_lossy().into_owned(), v)
+                })
+                .collect()
+        };
+        let first = envs_of(&commands[0]);
+        for cmd in &commands[1..] {
+            // open's Windows launcher sets OPEN_RS_TARGET itself; none of the ones here does.
+            assert_eq!(envs_of(cmd), first, "{:?}", cmd.get_program());
+        }
+        first
+    }
+
+    /// The app's settings, the client secret among them, and one it may add later, never reach
+    /// a browser, bundled or not; nothing else is touched.
+    #[test]
+    fn kakao_signin_settings_never_reach_the_browser() {
+        let app_env = [
+            ("KAKAO_SIGNIN_CLIENT_SECRET", "s3cr3t-client-secret"),
+            ("KAKAO_SIGNIN_CLIENT_ID", "rest-api-key"),
+            ("KAKAO_SIGNIN_BROWSER", "firefox"),
+            ("KAKAO_SIGNIN_SOMETHING_NEW", "x"),
+            ("HOME", "/home/u"),
+            ("PATH", "/usr/bin:/bin"),
+            ("LD_LIBRARY_PATH", "/opt/own/lib"),
+            (
+                "KAKAO_SIGNIN",
+                "not a setting: no underscore after the prefix",
+            ),
+        ];
+        let got = browser_envs(&app_env, &[]);
+        let removed = |k: &str| (k.to_owned(), None);
+        let want: BTreeMap<_, _> = [
+            removed("KAKAO_SIGNIN_BROWSER"),
+            removed("KAKAO_SIGNIN_CLIENT_ID"),
+            removed("KAKAO_SIGNIN_CLIENT_SECRET"),
+            removed("KAKAO_SIGNIN_SOMETHING_NEW"),
+        ]
+        .into();
+        assert_eq!(got, want);
+
+        // Bundled too.
+        let mut bundled = app_env.to_vec();
+        bundled.push(("APPDIR", "/tmp/.mount_KakaoS1"));
+        let got = browser_envs(&bundled, &[]);
+        assert_eq!(got.get("KAKAO_SIGNIN_CLIENT_SECRET"), Some(&None));
+        assert_eq!(got.get("HOME"), None, "not the bundle's");
+        assert_eq!(got.get("LD_LIBRARY_PATH"), None, "not the bundle's");
+    }
+
+    /// A Tauri AppImage: the type 2 runtime, linuxdeploy's GTK hook, then AppImageKit's
+    /// AppRun, exactly as they write the variables (see `BrowserEnv`), over a session that had
+    /// its own `LD_LIBRARY_PATH`, `PATH` and `XDG_DATA_DIRS`. The browser gets those back and
+    /// none of the bundle's module paths.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_bundled_app_starts_the_browser_with_the_sessions_environment() {
+        const A: &str = "/tmp/.mount_KakaoSAbC123";
+        let a = |rest: &str| rest.replace("$A", A);
+        let libs = a(
+            "$A/usr/lib/:$A/usr/lib/i386-linux-gnu/:$A/usr/lib/x86_64-linux-gnu/:\
+                      $A/usr/lib32/:$A/usr/lib64/:$A/lib/:$A/lib/i386-linux-gnu/:\
+                      $A/lib/x86_64-linux-gnu/:$A/lib32/:$A/lib64/:",
+        );
+        let own_data = "/home/u/.local/share/flatpak/exports/share:/usr/local/share:/usr/share";
+        let vars: Vec<(String, String)> = vec![
+            ("APPIMAGE".into(), "/home/u/Apps/Kakao Sign-in.AppImage".into()),
+            ("APPDIR".into(), A.into()),
+            ("OWD".into(), "/home/u".into()),
+            ("ARGV0".into(), "./Kakao Sign-in.AppImage".into()),
+            ("LD_LIBRARY_PATH".into(), format!("{libs}/opt/own/lib")),
+            ("PATH".into(), a("$A/usr/bin/:$A/usr/sbin/:$A/usr/games/:$A/bin/:$A/sbin/:/usr/local/bin:/usr/bin:/bin")),
+            ("XDG_DATA_DIRS".into(), a(&format!("$A/usr/share/:$A/usr/share:/usr/share:{own_data}"))),
+            ("GTK_DATA_PREFIX".into(), A.into()),
+            ("GTK_THEME".into(), "Adwaita:light".into()),
+            ("GTK_EXE_PREFIX".into(), a("$A//usr")),
+            ("GTK_PATH".into(), a("$A/usr/lib/gtk-3.0")),
+            ("GTK_IM_MODULE_FILE".into(), a("$A/usr/lib/gtk-3.0/3.0.0/immodules.cache")),
+            ("GIO_MODULE_DIR".into(), a("$A/usr/lib/gio/modules")),
+            ("GDK_PIXBUF_MODULE_FILE".into(), a("$A/usr/lib/gdk-pixbuf-2.0/2.10.0/loaders.cache")),
+            ("GSETTINGS_SCHEMA_DIR".into(), a("$A/usr/share/glib-2.0/schemas/:$A//usr/share/glib-2.0/schemas")),
+            ("GI_TYPELIB_PATH".into(), a("$A/usr/lib/girepository-1.0")),
+            ("PYTHONHOME".into(), a("$A/usr/")),
+            ("PYTHONPATH".into(), a("$A/usr/share/pyshared/:")),
+            ("QT_PLUGIN_PATH".into(), a("$A/usr/lib/qt5/plugins/:/opt/own/qt")),
+            ("GST_PLUGIN_SYSTEM_PATH".into(), a("$A/usr/lib/gstreamer:/opt/own/qt")),
+            ("HOME".into(), "/home/u".into()),
+            ("DISPLAY".into(), ":0".into()),
+            ("PWD".into(), "/home/u".into()),
+        ];
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let got = browser_envs(&vars, &[]);
+        let set = |k: &str, v: &str| (k.to_owned(), Some(v.to_owned()));
+        let removed = |k: &str| (k.to_owned(), None);
+        let want: BTreeMap<_, _> = [
+            removed("APPDIR"),
+            removed("APPIMAGE"),
+            removed("ARGV0"),
+            removed("GDK_PIXBUF_MODULE_FILE"),
+            removed("GIO_MODULE_DIR"),
+            removed("GI_TYPELIB_PATH"),
+            removed("GSETTINGS_SCHEMA_DIR"),
+            removed("GST_PLUGIN_SYSTEM_PATH"),
+            removed("GTK_DATA_PREFIX"),
+            removed("GTK_EXE_PREFIX"),
+            removed("GTK_IM_MODULE_FILE"),
+            removed("GTK_PATH"),
+            removed("GTK_THEME"),
+            set("LD_LIBRARY_PATH", "/opt/own/lib"),
+            removed("OWD"),
+            set("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            removed("PYTHONHOME"),
+            removed("PYTHONPATH"),
+            set("QT_PLUGIN_PATH", "/opt/own/qt"),
+            set("XDG_DATA_DIRS", own_data),
+        ]
+        .into();
+        assert_eq!(got, want);
+    }
+
+    /// The same bundle over a session that had no `LD_LIBRARY_PATH` or `XDG_DATA_DIRS`: the
+    /// browser gets none either (an empty `XDG_DATA_DIRS` is not the default one).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn variables_the_session_did_not_have_are_removed_not_emptied() {
+        const A: &str = "/tmp/.mount_KakaoSAbC123";
+        let ld = format!("{A}/usr/lib/:{A}/lib64/:");
+        let xdg = format!("{A}/usr/share/:{A}/usr/share:/usr/share:");
+        let vars = [
+            ("APPIMAGE", "/x.AppImage"),
+            ("APPDIR", A),
+            ("GTK_DATA_PREFIX", A),
+            ("LD_LIBRARY_PATH", &ld),
+            ("XDG_DATA_DIRS", &xdg),
+        ];
+        let got = browser_envs(&vars, &[]);
+        assert_eq!(got.get("LD_LIBRARY_PATH"), Some(&None));
+        assert_eq!(got.get("XDG_DATA_DIRS"), Some(&None));
+        // Without linuxdeploy's GTK hook the `/usr/share` after the bundle is the session's.
+        let vars = [("APPDIR", A), ("XDG_DATA_DIRS", &xdg)];
+        let got = browser_envs(&vars, &[]);
+        assert_eq!(got.get("XDG_DATA_DIRS"), Some(&Some("/usr/share".into())));
+    }
+
+    /// AppRuns that save the values from before the bundle (`APPIMAGE_ORIGINAL_*`,
+    /// `APPRUN_ORIGINAL_*`): those win, an empty or missing one means "was not set", and the
+    /// bookkeeping stays with the app.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn values_saved_by_the_apprun_are_restored() {
+        const A: &str = "/opt/Kakao.AppDir";
+        let ld = format!("{A}/usr/lib:/from/startup");
+        let preload = format!("{A}/lib/libapprun_hooks.so");
+        let vars = [
+            ("APPDIR", A),
+            ("LD_LIBRARY_PATH", ld.as_str()),
+            ("APPRUN_ORIGINAL_LD_LIBRARY_PATH", "/before/bundle"),
+            ("APPRUN_STARTUP_LD_LIBRARY_PATH", ld.as_str()),
+            ("LD_PRELOAD", preload.as_str()),
+            ("APPRUN_STARTUP_LD_PRELOAD", preload.as_str()),
+            ("GDK_BACKEND", "x11"),
+            ("APPIMAGE_ORIGINAL_GDK_BACKEND", ""),
+            ("GTK_THEME", "Adwaita:light"),
+            ("APPIMAGE_ORIGINAL_GTK_THEME", "Yaru-dark"),
+            ("HOME", "/home/u"),
+        ];
+        let got = browser_envs(&vars, &[]);
+        let set = |k: &str, v: &str| (k.to_owned(), Some(v.to_owned()));
+        let removed = |k: &str| (k.to_owned(), None);
+        let want: BTreeMap<_, _> = [
+            removed("APPDIR"),
+            removed("APPIMAGE"),
+            removed("APPIMAGE_ORIGINAL_GDK_BACKEND"),
+            removed("APPIMAGE_ORIGINAL_GTK_THEME"),
+            removed("APPRUN_ORIGINAL_LD_LIBRARY_PATH"),
+            removed("APPRUN_STARTUP_LD_LIBRARY_PATH"),
+            removed("APPRUN_STARTUP_LD_PRELOAD"),
+            removed("ARGV0"),
+            removed("GDK_BACKEND"),
+            set("GTK_THEME", "Yaru-dark"),
+            set("LD_LIBRARY_PATH", "/before/bundle"),
+            removed("LD_PRELOAD"),
+            removed("OWD"),
+        ]
+        .into();
+        assert_eq!(got, want);
+    }
+
+    /// Not bundled: library and module paths are the person's own and stay; a relative or
+    /// root `APPDIR` (no runtime sets one) strips nothing.
+    #[test]
+    fn without_a_bundle_library_and_module_paths_are_left_alone() {
+        let vars = [
+            ("LD_LIBRARY_PATH", "/opt/own/lib"),
+            ("GTK_PATH", "/usr/lib/x86_64-linux-gnu/gtk-3.0"),
+            ("GIO_MODULE_DIR", "/usr/lib/gio/modules"),
+            ("XDG_DATA_DIRS", "/usr/local/share:/usr/share"),
+        ];
+        assert!(BrowserEnv::for_browser(vars, &[]).is_empty());
+        for appdir in ["/", "relative/dir"] {
+            let mut v = vars.to_vec();
+            v.push(("APPDIR", appdir));
+            let env = BrowserEnv::for_browser(v, &[]);
+            assert_eq!(env.change("LD_LIBRARY_PATH"), None, "APPDIR={appdir}");
+            assert_eq!(env.change("XDG_DATA_DIRS"), None, "APPDIR={appdir}");
+        }
+    }
+
+    /// The changes reach the started process (not only the `Command`): a "browser" that
+    /// writes its environment.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_started_browser_sees_the_restored_environment() {
+        let dir = std::env::temp_dir().join(format!("kakao-browser-env-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("env");
+        let b = CommandBrowser::parse(&format!(
+            "sh -c 'env > {}.tmp && mv {0}.tmp {0}'",
+            out.display()
+        ))
+        .unwrap();
+        let a = "/tmp/.mount_KakaoSXyZ";
+        let ld = format!("{a}/usr/lib/:/opt/own/lib");
+        let env = BrowserEnv::for_browser(
+            [
+                ("APPDIR", a),
+                ("LD_LIBRARY_PATH", ld.as_str()),
+                ("GTK_PATH", "/tmp/.mount_KakaoSXyZ/usr/lib/gtk-3.0"),
+            ],
+            &[],
+        );
+        let child = b.command("http://127.0.0.1:1/a", &env).spawn().unwrap();
+        reap_later(child);
+        let mut got = String::new();
+        for _ in 0..200 {
+            if let Ok(text) = std::fs::read_to_string(&out) {
+                got = text;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        assert!(
+            got.lines().any(|l| l == "LD_LIBRARY_PATH=/opt/own/lib"),
+            "{got}"
+        );
+        assert!(!got.contains(".mount_KakaoSXyZ"), "{got}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     fn sh(script: &str) -> Command {

@@ -24,7 +24,9 @@ mod error;
 mod listener;
 mod pages;
 
-pub use browser::{browser_from_value, BrowserOpener, CommandBrowser, SystemBrowser, BROWSER_ENV};
+pub use browser::{
+    browser_from_value, BrowserEnv, BrowserOpener, CommandBrowser, SystemBrowser, BROWSER_ENV,
+};
 pub use error::{Error, ErrorKind};
 pub use listener::{
     classify_callback_query, CallbackOutcome, CallbackQuery, CancelHandle, ExpectedState, Loopback,
