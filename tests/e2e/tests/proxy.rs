@@ -5,7 +5,7 @@
 //! keychain. Its diagnostics say that loopback is not proxied. (`App::launch` keeps GIO, and
 //! with it WebKitWebDriver's link into the window, off the proxy; reqwest does not read that.)
 
-use kakao_signin_e2e::{keychain_accounts, serial, App, AppOptions, Chromium, UrlInbox};
+use kakao_signin_e2e::{keychain_accounts, serial, App, AppOptions, Chromium, Consent, UrlInbox};
 use kakao_sim::{Sim, SimConfig};
 
 /// A port on loopback where nothing listens (the discard port).
@@ -53,12 +53,7 @@ async fn signs_in_with_every_proxy_variable_pointing_nowhere() -> anyhow::Result
     let browser = Chromium::launch().await?;
     browser.client.goto(&url).await?;
     browser.log_in("full@kakao.test", "demo1234").await?;
-    browser.wait_visible("#consent-all").await?.click().await?;
-    browser
-        .wait_visible("#consent-agree")
-        .await?
-        .click()
-        .await?;
+    browser.answer_consent(Consent::All).await?;
     browser.wait_text("close").await?;
 
     // Signed in: the profile, its picture (fetched by the core from the simulator) and the

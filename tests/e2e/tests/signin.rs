@@ -2,7 +2,7 @@
 //! the system browser clicking the simulator's pages, the loopback listener, and the tokens in
 //! the real keychain (checked through the Secret Service with secret-tool).
 
-use kakao_signin_e2e::{keychain_accounts, serial, App, AppOptions, Chromium, UrlInbox};
+use kakao_signin_e2e::{keychain_accounts, serial, App, AppOptions, Chromium, Consent, UrlInbox};
 use kakao_sim::{Sim, SimConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -41,12 +41,7 @@ async fn sign_in_through_the_browser_shows_the_profile_and_keeps_tokens_in_the_k
     let browser = Chromium::launch().await?;
     browser.client.goto(&url).await?;
     browser.log_in("full@kakao.test", "demo1234").await?;
-    browser.wait_visible("#consent-all").await?.click().await?;
-    browser
-        .wait_visible("#consent-agree")
-        .await?
-        .click()
-        .await?;
+    browser.answer_consent(Consent::All).await?;
     // The loopback's done page, in the browser (in the window's language, English here), with
     // the code gone from the address bar. Waited for by its text: right after the click, `body`
     // may still be the consent page's, gone (stale) by the time it is read.
