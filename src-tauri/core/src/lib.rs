@@ -19,6 +19,26 @@
 
 #![warn(missing_docs)]
 
+/// `Display` and, for tests, `PartialEq<&str>` for a kind enum with `fn as_str(self) -> &'static
+/// str`: both give the snake_case wire string the window branches on. Production code matches on
+/// the variants, so a misspelt kind does not compile.
+macro_rules! wire_string_impls {
+    ($kind:ty) => {
+        impl std::fmt::Display for $kind {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        /// For tests that pin the wire string; production code matches on variants.
+        impl PartialEq<&str> for $kind {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+    };
+}
+
 pub mod clock;
 pub mod config;
 #[cfg(unix)]

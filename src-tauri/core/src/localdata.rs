@@ -49,19 +49,7 @@ impl ErrorKind {
     }
 }
 
-impl std::fmt::Display for ErrorKind {
-    /// The snake_case id ([`ErrorKind::as_str`]).
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// For tests: compares the snake_case id. Production code matches on the variants.
-impl PartialEq<&str> for ErrorKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
+wire_string_impls!(ErrorKind);
 
 impl LocalDataError {
     /// Always [`ErrorKind::LocalDataFailed`]; the `Display` says which action on which file.

@@ -352,18 +352,7 @@ impl ErrorKind {
     }
 }
 
-impl std::fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// For tests that pin the wire string; production code matches on variants.
-impl PartialEq<&str> for ErrorKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
+wire_string_impls!(ErrorKind);
 
 /// The vault's one error type, for the store seam and the vault alike. Details are platform
 /// messages or parse positions; none ever holds a stored value.

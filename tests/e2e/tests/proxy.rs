@@ -5,7 +5,9 @@
 //! keychain. Its diagnostics say that loopback is not proxied. (`App::launch` keeps GIO, and
 //! with it WebKitWebDriver's link into the window, off the proxy; reqwest does not read that.)
 
-use kakao_signin_e2e::{keychain_accounts, serial, App, AppOptions, Chromium, Consent, UrlInbox};
+use kakao_signin_e2e::{
+    demo_member_id, keychain_accounts, serial, App, AppOptions, Chromium, Consent, UrlInbox,
+};
 use kakao_sim::{Sim, SimConfig};
 
 /// A port on loopback where nothing listens (the discard port).
@@ -60,13 +62,7 @@ async fn signs_in_with_every_proxy_variable_pointing_nowhere() -> anyhow::Result
     // tokens in the keychain.
     app.wait_screen("signed_in").await?;
     let member = app.text("#profile-member-id").await?;
-    let expected = SimConfig::demo()
-        .users
-        .iter()
-        .find(|u| u.login == "full@kakao.test")
-        .unwrap()
-        .id
-        .to_string();
+    let expected = demo_member_id("full@kakao.test").to_string();
     assert!(member.contains(&expected), "member id shown: {member}");
     let picture = app
         .wait_visible("#profile-image")

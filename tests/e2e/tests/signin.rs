@@ -2,7 +2,9 @@
 //! the system browser clicking the simulator's pages, the loopback listener, and the tokens in
 //! the real keychain (checked through the Secret Service with secret-tool).
 
-use kakao_signin_e2e::{keychain_accounts, serial, App, AppOptions, Chromium, Consent, UrlInbox};
+use kakao_signin_e2e::{
+    demo_member_id, keychain_accounts, serial, App, AppOptions, Chromium, Consent, UrlInbox,
+};
 use kakao_sim::{Sim, SimConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,13 +56,7 @@ async fn sign_in_through_the_browser_shows_the_profile_and_keeps_tokens_in_the_k
 
     // The window shows the profile.
     let member = app.text("#profile-member-id").await?;
-    let expected = SimConfig::demo()
-        .users
-        .iter()
-        .find(|u| u.login == "full@kakao.test")
-        .unwrap()
-        .id
-        .to_string();
+    let expected = demo_member_id("full@kakao.test").to_string();
     assert!(member.contains(&expected), "member id shown: {member}");
     let email_state = app
         .wait_visible("#field-email")

@@ -304,20 +304,7 @@ impl ErrorKind {
     }
 }
 
-impl fmt::Display for ErrorKind {
-    /// The snake_case id ([`ErrorKind::as_str`]).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// For tests: `kind == "timeout"` compares the snake_case id. Production code matches on the
-/// variants, so a misspelt kind does not compile.
-impl PartialEq<&str> for ErrorKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
+wire_string_impls!(ErrorKind);
 
 /// What the caller knew when the request was made, so [`Error::fix`] can name the exact URI.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

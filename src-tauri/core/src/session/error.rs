@@ -101,18 +101,7 @@ impl Serialize for ErrorKind {
     }
 }
 
-impl std::fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// For tests that pin the wire string; production code matches on variants.
-impl PartialEq<&str> for ErrorKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
+wire_string_impls!(ErrorKind);
 
 impl From<kakao::Error> for Error {
     fn from(e: kakao::Error) -> Self {

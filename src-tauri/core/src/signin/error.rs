@@ -3,7 +3,6 @@
 
 use crate::messages::signin as words;
 use crate::text::Text;
-use std::fmt;
 use std::time::Duration;
 
 /// Why a loopback sign-in (or logout) attempt could not finish.
@@ -122,20 +121,7 @@ impl ErrorKind {
     }
 }
 
-impl fmt::Display for ErrorKind {
-    /// The snake_case id ([`ErrorKind::as_str`]).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// For tests: `kind == "ports_busy"` compares the snake_case id. Production code matches on
-/// the variants, so a misspelt kind does not compile.
-impl PartialEq<&str> for ErrorKind {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
+wire_string_impls!(ErrorKind);
 
 impl Error {
     /// What went wrong, for the UI and the session to branch on.
