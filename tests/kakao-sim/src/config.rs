@@ -378,6 +378,19 @@ impl SimConfig {
                     item.id
                 ));
             }
+            // Kakao removed the option for the profile items on 2021-06-25: an account cannot
+            // log in without a profile, so there is nothing to collect (REFERENCE §5).
+            if item.collect
+                && matches!(
+                    item.id.as_str(),
+                    "profile_nickname" | "profile_image" | "profile"
+                )
+            {
+                return bad(format!(
+                    "consent item {} cannot use the \"collect via Kakao account\" option: Kakao removed it for profile items in 2021",
+                    item.id
+                ));
+            }
         }
         let mut uids = BTreeSet::new();
         let mut logins = BTreeSet::new();

@@ -118,10 +118,18 @@ pub async fn access_token_info(
     })
 }
 
-/// `POST /v1/user/logout`: revokes the user's tokens for the app.
+/// `POST /v1/user/logout` with a Bearer token: revokes that token and the refresh token issued
+/// with it; the member's other sessions stay signed in (REFERENCE §4c, Decision 12).
 pub async fn logout(State(sh): State<Arc<Shared>>, headers: HeaderMap) -> Response<Body> {
+    let token = auth_header(&headers)
+        .and_then(|a| {
+            a.strip_prefix("Bearer ")
+                .or_else(|| a.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_default();
     with_user(&sh, &headers, |st, uid, _| {
-        st.revoke_user_tokens(uid);
+        st.revoke_grant_of(&token);
         st.stats.user_logouts += 1;
         Ok(json!({"id": uid}))
     })

@@ -446,13 +446,17 @@ pub async fn consent_post(State(sh): State<Arc<Shared>>, body: Bytes) -> Respons
     redirect_code(&p, &code)
 }
 
-/// `GET /oauth/logout`: Kakao account logout in this browser.
+/// `GET /oauth/logout` (REFERENCE §6, Decision 14): with a Kakao session in this browser,
+/// Kakao's choice page ("this service only" / "with the Kakao account"); without one, straight
+/// back to the logout redirect URI. Either way the browser ends at
+/// `{logout_redirect_uri}?state=…`, and only the second choice ends the Kakao session.
 pub async fn oauth_logout(
     State(sh): State<Arc<Shared>>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Response<Body> {
     let q = query(&uri);
+    let now = sh.now();
     let mut st = sh.lock();
     if q.get("client_id") != Some(&st.app.client_id) {
         return err_page("KOE101", "잘못된 앱 키입니다. Invalid app key (client_id).");
@@ -464,21 +468,69 @@ pub async fn oauth_logout(
             &format!("등록되지 않은 로그아웃 리다이렉트 URI입니다. The logout_redirect_uri \"{target}\" is not registered ([카카오 로그인] > [고급] > 로그아웃 리다이렉트 URI)."),
         );
     }
-    if let Some(sid) = cookie(&headers, &sh.cookie_name()) {
-        st.sessions.remove(&sid);
+    let state = q.get("state").cloned();
+    let current = session(&st, &sh, &headers)
+        .and_then(|(sid, s)| s.current_account(now).map(|a| (sid, a.user_id)));
+    let Some((sid, user_id)) = current else {
+        return logout_redirect(&target, state.as_deref());
+    };
+    if st.pending_logouts.len() > 10_000 {
+        st.pending_logouts.clear();
     }
+    let id = random_token(24);
+    st.pending_logouts
+        .insert(id.clone(), (target, state, Some(sid)));
+    let nick = st
+        .users
+        .get(&user_id)
+        .map(|u| {
+            u.cfg
+                .profile
+                .nickname
+                .clone()
+                .unwrap_or_else(|| u.cfg.login.clone())
+        })
+        .unwrap_or_default();
+    html_response(StatusCode::OK, pages::logout_choice_page(&id, &nick))
+}
+
+fn logout_redirect(target: &str, state: Option<&str>) -> Response<Body> {
     let mut pairs = vec![];
-    if let Some(s) = q.get("state") {
-        pairs.push(("state", s.as_str()));
+    if let Some(s) = state {
+        pairs.push(("state", s));
     }
-    let mut resp = redirect(&with_query(&target, &pairs));
-    set_cookie(
-        &mut resp,
-        format!(
-            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-            sh.cookie_name()
-        ),
-    );
+    redirect(&with_query(target, &pairs))
+}
+
+/// `POST /oauth/logout/choose` (the choice page's form): `choice=account` ends this browser's
+/// Kakao session, `choice=service` keeps it; both redirect to the logout redirect URI.
+pub async fn oauth_logout_choose(State(sh): State<Arc<Shared>>, body: Bytes) -> Response<Body> {
+    let (f, _) = parse_form(&String::from_utf8_lossy(&body));
+    let mut st = sh.lock();
+    let id = f.get("id").cloned().unwrap_or_default();
+    let Some((target, state, sid)) = st.pending_logouts.remove(&id) else {
+        return err_page(
+            "KOE001",
+            "요청이 만료되었습니다. Expired or unknown logout request.",
+        );
+    };
+    let with_account = f.get("choice").map(String::as_str) == Some("account");
+    let mut resp = logout_redirect(&target, state.as_deref());
+    if with_account {
+        if let Some(sid) = sid {
+            st.sessions.remove(&sid);
+        }
+        st.stats.kakao_account_logouts += 1;
+        set_cookie(
+            &mut resp,
+            format!(
+                "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+                sh.cookie_name()
+            ),
+        );
+    } else {
+        st.stats.service_only_logouts += 1;
+    }
     resp
 }
 
@@ -516,7 +568,8 @@ pub async fn token(
     match st.token(&form, now, &sh.base_url) {
         Ok(v) => kauth_json(StatusCode::OK, &v),
         Err(e) => {
-            *st.stats.token_errors.entry(e.code.into()).or_default() += 1;
+            let code = if e.code.is_empty() { "(none)" } else { e.code };
+            *st.stats.token_errors.entry(code.into()).or_default() += 1;
             kauth_json(e.status, &e.body())
         }
     }

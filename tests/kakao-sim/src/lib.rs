@@ -156,6 +156,35 @@ pub enum Fault {
     KakaoTransient,
     /// Rate limit: kauth `KOE237` (HTTP 400), kapi `-10` (HTTP 400, Decision 11).
     RateLimit,
+    /// A kauth error body `{error, error_description, error_code}` with this HTTP status; no
+    /// `error_code` when it is `None` (e.g. `invalid_grant` at refresh with a code other than
+    /// KOE322, or none, as the app must treat any `invalid_grant` there: REFERENCE §3).
+    KauthError {
+        /// HTTP status.
+        status: u16,
+        /// OAuth `error`, e.g. `invalid_grant`.
+        error: String,
+        /// KOE code, if any.
+        error_code: Option<String>,
+    },
+    /// A kapi error body `{msg, code}` with this HTTP status, e.g. `-603` (Kakao timeout),
+    /// `-903` (unregistered developer), `-101` (not linked), `-3` (REFERENCE §4i).
+    KapiError {
+        /// HTTP status.
+        status: u16,
+        /// kapi code (negative).
+        code: i64,
+    },
+    /// `GET /oauth/authorize` redirects at once to the request's `redirect_uri` with this
+    /// `error` and `error_description` (and its `state`), e.g. `unauthorized_client`, or
+    /// `access_denied` with `Not allowed under age 14` (REFERENCE §1). A request without a
+    /// `redirect_uri` (the login and consent form posts) is handled normally.
+    RedirectError {
+        /// OAuth `error`.
+        error: String,
+        /// `error_description`.
+        description: String,
+    },
     /// Only the next `n` requests get the inner fault.
     Times(u32, Box<Fault>),
 }
@@ -183,6 +212,30 @@ pub enum FaultSpec {
     KakaoTransient,
     /// [`Fault::RateLimit`].
     RateLimit,
+    /// [`Fault::KauthError`].
+    KauthError {
+        /// HTTP status.
+        status: u16,
+        /// OAuth `error`.
+        error: String,
+        /// KOE code, if any.
+        #[serde(default)]
+        error_code: Option<String>,
+    },
+    /// [`Fault::KapiError`].
+    KapiError {
+        /// HTTP status.
+        status: u16,
+        /// kapi code.
+        code: i64,
+    },
+    /// [`Fault::RedirectError`].
+    RedirectError {
+        /// OAuth `error`.
+        error: String,
+        /// `error_description`.
+        description: String,
+    },
     /// [`Fault::Times`].
     Times {
         /// Number of requests.
@@ -201,6 +254,19 @@ impl From<FaultSpec> for Fault {
             FaultSpec::Drop => Fault::Drop,
             FaultSpec::KakaoTransient => Fault::KakaoTransient,
             FaultSpec::RateLimit => Fault::RateLimit,
+            FaultSpec::KauthError {
+                status,
+                error,
+                error_code,
+            } => Fault::KauthError {
+                status,
+                error,
+                error_code,
+            },
+            FaultSpec::KapiError { status, code } => Fault::KapiError { status, code },
+            FaultSpec::RedirectError { error, description } => {
+                Fault::RedirectError { error, description }
+            }
             FaultSpec::Times { n, fault } => Fault::Times(n, Box::new((*fault).into())),
         }
     }
@@ -217,6 +283,19 @@ impl From<Fault> for FaultSpec {
             Fault::Drop => FaultSpec::Drop,
             Fault::KakaoTransient => FaultSpec::KakaoTransient,
             Fault::RateLimit => FaultSpec::RateLimit,
+            Fault::KauthError {
+                status,
+                error,
+                error_code,
+            } => FaultSpec::KauthError {
+                status,
+                error,
+                error_code,
+            },
+            Fault::KapiError { status, code } => FaultSpec::KapiError { status, code },
+            Fault::RedirectError { error, description } => {
+                FaultSpec::RedirectError { error, description }
+            }
             Fault::Times(n, inner) => FaultSpec::Times {
                 n,
                 fault: Box::new((*inner).into()),
@@ -270,6 +349,12 @@ pub struct Stats {
     pub user_logouts: u64,
     /// `/v1/user/unlink` calls that succeeded.
     pub unlinks: u64,
+    /// `/oauth/logout` choice pages answered "log out of the Kakao account too".
+    #[serde(default)]
+    pub kakao_account_logouts: u64,
+    /// `/oauth/logout` choice pages answered "log out of this service only".
+    #[serde(default)]
+    pub service_only_logouts: u64,
     /// Access tokens currently live (filled in by [`Sim::stats`]).
     pub live_access_tokens: u64,
     /// Refresh tokens currently live (filled in by [`Sim::stats`]).

@@ -166,6 +166,25 @@ pub fn consent_page(
     )
 }
 
+/// Kakao's logout choice page (`GET /oauth/logout`, REFERENCE §6, Decision 14): log out of
+/// this service only, or of the Kakao account too. `nick`: the browser's current account.
+pub fn logout_choice_page(id: &str, nick: &str) -> String {
+    layout(
+        "로그아웃",
+        &format!(
+            r#"<h1>로그아웃 <span class="tag">Log out</span></h1>
+<p class="sub" id="logout-account">{nick} 님</p>
+<form method="post" action="/oauth/logout/choose">
+<input type="hidden" name="id" value="{id}">
+<button type="submit" class="secondary" id="logout-service-only" name="choice" value="service">이 서비스만 로그아웃 · Log out of this service only</button>
+<button type="submit" class="primary" id="logout-kakao-account" name="choice" value="account">카카오계정과 함께 로그아웃 · Log out of the Kakao account too</button>
+</form>"#,
+            id = esc(id),
+            nick = esc(nick),
+        ),
+    )
+}
+
 /// Error page with a KOE code (configuration errors never redirect).
 pub fn error_page(code: &str, explanation: &str) -> String {
     layout(

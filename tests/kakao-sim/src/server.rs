@@ -28,6 +28,7 @@ pub fn router(sh: Arc<Shared>) -> Router {
         .route("/oauth/select", post(kauth::select_post))
         .route("/oauth/consent", post(kauth::consent_post))
         .route("/oauth/logout", get(kauth::oauth_logout))
+        .route("/oauth/logout/choose", post(kauth::oauth_logout_choose))
         .route("/oauth/token", post(kauth::token))
         .route("/oauth/tokeninfo", post(kauth::tokeninfo))
         .route("/.well-known/openid-configuration", get(kauth::discovery))
@@ -65,7 +66,7 @@ pub fn classify(path: &str) -> Option<Endpoint> {
         "/v2/user/scopes" => Endpoint::Scopes,
         "/v2/user/revoke/scopes" => Endpoint::RevokeScopes,
         "/v1/oidc/userinfo" => Endpoint::OidcUserInfo,
-        "/oauth/logout" => Endpoint::OauthLogout,
+        "/oauth/logout" | "/oauth/logout/choose" => Endpoint::OauthLogout,
         "/v1/user/shipping_address" => Endpoint::ShippingAddress,
         _ => return None,
     })
@@ -214,6 +215,45 @@ async fn answer(sh: &Arc<Shared>, req: Request, next: Next) -> Response<Body> {
         (Some(Fault::Malformed), _) => truncate(next.run(req).await).await,
         (Some(Fault::KakaoTransient), Some(ep)) => shaped(ep, true),
         (Some(Fault::RateLimit), Some(ep)) => shaped(ep, false),
+        (
+            Some(Fault::KauthError {
+                status,
+                error,
+                error_code,
+            }),
+            _,
+        ) => {
+            let body = serde_json::json!({
+                "error": error,
+                "error_description": "simulated error",
+            });
+            let mut body = body;
+            if let Some(c) = error_code {
+                body["error_code"] = serde_json::json!(c);
+            }
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            json_response(status, &body)
+        }
+        (Some(Fault::KapiError { status, code }), _) => {
+            let e = KapiErr::new(status, code, format!("simulated error {code}"));
+            json_response(e.status, &e.body())
+        }
+        (Some(Fault::RedirectError { error, description }), _) => {
+            let q = crate::util::parse_form(req.uri().query().unwrap_or("")).0;
+            match q.get("redirect_uri") {
+                Some(uri) => {
+                    let mut pairs = vec![
+                        ("error", error.as_str()),
+                        ("error_description", description.as_str()),
+                    ];
+                    if let Some(state) = q.get("state") {
+                        pairs.push(("state", state.as_str()));
+                    }
+                    crate::util::redirect(&crate::util::with_query(uri, &pairs))
+                }
+                None => next.run(req).await,
+            }
+        }
         (Some(Fault::Drop), _) => {
             push_log(sh, entry);
             if let Some(k) = killer {

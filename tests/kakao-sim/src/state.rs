@@ -46,6 +46,9 @@ pub struct CodeGrant {
 pub struct AccessTok {
     pub user_id: i64,
     pub expires_at: i64,
+    /// The grant (one code exchange and every refresh after it) the token belongs to: what
+    /// `/v1/user/logout` with this token revokes (REFERENCE §4c, Decision 12).
+    pub grant: u64,
 }
 
 /// A refresh token.
@@ -53,6 +56,8 @@ pub struct AccessTok {
 pub struct RefreshTok {
     pub user_id: i64,
     pub expires_at: i64,
+    /// See [`AccessTok::grant`].
+    pub grant: u64,
     pub with_id_token: bool,
     pub auth_time: i64,
 }
@@ -119,8 +124,14 @@ impl KauthErr {
             code,
         }
     }
+    /// The JSON body; `error_code` is left out when `code` is empty (as a provider that follows
+    /// RFC 6749 §5.2 to the letter answers).
     pub fn body(&self) -> Value {
-        json!({"error": self.error, "error_description": self.description, "error_code": self.code})
+        let mut v = json!({"error": self.error, "error_description": self.description});
+        if !self.code.is_empty() {
+            v["error_code"] = json!(self.code);
+        }
+        v
     }
     pub fn rate_limited() -> Self {
         Self::new(
@@ -130,12 +141,14 @@ impl KauthErr {
             "KOE237",
         )
     }
+    /// A transient failure of the token endpoint: HTTP 500 `server_error` without a KOE code
+    /// (KOE003 is an authorize-time code and never comes from `/oauth/token`, REFERENCE §3).
     pub fn transient() -> Self {
         Self::new(
             500,
             "server_error",
             "temporary error in Kakao OAuth server, retry later",
-            "KOE003",
+            "",
         )
     }
 }
@@ -207,6 +220,10 @@ pub struct State {
     pub log: Vec<LoggedRequest>,
     /// The last ID token issued, so leak tests know its value without the app keeping it.
     pub last_id_token: Option<String>,
+    /// The last grant number handed out (see [`AccessTok::grant`]).
+    pub next_grant: u64,
+    /// Pending `/oauth/logout` choice pages: id → (logout redirect URI, state, browser session).
+    pub pending_logouts: HashMap<String, (String, Option<String>, Option<String>)>,
 }
 
 /// `*_needs_agreement` key prefix and `property_keys` group of a consent item.
@@ -270,6 +287,8 @@ impl State {
             stats: Stats::default(),
             log: Vec::new(),
             last_id_token: None,
+            next_grant: 0,
+            pending_logouts: HashMap::new(),
         }
     }
 
@@ -419,13 +438,14 @@ impl State {
         Ok(())
     }
 
-    fn new_access(&mut self, user_id: i64, now: i64) -> String {
+    fn new_access(&mut self, user_id: i64, grant: u64, now: i64) -> String {
         let t = random_token(40);
         self.access.insert(
             t.clone(),
             AccessTok {
                 user_id,
                 expires_at: now + self.lifetimes.access_secs,
+                grant,
             },
         );
         if let Some(u) = self.users.get_mut(&user_id) {
@@ -438,6 +458,7 @@ impl State {
     fn new_refresh(
         &mut self,
         user_id: i64,
+        grant: u64,
         with_id_token: bool,
         auth_time: i64,
         now: i64,
@@ -448,6 +469,7 @@ impl State {
             RefreshTok {
                 user_id,
                 expires_at: now + self.lifetimes.refresh_secs,
+                grant,
                 with_id_token,
                 auth_time,
             },
@@ -556,8 +578,10 @@ impl State {
             return Err(not_found());
         }
         self.check_limits(g.user_id, true, now)?;
-        let access = self.new_access(g.user_id, now);
-        let refresh = self.new_refresh(g.user_id, g.with_id_token, g.auth_time, now);
+        self.next_grant += 1;
+        let grant = self.next_grant;
+        let access = self.new_access(g.user_id, grant, now);
+        let refresh = self.new_refresh(g.user_id, grant, g.with_id_token, g.auth_time, now);
         let mut out = json!({
             "token_type": "bearer",
             "access_token": access,
@@ -601,7 +625,7 @@ impl State {
         };
         let rotate = tok.expires_at - now < self.lifetimes.refresh_rotation_threshold_secs;
         self.check_limits(tok.user_id, rotate, now)?;
-        let access = self.new_access(tok.user_id, now);
+        let access = self.new_access(tok.user_id, tok.grant, now);
         let mut out = json!({
             "token_type": "bearer",
             "access_token": access,
@@ -611,7 +635,13 @@ impl State {
             self.refresh.remove(&rt);
             self.stats.revoked_refresh_tokens += 1;
             self.stats.refresh_rotations += 1;
-            let nrt = self.new_refresh(tok.user_id, tok.with_id_token, tok.auth_time, now);
+            let nrt = self.new_refresh(
+                tok.user_id,
+                tok.grant,
+                tok.with_id_token,
+                tok.auth_time,
+                now,
+            );
             out["refresh_token"] = json!(nrt);
             out["refresh_token_expires_in"] = json!(self.lifetimes.refresh_secs);
         }
@@ -777,7 +807,26 @@ impl State {
         self.access.get(tok).map(|t| t.expires_at)
     }
 
-    /// Removes every token of the user. Returns (access, refresh) counts.
+    /// `POST /v1/user/logout` with a Bearer token (REFERENCE §4c, Decision 12): revokes that
+    /// access token and the refresh token issued with it (with every access token refreshed
+    /// from it), nothing else of the member. Returns (access, refresh) counts.
+    pub fn revoke_grant_of(&mut self, access_token: &str) -> (usize, usize) {
+        let Some(grant) = self.access.get(access_token).map(|t| t.grant) else {
+            return (0, 0);
+        };
+        let a0 = self.access.len();
+        let r0 = self.refresh.len();
+        self.access.retain(|_, t| t.grant != grant);
+        self.refresh.retain(|_, t| t.grant != grant);
+        let a = a0 - self.access.len();
+        let r = r0 - self.refresh.len();
+        self.stats.revoked_access_tokens += a as u64;
+        self.stats.revoked_refresh_tokens += r as u64;
+        (a, r)
+    }
+
+    /// Removes every token of the user (unlink; the admin-key logout). Returns (access,
+    /// refresh) counts.
     pub fn revoke_user_tokens(&mut self, user_id: i64) -> (usize, usize) {
         let a0 = self.access.len();
         let r0 = self.refresh.len();
@@ -923,7 +972,8 @@ impl State {
             }
             list.push(s);
         };
-        for i in &self.app.consent_items {
+        // `openid` is a scope value, not a consent item: never listed (REFERENCE §5).
+        for i in self.app.consent_items.iter().filter(|i| i.id != "openid") {
             let kind = match i.kind {
                 crate::config::ScopeType::Privacy => "PRIVACY",
                 crate::config::ScopeType::Service => "SERVICE",
@@ -931,7 +981,7 @@ impl State {
             push(&i.id, &i.display_name, kind, true, i.required);
         }
         for c in &u.consents {
-            if self.item(c).is_none() {
+            if self.item(c).is_none() && c != "openid" {
                 push(c, c, "PRIVACY", false, false);
             }
         }
@@ -941,7 +991,11 @@ impl State {
     /// `POST /v2/user/revoke/scopes`.
     pub fn revoke_scopes(&mut self, user_id: i64, ids: &[String]) -> Result<Value, KapiErr> {
         let agreed = &self.users[&user_id].consents;
-        let unknown: Vec<&String> = ids.iter().filter(|i| !agreed.contains(*i)).collect();
+        // `openid` is not a consent item, so there is nothing of that name to revoke (§5).
+        let unknown: Vec<&String> = ids
+            .iter()
+            .filter(|i| !agreed.contains(*i) || *i == "openid")
+            .collect();
         if ids.is_empty() || !unknown.is_empty() {
             let list = if ids.is_empty() {
                 ids.iter().collect()

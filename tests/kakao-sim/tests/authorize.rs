@@ -472,8 +472,27 @@ async fn additional_consent_with_scope_s12() {
     assert_eq!(r.status(), 302);
 }
 
+fn logout_url(sim: &Sim, state: &str) -> String {
+    format!(
+        "{}/oauth/logout?client_id={CLIENT_ID}&logout_redirect_uri=http://127.0.0.1:18683/logout&state={state}",
+        sim.base_url()
+    )
+}
+
+/// The id of the logout choice page's form.
+fn logout_id(html: &str) -> String {
+    let at = html
+        .find(r#"name="id" value=""#)
+        .expect("logout choice form")
+        + 17;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// REFERENCE §6, Decision 14: with a Kakao session the browser gets Kakao's choice page; "this
+/// service only" keeps the Kakao session, "with the Kakao account" ends it; both redirect to the
+/// logout redirect URI with `state`. KOE007/KOE101 as before.
 #[tokio::test]
-async fn oauth_logout_clears_session_and_koe007() {
+async fn oauth_logout_choice_page_and_koe007() {
     let sim = demo().await;
     let b = Browser::new();
     browser_flow(&sim, &b, "full@kakao.test", &[], Consent::All).await;
@@ -494,7 +513,33 @@ async fn oauth_logout_clears_session_and_koe007() {
     )
     .await;
     assert_eq!(koe(&html), "KOE101");
-    let r = b.get(&format!("{}/oauth/logout?client_id={CLIENT_ID}&logout_redirect_uri=http://127.0.0.1:18683/logout&state=bye", sim.base_url())).await;
+
+    // "This service only": back to the app, the Kakao session stays.
+    let (s, html) = page(&b, &logout_url(&sim, "one")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains(r#"id="logout-service-only""#), "{html}");
+    assert!(html.contains(r#"id="logout-kakao-account""#), "{html}");
+    let r = b
+        .post(
+            &format!("{}/oauth/logout/choose", sim.base_url()),
+            &[("id", &logout_id(&html)), ("choice", "service")],
+        )
+        .await;
+    assert_eq!(r.status(), 302);
+    assert_eq!(location(&r), "http://127.0.0.1:18683/logout?state=one");
+    assert!(r.headers().get("set-cookie").is_none());
+    assert_eq!(sim.browser_sessions(), 1);
+    let q = browser_flow(&sim, &b, "unused", &[], Consent::All).await;
+    assert!(q.contains_key("code"), "no login asked: {q:?}");
+
+    // "With the Kakao account": the session ends, the next authorize asks for a login.
+    let (_, html) = page(&b, &logout_url(&sim, "bye")).await;
+    let r = b
+        .post(
+            &format!("{}/oauth/logout/choose", sim.base_url()),
+            &[("id", &logout_id(&html)), ("choice", "account")],
+        )
+        .await;
     assert_eq!(r.status(), 302);
     assert_eq!(location(&r), "http://127.0.0.1:18683/logout?state=bye");
     assert!(r.headers()["set-cookie"]
@@ -502,8 +547,34 @@ async fn oauth_logout_clears_session_and_koe007() {
         .unwrap()
         .contains("Max-Age=0"));
     assert_eq!(sim.browser_sessions(), 0);
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.service_only_logouts, stats.kakao_account_logouts),
+        (1, 1)
+    );
     let (_, html) = page(&b, &authorize_url(&sim, &[])).await;
     assert!(html.contains(r#"id="login-submit""#), "login needed again");
+
+    // No Kakao session: nothing to choose, straight back.
+    let r = b.get(&logout_url(&sim, "none")).await;
+    assert_eq!(r.status(), 302);
+    assert_eq!(location(&r), "http://127.0.0.1:18683/logout?state=none");
+}
+
+/// REFERENCE §5: the "collect via Kakao account" option does not exist for profile items.
+#[test]
+fn collect_is_refused_for_profile_items() {
+    for id in ["profile_nickname", "profile_image"] {
+        let mut bad = SimConfig::demo();
+        bad.app
+            .consent_items
+            .iter_mut()
+            .find(|i| i.id == id)
+            .unwrap()
+            .collect = true;
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains(id), "{e}");
+    }
 }
 
 #[tokio::test]

@@ -79,10 +79,14 @@ async fn kakao_shaped_transient_and_rate_limit() {
     assert_eq!(s, 400);
     assert_eq!(v["error_code"], "KOE237");
     assert_eq!(v["error"], "invalid_request");
+    // KOE003 is an authorize-time code (REFERENCE §3): the token endpoint's transient failure
+    // is a plain `server_error`.
     sim.set_fault(Endpoint::Token, Fault::KakaoTransient);
     let (s, v) = refresh(&sim, &rt(&t)).await;
     assert_eq!(s, 500);
-    assert_eq!(v["error_code"], "KOE003");
+    assert_eq!(v["error"], "server_error");
+    assert!(v.get("error_code").is_none(), "{v}");
+    assert_eq!(sim.stats().token_errors.get("KOE003"), None);
     sim.set_fault(Endpoint::Authorize, Fault::KakaoTransient);
     let r = Browser::new().get(&authorize_url(&sim, &[])).await;
     assert_eq!(r.status(), 500);
@@ -380,4 +384,101 @@ async fn binary_prints_listening_line_and_serves() {
     let status = child.wait().unwrap();
     assert!(status.success(), "exits cleanly on SIGTERM: {status:?}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The errors the app must tell apart (REFERENCE §1, §3, §4b, §4i): `invalid_grant` at refresh
+/// with another `error_code` or none, kapi `-603`/`-903`/`-101`/`-3`, and the redirect errors
+/// `unauthorized_client` and under-14 `access_denied`; also through the control path.
+#[tokio::test]
+async fn kakao_errors_the_app_must_tell_apart() {
+    let sim = demo().await;
+    let t = sign_in(&sim, "full@kakao.test").await;
+    sim.set_fault(
+        Endpoint::Token,
+        Fault::Times(
+            1,
+            Box::new(Fault::KauthError {
+                status: 400,
+                error: "invalid_grant".into(),
+                error_code: Some("KOE999".into()),
+            }),
+        ),
+    );
+    let (s, v) = refresh(&sim, &rt(&t)).await;
+    assert_eq!(
+        (s.as_u16(), &v["error"], &v["error_code"]),
+        (400, &json!("invalid_grant"), &json!("KOE999"))
+    );
+    sim.set_fault(
+        Endpoint::Token,
+        Fault::Times(
+            1,
+            Box::new(Fault::KauthError {
+                status: 400,
+                error: "invalid_grant".into(),
+                error_code: None,
+            }),
+        ),
+    );
+    let (s, v) = refresh(&sim, &rt(&t)).await;
+    assert_eq!((s.as_u16(), &v["error"]), (400, &json!("invalid_grant")));
+    assert!(v.get("error_code").is_none(), "{v}");
+    for (ep, path, code) in [
+        (Endpoint::UserMe, "/v2/user/me", -603),
+        (Endpoint::UserMe, "/v2/user/me", -903),
+        (
+            Endpoint::AccessTokenInfo,
+            "/v1/user/access_token_info",
+            -101,
+        ),
+        (Endpoint::AccessTokenInfo, "/v1/user/access_token_info", -3),
+    ] {
+        sim.set_fault(
+            ep,
+            Fault::Times(1, Box::new(Fault::KapiError { status: 400, code })),
+        );
+        let (s, _, v) = kapi(&sim, Method::GET, path, Some(&at(&t)), &[]).await;
+        assert_eq!((s.as_u16(), v["code"].as_i64()), (400, Some(code)), "{v}");
+        assert!(v["msg"].is_string());
+    }
+    for (error, description) in [
+        ("unauthorized_client", "unauthorized client"),
+        ("access_denied", "Not allowed under age 14"),
+    ] {
+        sim.set_fault(
+            Endpoint::Authorize,
+            Fault::Times(
+                1,
+                Box::new(Fault::RedirectError {
+                    error: error.into(),
+                    description: description.into(),
+                }),
+            ),
+        );
+        let r = Browser::new()
+            .get(&authorize_url(&sim, &[("state", "st")]))
+            .await;
+        assert_eq!(r.status(), 302);
+        let q = query_of(&location(&r));
+        assert_eq!(q["error"], error);
+        assert_eq!(q["error_description"], description);
+        assert_eq!(q["state"], "st");
+    }
+    // The same through the control path (JSON form).
+    let r = api()
+        .post(format!("{}/__sim/fault", sim.base_url()))
+        .json(&json!({"endpoint": "access_token_info", "fault": {"kind": "kapi_error", "status": 400, "code": -101}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let (s, _, v) = kapi(
+        &sim,
+        Method::GET,
+        "/v1/user/access_token_info",
+        Some(&at(&t)),
+        &[],
+    )
+    .await;
+    assert_eq!((s.as_u16(), v["code"].as_i64()), (400, Some(-101)));
 }

@@ -250,29 +250,73 @@ async fn access_token_info_shape() {
     assert_eq!(v.as_object().unwrap().len(), 3);
 }
 
+/// REFERENCE §4c, Decision 12: a Bearer logout revokes that access token and its refresh
+/// token (with the access tokens refreshed from it); another session of the same member (another
+/// device) stays signed in.
 #[tokio::test]
-async fn logout_revokes_tokens_of_user() {
+async fn logout_revokes_only_that_session() {
     let sim = demo().await;
     let t1 = sign_in(&sim, "full@kakao.test").await;
     let t2 = sign_in(&sim, "full@kakao.test").await;
     let other = sign_in(&sim, "notalk@kakao.test").await;
+    // t1's refresh issued a second access token of the same session: it goes too.
+    let (s, t1b) = refresh(&sim, &rt(&t1)).await;
+    assert_eq!(s, 200, "{t1b}");
     let (s, _, v) = kapi(&sim, Method::POST, "/v1/user/logout", Some(&at(&t1)), &[]).await;
     assert_eq!(s, 200);
     assert_eq!(v, json!({"id": FULL}));
-    for t in [&t1, &t2] {
-        assert!(!sim.is_access_token_live(&at(t)));
-        assert!(!sim.is_refresh_token_live(&rt(t)));
-    }
-    assert!(sim.is_access_token_live(&at(&other)));
+    assert!(!sim.is_access_token_live(&at(&t1)));
+    assert!(!sim.is_access_token_live(&at(&t1b)));
+    assert!(!sim.is_refresh_token_live(&rt(&t1)));
     let (s, _, v) = kapi(&sim, Method::GET, "/v2/user/me", Some(&at(&t1)), &[]).await;
     assert_kapi_error(s, &v, 401, -401);
-    let (s, v) = refresh(&sim, &rt(&t2)).await;
+    let (s, v) = refresh(&sim, &rt(&t1)).await;
     assert_eq!(
         (s.as_u16(), v["error_code"].as_str()),
         (400, Some("KOE322"))
     );
+    // The member's other session works on: its access token and its refresh token.
+    assert!(sim.is_access_token_live(&at(&t2)));
+    let (s, _, v) = kapi(&sim, Method::GET, "/v2/user/me", Some(&at(&t2)), &[]).await;
+    assert_eq!((s.as_u16(), v["id"].as_i64()), (200, Some(FULL)), "{v}");
+    let (s, v) = refresh(&sim, &rt(&t2)).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(sim.is_access_token_live(&at(&other)));
     assert!(!sim.user_consents(FULL).is_empty(), "logout keeps consents");
-    assert!(sim.stats().revoked_access_tokens >= 2);
+    assert_eq!(sim.stats().revoked_access_tokens, 2);
+    assert_eq!(sim.stats().revoked_refresh_tokens, 1);
+}
+
+/// REFERENCE §5: `openid` is a scope value, not a consent item: `/v2/user/scopes` does not list
+/// it and it cannot be revoked, though the token response's `scope` carries it.
+#[tokio::test]
+async fn openid_is_not_a_consent_item() {
+    let sim = demo().await;
+    let t = sign_in(&sim, "full@kakao.test").await;
+    assert!(t["scope"]
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .any(|s| s == "openid"));
+    let (s, _, v) = kapi(&sim, Method::GET, "/v2/user/scopes", Some(&at(&t)), &[]).await;
+    assert_eq!(s, 200);
+    let ids: Vec<&str> = v["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(!ids.contains(&"openid"), "{ids:?}");
+    assert!(ids.contains(&"profile_nickname"), "{ids:?}");
+    let (s, _, v) = kapi(
+        &sim,
+        Method::POST,
+        "/v2/user/revoke/scopes",
+        Some(&at(&t)),
+        &[("scopes", r#"["openid"]"#)],
+    )
+    .await;
+    assert_kapi_error(s, &v, 400, -2);
 }
 
 #[tokio::test]
