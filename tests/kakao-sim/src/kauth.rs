@@ -165,6 +165,13 @@ pub async fn authorize(
             .filter(|x| st.item(x).is_none())
             .map(String::as_str)
             .collect();
+        // With OpenID Connect switched off, `openid` is not something the app may ask for
+        // (REFERENCE §7; Kakao's KOE205 page never redirects).
+        let openid_off = s.iter().any(|x| x == "openid") && !st.app.oidc;
+        let mut unknown = unknown;
+        if openid_off && !unknown.contains(&"openid") {
+            unknown.push("openid");
+        }
         if !unknown.is_empty() {
             return err_page(
                 "KOE205",

@@ -628,6 +628,13 @@ impl Sim {
         self.update_user(user_id, |u| u.profile = profile)
     }
 
+    /// Changes the app's settings as the developer would in the console while the simulator
+    /// runs, e.g. `sim.update_app(|a| a.oidc = false)` (OpenID Connect switched off: no ID
+    /// tokens from then on, `scope=openid` is KOE205).
+    pub fn update_app(&self, f: impl FnOnce(&mut AppConfig)) {
+        f(&mut self.shared.lock().app);
+    }
+
     /// Changes a user with a closure (profile, password, KakaoTalk…; the id must not change).
     /// Returns `false` for an unknown user.
     pub fn update_user(&self, user_id: i64, f: impl FnOnce(&mut UserConfig)) -> bool {

@@ -397,9 +397,7 @@ impl State {
     /// Issues an authorization code for a completed pending transaction.
     pub fn issue_code(&mut self, p: &Pending, user_id: i64, auth_time: i64, now: i64) -> String {
         let with_id_token = match &p.scope {
-            Some(s) => {
-                s.iter().any(|x| x == "openid") && (self.app.oidc || self.item("openid").is_some())
-            }
+            Some(s) => s.iter().any(|x| x == "openid") && self.app.oidc,
             None => self.app.oidc,
         };
         let code = random_token(64);
@@ -588,7 +586,14 @@ impl State {
             "expires_in": self.lifetimes.access_secs,
             "refresh_token": refresh,
             "refresh_token_expires_in": self.lifetimes.refresh_secs,
-            "scope": self.agreed_scopes(g.user_id).join(" "),
+            // `openid` is listed only for an OIDC grant (REFERENCE §2: "includes `openid` for
+            // OIDC apps"); it is not a consent item.
+            "scope": self
+                .agreed_scopes(g.user_id)
+                .into_iter()
+                .filter(|s| g.with_id_token || s != "openid")
+                .collect::<Vec<_>>()
+                .join(" "),
         });
         if g.with_id_token {
             let idt = self.id_token(g.user_id, g.nonce.as_deref(), g.auth_time, now, base_url);

@@ -598,3 +598,29 @@ async fn profile_changes_via_set_user_profile() {
     .await;
     assert_eq!(me["kakao_account"]["profile"]["nickname"], "바뀜");
 }
+
+/// REFERENCE §7: with OpenID Connect switched off in the console, `scope=openid` is KOE205 (a
+/// page that never redirects) and a refresh brings no ID token; the token `scope` lists
+/// `openid` only with an ID token.
+#[tokio::test]
+async fn oidc_switched_off_later() {
+    let sim = demo().await;
+    let t = sign_in(&sim, "full@kakao.test").await;
+    assert!(t["id_token"].is_string());
+    sim.update_app(|a| a.oidc = false);
+    let (s, v) = refresh(&sim, &rt(&t)).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v.get("id_token").is_none(), "{v}");
+    let b = Browser::new();
+    browser_flow(&sim, &b, "full@kakao.test", &[], Consent::All).await;
+    let (s, html) = page(
+        &b,
+        &authorize_url(&sim, &[("scope", "account_email,openid")]),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert_eq!(koe(&html), "KOE205");
+    let t2 = sign_in(&sim, "full@kakao.test").await;
+    assert!(t2.get("id_token").is_none());
+    assert!(!t2["scope"].as_str().unwrap().contains("openid"), "{t2}");
+}

@@ -111,8 +111,7 @@ pub enum ErrorKind {
     AccountDormantOrMissing,
     /// kapi -201: an unknown user property key.
     UnknownUserProperty,
-    /// kapi -301: no app for this app key; -903: the key (or the token's) belongs to an
-    /// unregistered developer.
+    /// kapi -301: no app for this app key.
     AppNotFound,
     /// kapi -401: the access token expired or is unknown; refresh once and retry.
     AccessTokenInvalid,
@@ -164,6 +163,9 @@ pub enum ErrorKind {
     Network,
     /// A configured kauth/kapi base URL was refused.
     InvalidEndpoint,
+    /// kapi -903: the app key (or the token's) belongs to a developer not registered with
+    /// Kakao Developers. A configuration problem, not transient (REFERENCE §4i).
+    DeveloperNotRegistered,
 }
 
 impl ErrorKind {
@@ -232,6 +234,7 @@ impl ErrorKind {
         ErrorKind::Timeout,
         ErrorKind::Network,
         ErrorKind::InvalidEndpoint,
+        ErrorKind::DeveloperNotRegistered,
     ];
 
     /// The stable snake_case id, the same string serde writes.
@@ -300,6 +303,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Network => "network",
             ErrorKind::InvalidEndpoint => "invalid_endpoint",
+            ErrorKind::DeveloperNotRegistered => "developer_not_registered",
         }
     }
 }
@@ -499,7 +503,7 @@ pub(crate) static API: &[(i64, ErrorKind)] = &[
     (-602, ErrorKind::ImageUploadRejected),
     (-603, ErrorKind::KakaoTemporary),
     (-606, ErrorKind::ImageUploadRejected),
-    (-903, ErrorKind::AppNotFound),
+    (-903, ErrorKind::DeveloperNotRegistered),
     (-911, ErrorKind::ImageUploadRejected),
     (-9798, ErrorKind::KakaoMaintenance),
 ];
@@ -700,13 +704,24 @@ impl Error {
                 }
             }
             Error::Redirect {
-                error, error_code, ..
-            } => error_code
-                .as_deref()
-                .and_then(koe)
-                .or_else(|| koe(error))
-                .or_else(|| redirect(error))
-                .unwrap_or(plain(ErrorKind::RedirectError)),
+                error,
+                error_code,
+                error_description,
+                ..
+            } => {
+                // `access_denied` is also how Kakao refuses an account under 14: not a cancel
+                // (REFERENCE §1), so its description decides.
+                if error == "access_denied" && error_description.as_deref().is_some_and(is_under_14)
+                {
+                    return plain(ErrorKind::UnderAge14);
+                }
+                error_code
+                    .as_deref()
+                    .and_then(koe)
+                    .or_else(|| koe(error))
+                    .or_else(|| redirect(error))
+                    .unwrap_or(plain(ErrorKind::RedirectError))
+            }
             Error::IdToken(_) => ID_TOKEN_INVALID,
             Error::Transport(t) => match t.kind {
                 TransportErrorKind::Timeout => plain(ErrorKind::Timeout),
@@ -794,14 +809,47 @@ impl Error {
         )
     }
 
-    /// True when Kakao said the refresh token cannot be used again, so deleting it is right:
-    /// KOE322 (expired, rotated away, or the user unlinked) and KOE319 (no usable refresh token
-    /// reached Kakao: the one we hold is empty, so keeping it only repeats this failure).
-    /// Never true for transient failures or for client misconfiguration (KOE010/KOE101: the
-    /// token is fine, the app's settings are not). "-401 right after a refresh" is the session's
-    /// call, since only it knows the order of requests.
+    /// True, for the answer to a refresh grant, when Kakao said the refresh token cannot be used
+    /// again, so deleting it is right: any `invalid_grant` (RFC 6749 §5.2), whatever
+    /// `error_code` comes with it or none, as Kakao's own SDKs judge it (REFERENCE §3: KOE322
+    /// expired, rotated away or unlinked; KOE319 no usable token; others alike). Never true for
+    /// transient failures (5xx, network) or for client misconfiguration (`invalid_client`,
+    /// KOE010/KOE101: the token is fine, the app's settings are not). "-401 right after a
+    /// refresh" is the session's call, since only it knows the order of requests.
     pub fn is_refresh_token_dead(&self) -> bool {
-        matches!(self, Error::Auth { error_code: Some(c), .. } if c == "KOE322" || c == "KOE319")
+        match self {
+            Error::Auth {
+                status,
+                error,
+                error_code,
+                ..
+            } => {
+                *status < 500
+                    && (error.eq_ignore_ascii_case("invalid_grant")
+                        || matches!(error_code.as_deref(), Some("KOE322" | "KOE319")))
+            }
+            _ => false,
+        }
+    }
+
+    /// What this error, the answer to a call made with the session's access token
+    /// (`/v1/user/access_token_info`, or any kapi call), says about the session, as Kakao's
+    /// guidance and SDKs judge it (REFERENCE §4b, §4i): see [`TokenVerdict`].
+    pub fn token_verdict(&self) -> TokenVerdict {
+        if self.is_transient() {
+            return TokenVerdict::Transient;
+        }
+        match self {
+            Error::Api { code: -401, .. } => TokenVerdict::Refresh,
+            Error::Api { code: -101, .. } => TokenVerdict::NotLinked,
+            // -2: a malformed request or token; Kakao names it with -1 and -401 as the errors
+            // that do not end a session.
+            Error::Api { code: -2, .. } => TokenVerdict::Keep,
+            // -402 only asks for more consent for one API; the session is fine.
+            Error::Api { code: -402, .. } => TokenVerdict::Keep,
+            Error::Api { .. } => TokenVerdict::Unusable,
+            _ => TokenVerdict::Keep,
+        }
     }
 
     /// -401: the access token is expired or unknown; refresh once and retry.
@@ -874,6 +922,33 @@ impl From<IdTokenError> for Error {
     fn from(e: IdTokenError) -> Self {
         Error::IdToken(e)
     }
+}
+
+/// What a kapi error answered to the session's access token means for the session
+/// ([`Error::token_verdict`]; REFERENCE §4b: "-1, -2 and -401 aside, the app, the user or the
+/// token is no longer usable: log the user out").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenVerdict {
+    /// Nothing is known to be wrong with the tokens (network, 5xx, -1, -603, -7, -9798, -10):
+    /// keep every token and try again later.
+    Transient,
+    /// -401: the access token expired or is unknown; refresh once and retry.
+    Refresh,
+    /// -101: the member disconnected the app at Kakao (Kakao account page, KakaoTalk): the
+    /// session and the member's data on this machine go, as after Disconnect.
+    NotLinked,
+    /// Any other kapi code (-3, -4, -12, -103, -406, -903, …): the app, the member or the token
+    /// can no longer be used; sign out with Kakao's reason.
+    Unusable,
+    /// Keep the tokens and show the error (-2, -402, and errors that are not kapi answers).
+    Keep,
+}
+
+/// Whether an `access_denied` description is Kakao's refusal of an account under 14
+/// (`Not allowed under age 14`, REFERENCE §1), not a cancel.
+fn is_under_14(description: &str) -> bool {
+    let d = description.to_ascii_lowercase();
+    d.contains("14") && (d.contains("age") || d.contains("under"))
 }
 
 /// Removes anything that could be a credential from text that came from outside:
@@ -1128,6 +1203,63 @@ mod tests {
         );
     }
 
+    /// REFERENCE §4b: -1 (and other transient codes), -2 and -401 do not end a session; -101 is
+    /// "disconnected at Kakao"; any other kapi code means the session can no longer be used.
+    #[test]
+    fn token_verdicts_follow_kakaos_guidance() {
+        use TokenVerdict as V;
+        for (code, verdict) in [
+            (-1, V::Transient),
+            (-603, V::Transient),
+            (-7, V::Transient),
+            (-9798, V::Transient),
+            (-10, V::Transient),
+            (-401, V::Refresh),
+            (-2, V::Keep),
+            (-402, V::Keep),
+            (-101, V::NotLinked),
+            (-3, V::Unusable),
+            (-4, V::Unusable),
+            (-12, V::Unusable),
+            (-103, V::Unusable),
+            (-406, V::Unusable),
+            (-903, V::Unusable),
+            (-777, V::Unusable),
+        ] {
+            assert_eq!(api_err(code).token_verdict(), verdict, "{code}");
+        }
+        assert_eq!(
+            Error::from(TransportError::new(TransportErrorKind::Timeout, "")).token_verdict(),
+            V::Transient
+        );
+        assert_eq!(Error::Status { status: 404 }.token_verdict(), V::Keep);
+    }
+
+    /// -903, `unauthorized_client` and the under-14 `access_denied` have their own words and
+    /// fixes, and the under-14 refusal is not a cancel (REFERENCE §1, §4i).
+    #[test]
+    fn suspended_unregistered_and_under_14_have_their_own_words() {
+        let under14 = Error::redirect("access_denied", Some("Not allowed under age 14"), None);
+        assert_eq!(under14.kind(), "under_age_14");
+        let cancel = Error::redirect("access_denied", Some("User denied access"), None);
+        assert_eq!(cancel.kind(), "access_denied");
+        let sanctioned = Error::redirect("unauthorized_client", None, None);
+        assert_eq!(sanctioned.kind(), "developer_sanctioned");
+        let unregistered = api_err(-903);
+        assert_eq!(unregistered.kind(), "developer_not_registered");
+        for e in [&under14, &sanctioned, &unregistered] {
+            let fix = e.fix().unwrap_or_else(|| panic!("{e}: no fix"));
+            assert_ne!(e.message(), cancel.message(), "{e}");
+            assert!(!fix.get(crate::text::Lang::Ko).is_empty());
+            assert!(!fix.get(crate::text::Lang::En).is_empty());
+        }
+        assert!(under14
+            .fix()
+            .unwrap()
+            .get(crate::text::Lang::En)
+            .contains("Use another account"));
+    }
+
     #[test]
     fn transient_and_dead_refresh_token() {
         let a = |code: &str| Error::auth(400, "invalid_grant", None, Some(code.into()));
@@ -1139,8 +1271,8 @@ mod tests {
             api_err(-1),
             api_err(-9798),
             api_err(-603),
-            a("KOE003"),
-            a("KOE237"),
+            Error::auth(500, "server_error", None, Some("KOE003".into())),
+            Error::auth(400, "invalid_request", None, Some("KOE237".into())),
             Error::auth(502, "server_error", None, None),
         ] {
             assert!(transient.is_transient(), "{transient}");
@@ -1158,7 +1290,19 @@ mod tests {
         }
         assert!(a("KOE322").is_refresh_token_dead());
         assert!(a("KOE319").is_refresh_token_dead());
-        for alive in [a("KOE010"), a("KOE101"), a("KOE320"), api_err(-401)] {
+        // Any `invalid_grant` at refresh, whatever code comes with it or none, as Kakao's SDKs
+        // judge it (REFERENCE §3), in any letter case.
+        assert!(a("KOE999").is_refresh_token_dead());
+        assert!(Error::auth(400, "invalid_grant", None, None).is_refresh_token_dead());
+        assert!(Error::auth(400, "INVALID_GRANT", None, None).is_refresh_token_dead());
+        let client = |code: &str| Error::auth(401, "invalid_client", None, Some(code.into()));
+        for alive in [
+            client("KOE010"),
+            client("KOE101"),
+            Error::auth(401, "invalid_client", None, None),
+            Error::auth(400, "invalid_request", None, Some("KOE237".into())),
+            api_err(-401),
+        ] {
             assert!(!alive.is_refresh_token_dead(), "{alive}");
         }
         assert!(api_err(-401).is_access_token_invalid());
@@ -1318,6 +1462,7 @@ mod tests {
                 ErrorKind::Timeout => 60,
                 ErrorKind::Network => 61,
                 ErrorKind::InvalidEndpoint => 62,
+                ErrorKind::DeveloperNotRegistered => 63,
             }
         }
         let mut seen = std::collections::HashSet::new();

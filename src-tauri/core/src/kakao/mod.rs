@@ -26,7 +26,7 @@ pub use authorize::{AuthorizeParams, Prompt};
 pub use client::KakaoClient;
 pub use consent::{ConsentState, ProfileField};
 pub use endpoints::Endpoints;
-pub use error::{ApiCall, Error, ErrorContext, ErrorKind, IdTokenError};
+pub use error::{ApiCall, Error, ErrorContext, ErrorKind, IdTokenError, TokenVerdict};
 pub use http::{
     HttpClient, HttpRequest, HttpResponse, ReqwestHttp, TransportError, TransportErrorKind,
 };

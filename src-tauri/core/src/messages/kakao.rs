@@ -342,6 +342,11 @@ pub fn message(kind: ErrorKind) -> Text {
             "설정된 카카오 서버 주소를 사용할 수 없습니다.",
             "The configured Kakao server address cannot be used.",
         ),
+        // kapi -903 (its own words are in API_MESSAGES).
+        K::DeveloperNotRegistered => (
+            "이 앱 키는 카카오 디벨로퍼스에 등록되지 않은 개발자의 것입니다.",
+            "This app key belongs to a developer not registered with Kakao Developers.",
+        ),
     };
     Text::fixed(ko, en)
 }
@@ -609,6 +614,18 @@ pub fn fix(kind: ErrorKind, ctx: &FixContext<'_>) -> Option<Text> {
             "인터넷 연결(프록시, 방화벽 포함)을 확인하고 다시 시도하세요.",
             "Check the internet connection (including proxy and firewall) and try again.",
         ),
+        K::DeveloperNotRegistered => Text::fixed(
+            "앱 개발자가 developers.kakao.com에서 개발자 등록을 마치거나, 등록된 개발자 계정의 앱의 REST API 키를 KAKAO_SIGNIN_CLIENT_ID에 설정해야 합니다. 그 전에는 로그인할 수 없습니다.",
+            "The app's developer must complete the developer registration at developers.kakao.com, or set KAKAO_SIGNIN_CLIENT_ID to the REST API key of an app of a registered developer account. Until then nobody can sign in.",
+        ),
+        K::DeveloperSanctioned => Text::fixed(
+            "이 앱에서 할 수 있는 일은 없습니다. 앱 개발자가 카카오 데브톡이나 고객센터에 제재 해제를 문의해야 합니다.",
+            "Nothing can be done in this app: the app's developer must ask Kakao (DevTalk or customer support) to lift the suspension.",
+        ),
+        K::UnderAge14 => Text::fixed(
+            "이 앱은 만 14세 미만 카카오계정의 로그인을 허용하지 않습니다. 만 14세 이상인 다른 카카오계정으로 로그인하세요(\"다른 계정으로 로그인\").",
+            "This app does not accept Kakao accounts of people under 14. Sign in with another Kakao account (\"Use another account\").",
+        ),
         K::InvalidEndpoint => Text::fixed(
             "https 주소를 쓰세요. http는 127.0.0.1, ::1, localhost에서만 허용됩니다.",
             "Use an https address; plain http is allowed only for 127.0.0.1, ::1 and localhost.",
@@ -632,14 +649,12 @@ pub fn fix(kind: ErrorKind, ctx: &FixContext<'_>) -> Option<Text> {
         | K::InvalidHeader
         | K::ApiDiscontinued
         | K::PaidQuotaExceeded
-        | K::DeveloperSanctioned
         | K::UserNotLinked
         | K::AlreadyRegistered
         | K::AccountDormantOrMissing
         | K::UnknownUserProperty
         | K::AccessTokenInvalid
         | K::AgeVerificationRequired
-        | K::UnderAge14
         | K::NotATalkUser
         | K::ImageUploadRejected
         | K::Misconfigured

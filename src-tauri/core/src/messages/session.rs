@@ -74,11 +74,13 @@ pub fn logged_out_kakao_not_told() -> Text {
     )
 }
 
-/// After logging out of the Kakao account in the browser too (S07).
+/// After Kakao's logout page came back (S07, REFERENCE §6): the app cannot know which option
+/// the person picked there, so it says what it asked for, and that the next sign-in asks Kakao
+/// for the login again.
 pub fn logged_out_of_kakao_account() -> Text {
     Text::fixed(
-        "이 기기와 브라우저의 카카오계정에서 모두 로그아웃했습니다.",
-        "Logged out on this device and of the Kakao account in the browser.",
+        "이 기기에서 로그아웃했고, 브라우저에 카카오계정 로그아웃을 요청했습니다. 카카오 페이지에서 '이 서비스만 로그아웃'을 골랐다면 브라우저는 카카오계정에 로그인된 채로 남습니다. 다음 로그인에서는 카카오가 계정과 비밀번호를 다시 묻습니다.",
+        "Logged out on this device, and the browser was asked to log out of Kakao. If you chose \"this service only\" on Kakao's page, the browser is still signed in to the Kakao account. The next sign-in asks Kakao for your account and password again.",
     )
 }
 
@@ -95,5 +97,48 @@ pub fn consent_declined() -> Text {
     Text::fixed(
         "추가 동의를 하지 않았습니다. 이 항목은 계속 '동의 필요'로 남습니다.",
         "You did not agree, so this item stays 'consent needed'.",
+    )
+}
+
+/// Additional consent came back with another member's tokens (REFERENCE §5, Decision 15): the
+/// session stays, the stray tokens were revoked at Kakao. `who`: the other account as Kakao
+/// named it (nickname, or member id).
+pub fn consent_other_account(who: &str) -> Text {
+    Text::owned(
+        format!("카카오가 로그인된 계정이 아닌 다른 카카오계정({who})으로 동의를 받았습니다. 지금 로그인은 그대로 두었고, 그 계정에 발급된 토큰은 카카오에서 폐기했습니다. 그 계정으로 바꾸려면 로그아웃한 뒤 '다른 계정으로 로그인'을 누르세요. 이 계정에 동의하려면 브라우저에서 이 계정으로 카카오에 로그인한 뒤 다시 시도하세요."),
+        format!("Kakao took the consent with another Kakao account ({who}), not the one signed in here. This sign-in was kept, and the tokens Kakao issued to that account were revoked at Kakao. To switch to that account, log out and use \"Use another account\". To agree with this account, sign in to Kakao with it in the browser and try again."),
+    )
+}
+
+/// A stray token of another member could not be revoked at Kakao (it expires by itself).
+pub fn consent_other_account_not_revoked(who: &str) -> Text {
+    Text::owned(
+        format!("카카오가 로그인된 계정이 아닌 다른 카카오계정({who})으로 동의를 받았습니다. 지금 로그인은 그대로 두었습니다. 그 계정의 토큰은 카카오에 폐기를 알리지 못했지만 이 앱은 보관하지 않았습니다. 그 계정으로 바꾸려면 로그아웃한 뒤 '다른 계정으로 로그인'을 누르세요."),
+        format!("Kakao took the consent with another Kakao account ({who}), not the one signed in here. This sign-in was kept. Kakao could not be told to revoke that account's tokens, but this app did not keep them. To switch to that account, log out and use \"Use another account\"."),
+    )
+}
+
+/// The app was disconnected from the Kakao account elsewhere (Kakao account page, KakaoTalk;
+/// kapi -101): the tokens and the values typed in on this computer were deleted.
+pub fn already_unlinked() -> Text {
+    Text::fixed(
+        "이 앱은 카카오에서 이미 연결이 끊겨 있었습니다(카카오계정 관리 페이지나 카카오톡에서 연결 끊기). 이 기기의 토큰과 직접 입력한 정보를 삭제했습니다.",
+        "The app was already disconnected at Kakao (from the Kakao account page or KakaoTalk). The tokens and the values you entered on this computer were deleted.",
+    )
+}
+
+/// Kakao says the session can no longer be used (REFERENCE §4b: an `access_token_info` error
+/// other than -1, -2, -401): signed out. `reason`: Kakao's error in words, per language.
+pub fn session_unusable(reason: &Text) -> Text {
+    use crate::text::Lang;
+    Text::owned(
+        format!(
+            "카카오가 이 로그인을 더 이상 쓸 수 없다고 답해 로그아웃했습니다: {} 다시 로그인해 주세요.",
+            reason.get(Lang::Ko)
+        ),
+        format!(
+            "Kakao says this sign-in can no longer be used, so you were logged out: {} Please sign in again.",
+            reason.get(Lang::En)
+        ),
     )
 }

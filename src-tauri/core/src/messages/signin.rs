@@ -198,10 +198,10 @@ pub fn page_done() -> PageWords {
 /// Kakao came back to the logout redirect URI (REFERENCE §6).
 pub fn page_logged_out() -> PageWords {
     page(
-        ("카카오계정 로그아웃 완료", "Logged out of Kakao account"),
+        ("카카오 로그아웃 페이지를 마쳤습니다", "Kakao's logout page is done"),
         (
-            "이 브라우저에서 카카오계정이 로그아웃되었습니다. 이 탭을 닫고 앱으로 돌아가세요.",
-            "You are logged out of your Kakao account in this browser. You can close this tab and return to the app.",
+            "카카오 로그아웃 페이지에서 고른 대로 처리되었습니다. '카카오계정과 함께 로그아웃'을 골랐다면 이 브라우저의 카카오계정도 로그아웃되었습니다. 이 탭을 닫고 앱으로 돌아가세요.",
+            "Kakao did what you picked on its logout page: if you chose to log out of the Kakao account too, this browser is logged out of it. You can close this tab and return to the app.",
         ),
     )
 }

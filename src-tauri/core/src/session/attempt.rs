@@ -177,7 +177,7 @@ impl Session {
                 self.lock().status = Status::Completing;
                 self.changed();
                 (self.notify)(Event::BringToFront);
-                self.complete(&code, &a.redirect_uri, &a.verifier, &a.nonce)
+                self.complete(&code, &a.redirect_uri, &a.verifier, &a.nonce, a.purpose)
                     .await
                     .map(|()| AttemptEnd::Done)
             }
@@ -222,23 +222,48 @@ impl Session {
     }
 
     /// Code → tokens → ID token check → the lane (keychain, then memory) → profile. Nothing is
-    /// stored unless every check passed.
+    /// stored unless every check passed. Additional consent keeps to the signed-in member: tokens
+    /// of another member (the browser held another Kakao account) are not adopted
+    /// ([`Session::refuse_other_member`]).
     async fn complete(
         &self,
         code: &Secret,
         redirect_uri: &str,
         verifier: &PkceVerifier,
         nonce: &Nonce,
+        purpose: WaitPurpose,
     ) -> Result<(), Error> {
         let kakao = self.kakao()?.clone();
         let response = kakao.exchange_code(code, redirect_uri, verifier).await?;
-        let member_id = match &response.id_token {
-            Some(id) => kakao.verify_id_token(id, nonce).await?.member_id,
-            None => kakao.user_me(&response.access_token).await?.id,
+        let (member_id, nickname) = match &response.id_token {
+            Some(id) => {
+                let claims = kakao.verify_id_token(id, nonce).await?;
+                (claims.member_id, claims.nickname)
+            }
+            None => {
+                let me = kakao.user_me(&response.access_token).await?;
+                let nickname = me
+                    .kakao_account
+                    .as_ref()
+                    .and_then(|a| a.profile.as_ref())
+                    .and_then(|p| p.nickname.clone());
+                (me.id, nickname)
+            }
         };
         {
             let mut lane = self.keeper.lane().await;
+            let current = lane.tokens().map(|t| t.member_id);
+            if purpose == WaitPurpose::Consent && current.is_some_and(|m| m != member_id) {
+                drop(lane);
+                self.refuse_other_member(&kakao, &response.access_token, member_id, nickname)
+                    .await;
+                return Ok(());
+            }
             lane.install(&response, member_id).await?;
+            if purpose == WaitPurpose::SignIn {
+                // S07: the login Kakao was asked for after a Kakao account logout happened.
+                self.lock().login_next = false;
+            }
             let mut s = self.lock();
             if s.shown != lane.pair() {
                 // Another session: nothing of the previous one stays on screen, nor what was
@@ -251,6 +276,32 @@ impl Session {
         }
         self.load_profile().await;
         Ok(())
+    }
+
+    /// REFERENCE §5, Decision 15: additional consent came back with another member's tokens.
+    /// The session stays as it was; the stray tokens are revoked at Kakao (`/v1/user/logout`
+    /// with them revokes that access token and its refresh token, §4c) and never stored; the
+    /// notice says which account Kakao used and how to switch.
+    async fn refuse_other_member(
+        &self,
+        kakao: &crate::kakao::KakaoClient,
+        stray: &Secret,
+        member_id: i64,
+        nickname: Option<String>,
+    ) {
+        let who = match nickname.filter(|n| !n.trim().is_empty()) {
+            Some(n) => format!("{n}, {member_id}"),
+            None => member_id.to_string(),
+        };
+        tracing::info!("additional consent returned another member's tokens; not adopted");
+        let notice = match kakao.logout(stray).await {
+            Ok(_) => words::consent_other_account(&who),
+            Err(e) => {
+                tracing::warn!(kind = %e.kind(), "could not revoke the other member's tokens");
+                words::consent_other_account_not_revoked(&who)
+            }
+        };
+        self.set_notice(notice);
     }
 
     /// S07: `/oauth/logout` in the browser, back to a loopback logout page.

@@ -34,7 +34,7 @@ pub use crate::text::Lang;
 pub use deps::{AppInfo, Deps, KakaoApp, SetupError};
 pub use error::{Error, ErrorKind};
 
-use crate::kakao::{self, KakaoClient};
+use crate::kakao::{self, KakaoClient, TokenVerdict};
 use crate::messages::session as words;
 use crate::secret::Secret;
 use crate::text::Text;
@@ -186,6 +186,7 @@ impl Session {
                 }
             }
         }
+        let pair = self.keeper.lane().await.pair();
         // Kakao's own check first: it knows about logout elsewhere and unlink.
         let checked = self
             .with_access(|token| {
@@ -195,9 +196,54 @@ impl Session {
             .await;
         match checked {
             Ok(_) => self.load_profile().await,
-            Err(e) => self.settle_failure(e),
+            Err(e) => self.settle_token_failure(e, pair).await,
         }
         self.changed()
+    }
+
+    /// A failure of a call made with the session's access token, judged as Kakao's guidance and
+    /// SDKs say ([`kakao::Error::token_verdict`], REFERENCE §4b): -101 (disconnected at Kakao)
+    /// ends the session as Disconnect does; any other kapi code but -1, -2, -401 (and the
+    /// transient ones) ends it with Kakao's reason; the rest is [`Session::settle_failure`].
+    /// `pair`: the session the call was made for; a newer one is left alone.
+    async fn settle_token_failure(&self, e: Error, pair: Option<crate::vault::PairId>) {
+        let verdict = match &e {
+            Error::Kakao(k) => k.token_verdict(),
+            _ => TokenVerdict::Keep,
+        };
+        match verdict {
+            TokenVerdict::NotLinked => self.end_not_linked(pair).await,
+            TokenVerdict::Unusable => {
+                tracing::info!(kind = %e.kind(), "Kakao says the session can no longer be used");
+                let mut lane = self.keeper.lane().await;
+                if pair.is_some() && lane.pair() == pair {
+                    let notice = words::session_unusable(&e.message());
+                    self.end_in(&mut lane, Ok(notice)).await;
+                }
+            }
+            TokenVerdict::Transient | TokenVerdict::Refresh | TokenVerdict::Keep => {
+                self.settle_failure(e)
+            }
+        }
+    }
+
+    /// The app was disconnected at Kakao (kapi -101: the Kakao account page, KakaoTalk): what
+    /// Disconnect would have done here is done now. The tokens and the member's typed values
+    /// go; the notice says it was already disconnected.
+    async fn end_not_linked(&self, pair: Option<crate::vault::PairId>) {
+        let mut lane = self.keeper.lane().await;
+        let Some(member_id) = lane.tokens().map(|t| t.member_id) else {
+            return;
+        };
+        if pair.is_none() || lane.pair() != pair {
+            return;
+        }
+        tracing::info!("the app was disconnected at Kakao; ending the session here");
+        let outcome = match self.deps.local.delete_member(member_id) {
+            Err(e) => Err(e.into()),
+            Ok(()) => Ok(words::already_unlinked()),
+        };
+        self.end_in(&mut lane, outcome).await;
     }
 
     /// Offline → try again. The tokens held in memory are written back first: Kakao may have
@@ -407,6 +453,12 @@ impl Session {
     /// `prompt`: Kakao's `prompt` parameter (S02). A keychain that cannot store refuses the
     /// sign-in before the browser opens, with its fix in `view.error`.
     pub async fn sign_in(self: &Arc<Self>, prompt: Option<Prompt>) -> SessionView {
+        // After a Kakao account logout the browser may still hold the Kakao session ("this
+        // service only" on Kakao's page): ask for the login again either way (S07).
+        let prompt = match prompt {
+            None if self.lock().login_next => Some(Prompt::Login),
+            other => other,
+        };
         let prompts = prompt.into_iter().collect();
         self.start_attempt(WaitPurpose::SignIn, Vec::new(), prompts)
             .await
@@ -469,6 +521,7 @@ impl Session {
             self.end_in(&mut lane, Ok(notice)).await;
         }
         if kakao_account {
+            self.lock().login_next = true;
             return self.start_kakao_logout();
         }
         self.changed()
@@ -476,12 +529,14 @@ impl Session {
 
     /// Disconnects the app: Kakao withdraws the consents and kills every token; then the
     /// keychain entries and the values typed in on this machine go. If Kakao cannot be reached
-    /// nothing is deleted, so the person can try again.
+    /// nothing is deleted, so the person can try again. Already disconnected at Kakao (-101,
+    /// from the Kakao account page or KakaoTalk) counts as done, with its own notice.
     pub async fn unlink(&self) -> SessionView {
         self.begin();
         let Ok(kakao) = self.kakao().cloned() else {
             return self.changed();
         };
+        let pair = self.keeper.lane().await.pair();
         let result = self
             .with_access(|token| {
                 let kakao = kakao.clone();
@@ -500,6 +555,9 @@ impl Session {
                     };
                     self.end_in(&mut lane, outcome).await;
                 }
+            }
+            Err(Error::Kakao(e)) if e.token_verdict() == TokenVerdict::NotLinked => {
+                self.end_not_linked(pair).await
             }
             Err(e) => self.settle_failure(e),
         }

@@ -25,6 +25,9 @@ pub(super) struct State {
     pub notice: Option<Text>,
     pub lang: Lang,
     pub last_error_kind: Option<super::error::ErrorKind>,
+    /// The next sign-in asks Kakao for the login again (`prompt=login`): a Kakao account logout
+    /// was asked for, and Kakao does not say whether it happened (REFERENCE §6, S07).
+    pub login_next: bool,
 }
 
 impl State {
@@ -42,6 +45,7 @@ impl State {
             notice: None,
             lang,
             last_error_kind: None,
+            login_next: false,
         }
     }
 

@@ -252,10 +252,19 @@ impl Lane<'_> {
         let t = self.held.tokens.as_mut().ok_or(Error::NotSignedIn)?;
         t.access = response.access_token.clone();
         t.access_expires_at = now.saturating_add(response.expires_in);
-        t.oidc |= response.id_token.is_some();
-        if let Some(scopes) = &response.scope {
-            t.scopes = scopes.clone();
+        match &response.scope {
+            Some(scopes) => t.scopes = scopes.clone(),
+            // A refresh token issued with an ID token brings a new one while OpenID Connect is
+            // on (REFERENCE §2b); none means the app's OIDC setting was switched off (§7), and
+            // asking for `openid` now would stop Kakao at KOE205. Kakao sent no scope list to
+            // say otherwise.
+            None if t.oidc && response.id_token.is_none() => {
+                tracing::info!("no ID token on refresh: OpenID Connect is off for the app");
+                t.scopes.retain(|s| s != "openid");
+            }
+            None => {}
         }
+        t.oidc = response.id_token.is_some();
         let stored = t.stored_session();
         self.held.generation += 1;
         self.keeper.vault.save_session(&stored).await?;

@@ -611,9 +611,10 @@ async fn logout_waits_for_its_state_and_shows_the_logged_out_page() {
     let (status, h, body) = get(&format!("{base}/logout?state=logout-state-xyz")).await;
     assert_eq!(status, StatusCode::OK);
     assert_hardened(&h);
-    assert!(body.contains("logged out of your Kakao account"));
-    assert!(body.contains("카카오계정이 로그아웃되었습니다"));
-    assert!(body.find("Logged out").unwrap() < body.find("로그아웃 완료").unwrap());
+    // Kakao does not say which option was picked on its page: the page claims neither.
+    assert!(body.contains("if you chose to log out of the Kakao account too"));
+    assert!(body.contains("카카오계정과 함께 로그아웃"));
+    assert!(body.find("logout page is done").unwrap() < body.find("페이지를 마쳤습니다").unwrap());
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
         .unwrap()
