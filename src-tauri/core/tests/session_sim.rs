@@ -776,3 +776,261 @@ async fn an_unreadable_keychain_at_start_is_no_keychain_or_offline_not_signed_ou
     assert_eq!(s.retry().await.status, Status::SignedIn);
     env.cleanup().await;
 }
+
+// ------------------------------------------------------------------ issue 18: Kakao fidelity
+
+const NOTALK: &str = "notalk@kakao.test";
+
+fn kapi_fault(code: i64) -> Fault {
+    Fault::Times(1, Box::new(Fault::KapiError { status: 400, code }))
+}
+
+/// S06, REFERENCE §4c: logout on one device revokes that session's tokens only; a second
+/// session of the same member (another device: its own keychain) still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_on_one_device_leaves_the_members_other_session_signed_in() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let other_service = format!("{}-second-device", env.service);
+    let other_dir = env.data_dir.join("second-device");
+    let second = build_session(
+        &env.sim,
+        &env.auth_url,
+        &other_service,
+        &other_dir,
+        &env.browser,
+        vec![env.port],
+    );
+    second.sign_in(None).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(second.view().status == Status::SignedIn && second.view().profile.is_some()) {
+        assert!(Instant::now() < deadline, "{:#?}", second.view());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let v = env.session.logout(false).await;
+    assert_eq!(v.status, Status::SignedOut);
+    // The other device: the profile loads with its access token, a refresh works, and a new
+    // process restores it.
+    let v = second.refresh_profile().await;
+    assert_eq!(v.status, Status::SignedIn, "{v:#?}");
+    env.sim.advance_clock(7 * HOUR);
+    let before = env.sim.stats().refreshes;
+    let again = build_session(
+        &env.sim,
+        &env.auth_url,
+        &other_service,
+        &other_dir,
+        &env.browser,
+        vec![env.port],
+    );
+    let v = again.restore().await;
+    assert_eq!(v.status, Status::SignedIn, "{v:#?}");
+    assert_eq!(env.sim.stats().refreshes, before + 1);
+    let _ = Vault::keyring(other_service).clear().await;
+    env.cleanup().await;
+}
+
+/// REFERENCE §5, Decision 15: additional consent that comes back with another Kakao account's
+/// tokens leaves the session as it was, revokes the stray tokens at Kakao and names the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn consent_with_another_kakao_account_keeps_the_session() {
+    let env = Env::new(script(
+        FULL,
+        Consent::Only(vec!["profile_nickname", "openid"]),
+    ))
+    .await;
+    let v = env.sign_in().await;
+    assert_eq!(field(&v, "email"), FieldState::NeedsConsent);
+    let stored = env.stored().await;
+    // The browser now holds another Kakao account (or the person typed another one).
+    env.browser.set_script(script(NOTALK, Consent::All));
+    env.session
+        .request_consent(vec!["account_email".into()])
+        .await;
+    let v = env
+        .wait_for("back from the consent round", |v| {
+            v.waiting.is_none() && v.status == Status::SignedIn && v.notice.is_some()
+        })
+        .await;
+    assert!(v.error.is_none(), "{v:#?}");
+    assert_eq!(
+        v.profile.as_ref().unwrap().member_id,
+        env.member_id(FULL).to_string(),
+        "still the signed-in member"
+    );
+    assert_eq!(field(&v, "email"), FieldState::NeedsConsent);
+    assert_eq!(env.stored().await, stored, "the keychain is untouched");
+    let notice = v.notice.unwrap();
+    let other = env.member_id(NOTALK).to_string();
+    assert!(notice.en.contains(&other), "{notice:?}");
+    assert!(notice.ko.contains(&other), "{notice:?}");
+    assert!(notice.en.contains("Use another account"), "{notice:?}");
+    // The stray tokens were revoked at Kakao: only the signed-in member's stay live.
+    let stats = env.sim.stats();
+    assert_eq!(stats.user_logouts, 1, "{stats:?}");
+    assert_eq!(stats.live_access_tokens, 1, "{stats:?}");
+    assert_eq!(stats.live_refresh_tokens, 1, "{stats:?}");
+    let (access, refresh) = env.stored().await.unwrap();
+    assert!(env.sim.is_access_token_live(&access));
+    assert!(env.sim.is_refresh_token_live(&refresh.unwrap()));
+    env.cleanup().await;
+}
+
+/// S07, REFERENCE §6: the app cannot know what was picked on Kakao's logout page, so it says
+/// what it asked for, and the next sign-in asks Kakao for the login (`prompt=login`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_kakao_account_logout_the_next_sign_in_asks_for_the_login() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    env.session.logout(true).await;
+    let url = env.browser.opened().pop().unwrap();
+    assert!(url.contains("/oauth/logout"), "{url}");
+    let v = env
+        .wait_for("back from Kakao's logout page", |v| {
+            v.waiting.is_none() && v.notice.is_some()
+        })
+        .await;
+    let notice = v.notice.unwrap();
+    assert!(
+        notice.en.contains("the browser was asked to log out of Kakao"),
+        "{notice:?}"
+    );
+    assert!(!notice.en.contains("Logged out on this device and of the Kakao account"));
+    env.sign_in().await;
+    let url = env.browser.opened().pop().unwrap();
+    assert!(url.contains("prompt=login"), "{url}");
+    // Once: a plain logout later does not ask for the login again.
+    env.session.logout(false).await;
+    env.sign_in().await;
+    let url = env.browser.opened().pop().unwrap();
+    assert!(!url.contains("prompt="), "{url}");
+    env.cleanup().await;
+}
+
+/// REFERENCE §4b: an `access_token_info` error other than -1, -2, -401 means the session can no
+/// longer be used: signed out with Kakao's reason, not "offline" forever. -603 is transient.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kakao_saying_the_session_is_unusable_signs_out() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let stored = env.stored().await;
+    env.sim
+        .set_fault(Endpoint::AccessTokenInfo, kapi_fault(-603));
+    let v = env.new_session().restore().await;
+    assert_eq!(v.status, Status::Offline, "-603 is transient: {v:#?}");
+    assert_eq!(env.stored().await, stored);
+    env.sim.set_fault(Endpoint::AccessTokenInfo, kapi_fault(-3));
+    let v = env.new_session().restore().await;
+    assert_eq!(v.status, Status::SignedOut, "{v:#?}");
+    let notice = v.notice.expect("says why");
+    assert!(notice.en.contains("can no longer be used"), "{notice:?}");
+    assert!(env.accounts().is_empty(), "the tokens are gone");
+    env.cleanup().await;
+}
+
+/// REFERENCE §3: any `invalid_grant` at refresh means the refresh token is dead, whatever
+/// `error_code` comes with it or none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn any_invalid_grant_at_refresh_ends_the_session() {
+    for code in [Some("KOE999"), None] {
+        let env = Env::new(script(FULL, Consent::All)).await;
+        env.sign_in().await;
+        env.sim.advance_clock(7 * HOUR);
+        env.sim.set_fault(
+            Endpoint::Token,
+            Fault::Times(
+                1,
+                Box::new(Fault::KauthError {
+                    status: 400,
+                    error: "invalid_grant".into(),
+                    error_code: code.map(String::from),
+                }),
+            ),
+        );
+        let v = env.new_session().restore().await;
+        assert_eq!(v.status, Status::SignedOut, "{code:?}: {v:#?}");
+        assert!(env.accounts().is_empty(), "{code:?}: tokens deleted");
+        env.cleanup().await;
+    }
+}
+
+/// Disconnected at Kakao (account page, KakaoTalk): Disconnect in the app still completes on
+/// -101; the tokens and the typed values go, the notice says it was already disconnected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn disconnect_when_already_disconnected_at_kakao_completes() {
+    let env = Env::new(script(NO_EMAIL, Consent::All)).await;
+    env.sign_in().await;
+    env.session
+        .set_entered_value("email", "me@example.com")
+        .await;
+    let typed = env
+        .data_dir
+        .join(format!("users/{}.json", env.member_id(NO_EMAIL)));
+    assert!(typed.exists());
+    env.sim.set_fault(Endpoint::Unlink, kapi_fault(-101));
+    let v = env.session.unlink().await;
+    assert_eq!(v.status, Status::SignedOut, "{v:#?}");
+    assert!(v.error.is_none(), "{v:#?}");
+    let notice = v.notice.expect("says so");
+    assert!(notice.en.contains("already disconnected"), "{notice:?}");
+    assert!(env.accounts().is_empty());
+    assert!(!typed.exists(), "typed values removed");
+    env.cleanup().await;
+}
+
+/// At start, a session Kakao reports as not linked (-101) ends with the same notice, and the
+/// member's typed values are removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_session_found_disconnected_at_start_ends_and_forgets_typed_values() {
+    let env = Env::new(script(NO_EMAIL, Consent::All)).await;
+    env.sign_in().await;
+    env.session
+        .set_entered_value("email", "me@example.com")
+        .await;
+    let typed = env
+        .data_dir
+        .join(format!("users/{}.json", env.member_id(NO_EMAIL)));
+    assert!(typed.exists());
+    env.sim
+        .set_fault(Endpoint::AccessTokenInfo, kapi_fault(-101));
+    let v = env.new_session().restore().await;
+    assert_eq!(v.status, Status::SignedOut, "{v:#?}");
+    assert!(v.notice.unwrap().en.contains("already disconnected"));
+    assert!(env.accounts().is_empty());
+    assert!(!typed.exists(), "typed values removed");
+    env.cleanup().await;
+}
+
+/// REFERENCE §7: OIDC switched off in the console: a refresh brings no ID token, and
+/// additional consent stops asking for `openid` (Kakao would stop at KOE205).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn oidc_switched_off_later_stops_asking_for_openid() {
+    let env = Env::new(script(
+        FULL,
+        Consent::Only(vec!["profile_nickname", "openid"]),
+    ))
+    .await;
+    env.sign_in().await;
+    env.sim.update_app(|a| a.oidc = false);
+    env.sim.advance_clock(7 * HOUR);
+    let v = env.session.refresh_profile().await;
+    assert_eq!(v.status, Status::SignedIn, "{v:#?}");
+    assert_eq!(env.sim.stats().refreshes, 1);
+    env.browser.set_script(script(FULL, Consent::All));
+    env.session
+        .request_consent(vec!["account_email".into()])
+        .await;
+    let url = env.browser.opened().pop().unwrap();
+    assert!(url.contains("scope=account_email"), "{url}");
+    assert!(!url.contains("openid"), "{url}");
+    let v = env
+        .wait_for("email agreed", |v| {
+            v.status == Status::SignedIn
+                && v.profile
+                    .as_ref()
+                    .is_some_and(|_| field(v, "email") == FieldState::Agreed)
+        })
+        .await;
+    assert!(v.error.is_none(), "{v:#?}");
+    env.cleanup().await;
+}
