@@ -892,10 +892,14 @@ async fn after_a_kakao_account_logout_the_next_sign_in_asks_for_the_login() {
         .await;
     let notice = v.notice.unwrap();
     assert!(
-        notice.en.contains("the browser was asked to log out of Kakao"),
+        notice
+            .en
+            .contains("the browser was asked to log out of Kakao"),
         "{notice:?}"
     );
-    assert!(!notice.en.contains("Logged out on this device and of the Kakao account"));
+    assert!(!notice
+        .en
+        .contains("Logged out on this device and of the Kakao account"));
     env.sign_in().await;
     let url = env.browser.opened().pop().unwrap();
     assert!(url.contains("prompt=login"), "{url}");

@@ -13,7 +13,8 @@ use serde::Deserialize;
 /// rotated it; otherwise keep the old one. `scope` is `None` when absent (keep the old scopes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenResponse {
-    /// Always `bearer` from Kakao; `bearer` is assumed when absent (RFC 6749 §5.1).
+    /// `bearer`, in lower case whatever case the server wrote (the value is case-insensitive,
+    /// RFC 6749 §5.1, §7.1); assumed when absent. Any other type is refused at parsing.
     pub token_type: String,
     /// Sent to kapi as `Authorization: Bearer` (REFERENCE §4).
     pub access_token: Secret,
@@ -114,8 +115,18 @@ pub fn parse_token_response(response: &HttpResponse) -> Result<TokenResponse, Er
     if raw.access_token.is_empty() {
         return Err(Error::decode(response.status, "empty access_token"));
     }
+    let token_type = raw
+        .token_type
+        .map_or_else(|| "bearer".to_owned(), |t| t.to_ascii_lowercase());
+    if token_type != "bearer" {
+        // RFC 6749 §7.1: a token of a type the client does not understand must not be used.
+        return Err(Error::decode(
+            response.status,
+            format!("unsupported token_type {token_type}"),
+        ));
+    }
     Ok(TokenResponse {
-        token_type: raw.token_type.unwrap_or_else(|| "bearer".to_owned()),
+        token_type,
         access_token: Secret::new(raw.access_token),
         expires_in: raw.expires_in,
         refresh_token: raw.refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
@@ -229,6 +240,37 @@ mod tests {
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
         );
         assert!(!format!("{req:?}").contains("s3cret"));
+    }
+
+    /// A provider that follows OAuth 2.0 to the letter: `token_type` in any letter case
+    /// (RFC 6749 §5.1), no `refresh_token_expires_in` (Kakao's own field), no `scope`.
+    #[test]
+    fn standards_variants_of_a_token_response() {
+        for token_type in ["Bearer", "BEARER", "bearer"] {
+            let resp = HttpResponse::json(
+                200,
+                &json!({"token_type": token_type, "access_token":"AT","expires_in":3600,
+                        "refresh_token":"RT"}),
+            );
+            let t = parse_token_response(&resp).unwrap();
+            assert_eq!(t.token_type, "bearer");
+            assert_eq!(t.refresh_token.as_ref().unwrap().expose(), "RT");
+            assert_eq!(t.refresh_token_expires_in, None);
+            assert_eq!(t.scope, None);
+        }
+        let mac = HttpResponse::json(
+            200,
+            &json!({"token_type":"mac","access_token":"AT","expires_in":3600}),
+        );
+        assert_eq!(
+            parse_token_response(&mac).unwrap_err().kind(),
+            "malformed_response"
+        );
+        // An error without Kakao's `error_code`, as RFC 6749 §5.2 has it.
+        let dead = HttpResponse::json(400, &json!({"error":"invalid_grant"}));
+        let e = parse_token_response(&dead).unwrap_err();
+        assert!(e.is_refresh_token_dead(), "{e}");
+        assert_eq!(e.error_code(), None);
     }
 
     #[test]

@@ -23,6 +23,8 @@ struct Attempt {
     redirect_uri: String,
     purpose: WaitPurpose,
     id: u64,
+    /// Kakao's issuer identifier, for an `iss` on the callback (RFC 9207).
+    issuer: String,
 }
 
 /// How an attempt ended, for the caller to turn into a status.
@@ -156,6 +158,7 @@ impl Session {
             redirect_uri,
             purpose,
             id,
+            issuer: kakao.endpoints().issuer(),
         };
         let this = self.clone();
         tokio::spawn(async move { this.run_attempt(attempt).await });
@@ -166,7 +169,11 @@ impl Session {
         let lang = self.lang();
         let outcome = a
             .loopback
-            .wait_for_callback(a.state.as_str(), lang, self.deps.signin_timeout)
+            .wait_for_callback(
+                signin::ExpectedState::new(a.state.as_str()).with_issuer(a.issuer.clone()),
+                lang,
+                self.deps.signin_timeout,
+            )
             .await;
         // A newer attempt may have replaced this one: then this one says nothing more.
         if self.lock().attempt_id != a.id {

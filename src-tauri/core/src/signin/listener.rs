@@ -55,19 +55,34 @@ pub enum CallbackOutcome {
     },
 }
 
-/// The `state` this attempt expects back. Kept as a [`Secret`] so it can't be logged.
+/// The `state` this attempt expects back, kept as a [`Secret`] so it can't be logged, and
+/// optionally the authorization server's issuer identifier.
 #[derive(Debug, Clone)]
-pub struct ExpectedState(Secret);
+pub struct ExpectedState {
+    state: Secret,
+    issuer: Option<String>,
+}
 
 impl ExpectedState {
     /// The `state` sent in the authorize URL (RFC 6749 §4.1.1).
     pub fn new(state: impl Into<String>) -> Self {
-        ExpectedState(Secret::new(state))
+        ExpectedState {
+            state: Secret::new(state),
+            issuer: None,
+        }
+    }
+
+    /// The authorization server's issuer identifier (e.g. `https://kauth.kakao.com`): an `iss`
+    /// parameter on the callback must equal it (RFC 9207 §2.4). Kakao sends none; a callback
+    /// without `iss` is accepted.
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
     }
 
     /// Constant-time comparison. An empty expected state matches nothing.
     fn matches(&self, got: &str) -> bool {
-        let want = self.0.expose().as_bytes();
+        let want = self.state.expose().as_bytes();
         !want.is_empty() && bool::from(want.ct_eq(got.as_bytes()))
     }
 }
@@ -84,12 +99,15 @@ impl From<String> for ExpectedState {
 }
 impl From<Secret> for ExpectedState {
     fn from(s: Secret) -> Self {
-        ExpectedState(s)
+        ExpectedState {
+            state: s,
+            issuer: None,
+        }
     }
 }
 impl From<&Secret> for ExpectedState {
     fn from(s: &Secret) -> Self {
-        ExpectedState(s.clone())
+        ExpectedState::from(s.clone())
     }
 }
 
@@ -442,7 +460,8 @@ pub enum CallbackQuery {
         /// The `error_description`, if any.
         description: Option<String>,
     },
-    /// The right `state` but neither an `error` nor exactly one non-empty `code`.
+    /// The right `state` but neither an `error` nor exactly one non-empty `code`; or an `iss`
+    /// that is repeated or not the expected issuer (RFC 9207 §2.4: the response is refused).
     Malformed,
 }
 
@@ -462,6 +481,16 @@ pub fn classify_callback_query(raw_query: &str, expected: &ExpectedState) -> Cal
     };
     if !good {
         return CallbackQuery::BadState;
+    }
+
+    // RFC 9207: a server that names itself must be the one the request went to (mix-up
+    // defence); success and error responses alike.
+    let mut issuers = params().filter(|(k, _)| k == "iss").map(|(_, v)| v);
+    match (issuers.next(), issuers.next(), &expected.issuer) {
+        (None, _, _) | (Some(_), None, None) => {}
+        (Some(got), None, Some(want))
+            if got.trim_end_matches('/') == want.trim_end_matches('/') => {}
+        _ => return CallbackQuery::Malformed,
     }
 
     let first = |name: &str| {

@@ -678,3 +678,41 @@ async fn a_stuck_connection_is_closed_after_its_lifetime() {
         CallbackOutcome::Code(_)
     ));
 }
+
+/// RFC 9207: an `iss` on the callback is checked when present (success and error alike); a
+/// callback without one (Kakao's) is accepted.
+#[test]
+fn an_iss_on_the_callback_must_be_the_expected_issuer() {
+    let expected = ExpectedState::new(STATE).with_issuer("https://kauth.kakao.com");
+    let q = |extra: &str| format!("state={STATE}&code=c{extra}");
+    assert_eq!(
+        classify_callback_query(&q(""), &expected),
+        CallbackQuery::Code(Secret::new("c"))
+    );
+    for good in [
+        "&iss=https%3A%2F%2Fkauth.kakao.com",
+        "&iss=https://kauth.kakao.com/",
+    ] {
+        assert_eq!(
+            classify_callback_query(&q(good), &expected),
+            CallbackQuery::Code(Secret::new("c")),
+            "{good}"
+        );
+    }
+    for bad in [
+        "&iss=https%3A%2F%2Fevil.example",
+        "&iss=https://kauth.kakao.com&iss=https://kauth.kakao.com",
+        "&iss=",
+    ] {
+        assert_eq!(
+            classify_callback_query(&q(bad), &expected),
+            CallbackQuery::Malformed,
+            "{bad}"
+        );
+    }
+    let denied = format!("state={STATE}&error=access_denied&iss=https://evil.example");
+    assert_eq!(
+        classify_callback_query(&denied, &expected),
+        CallbackQuery::Malformed
+    );
+}
