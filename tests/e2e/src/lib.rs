@@ -488,6 +488,18 @@ impl Chromium {
         Ok(())
     }
 
+    /// On Kakao's logout choice page (REFERENCE §6): "log out of the Kakao account too"
+    /// (`with_account`) or "this service only".
+    pub async fn answer_logout_choice(&self, with_account: bool) -> Result<()> {
+        let button = if with_account {
+            "#logout-choice-account"
+        } else {
+            "#logout-choice-service"
+        };
+        self.wait_visible(button).await?.click().await?;
+        Ok(())
+    }
+
     /// Waits until the browser's page text contains `needle`; returns the text.
     pub async fn wait_text(&self, needle: &str) -> Result<String> {
         let deadline = Instant::now() + Duration::from_secs(20);

@@ -15,6 +15,7 @@ use fantoccini::Locator;
 use kakao_signin_e2e::{
     demo_member_id, serial, wait_port_free, App, Chromium, Consent, Lang, Rig, UrlInbox,
 };
+use kakao_signin_test_support::sign_in_elsewhere;
 use kakao_sim::{Endpoint, Fault, Sim, SimConfig};
 use std::process::Command;
 use std::time::Duration;
@@ -74,6 +75,24 @@ fn ensure_empty_keychain(rig: &Rig) -> Result<()> {
         "keychain still holds {accounts:?} after the session ended"
     );
     Ok(())
+}
+
+/// Whether this device's tokens (as read from the keychain before logout) are dead at Kakao.
+fn keychain_secret_is_dead(rig: &Rig, session_entry: &str, refresh_entry: &str) -> bool {
+    let field = |entry: &str, name: &str| {
+        serde_json::from_str::<serde_json::Value>(entry)
+            .ok()
+            .and_then(|v| v[name].as_str().map(str::to_owned))
+    };
+    match (
+        field(session_entry, "access_token"),
+        field(refresh_entry, "refresh_token"),
+    ) {
+        (Some(a), Some(r)) => {
+            !rig.sim.is_access_token_live(&a) && !rig.sim.is_refresh_token_live(&r)
+        }
+        _ => false,
+    }
 }
 
 /// Whether an element matching `css` exists on the browser's page.
@@ -551,8 +570,6 @@ async fn faq_s06_logout_this_device_only() -> Result<()> {
     let rig = Rig::start("s06", lang).await?;
     let member = demo_member_id(FULL);
     let (app, browser) = signed_in(&rig, FULL, Consent::All).await?;
-    let sessions = rig.sim.browser_sessions();
-    let consents = rig.sim.user_consents(member);
 
     for l in [lang, lang.other()] {
         if l != lang {
@@ -592,6 +609,13 @@ async fn faq_s06_logout_this_device_only() -> Result<()> {
     }
     app.wait_screen("signed_in").await?;
     ensure_signed_in_keychain(&rig)?;
+    let (access, refresh) = keychain_tokens(&rig);
+    let (access, refresh) = (access.context("access")?, refresh.context("refresh")?);
+    // The same member on another device (REFERENCE §4c).
+    let (other_access, other_refresh) =
+        sign_in_elsewhere(&rig.sim, &rig.redirect_uri(), FULL).await;
+    let sessions = rig.sim.browser_sessions();
+    let consents = rig.sim.user_consents(member);
 
     let opened = rig.inbox.len();
     log_out(&app, false).await?;
@@ -606,9 +630,16 @@ async fn faq_s06_logout_this_device_only() -> Result<()> {
         stats.user_logouts
     );
     ensure!(
-        stats.live_access_tokens == 0,
-        "the token is still live at Kakao"
+        keychain_secret_is_dead(&rig, &access, &refresh),
+        "this device's tokens are still live at Kakao"
     );
+    // What the notice says is true: the other device's tokens still work.
+    ensure!(
+        rig.sim.is_access_token_live(&other_access),
+        "the other device was logged out too"
+    );
+    ensure!(rig.sim.is_refresh_token_live(&other_refresh));
+    ensure!(stats.live_access_tokens == 1 && stats.live_refresh_tokens == 1);
     // This device only: the app stays connected, consents and the browser's session are kept.
     ensure!(rig.sim.is_connected(member));
     ensure!(rig.sim.user_consents(member) == consents);
@@ -657,7 +688,8 @@ async fn faq_s07_relogin_picks_previous_account() -> Result<()> {
     app.wait_screen("signed_in").await?;
     ensure!(rig.sim.stats().logins_ok == logins + 1);
 
-    // Logout with "also log out of the Kakao account in the browser".
+    // Logout with "also log out of the Kakao account in the browser". Kakao's page offers a
+    // choice the app never learns (REFERENCE §6): first the person picks "this service only".
     let n = rig.inbox.len() + 1;
     log_out(&app, true).await?;
     let url = rig.inbox.nth(n).await?;
@@ -673,25 +705,60 @@ async fn faq_s07_relogin_picks_previous_account() -> Result<()> {
     );
     ensure_empty_keychain(&rig)?;
     browser.client.goto(&url).await?;
+    browser.answer_logout_choice(false).await?;
     browser
-        .wait_text(lang.pick("카카오계정 로그아웃 완료", "Logged out of Kakao account"))
+        .wait_text(lang.pick(
+            "카카오 로그아웃 페이지를 마쳤습니다",
+            "Kakao's logout page is done",
+        ))
         .await?;
+    app.wait_screen("signed_out").await?;
+    // The notice says what the app asked for, not what it cannot know.
+    let notice = app
+        .wait_text(
+            "#notice",
+            lang.pick(
+                "브라우저에 카카오계정 로그아웃을 요청했습니다",
+                "the browser was asked to log out of Kakao",
+            ),
+        )
+        .await?;
+    ensure!(
+        !notice.contains(lang.pick(
+            "브라우저의 카카오계정에서 모두 로그아웃했습니다",
+            "Logged out on this device and of the Kakao account in the browser"
+        )),
+        "{notice}"
+    );
+    ensure!(
+        rig.sim.browser_sessions() == 1,
+        "\"this service only\" keeps the browser's Kakao session"
+    );
+
+    // Signing in again asks Kakao for the login whichever option was picked (prompt=login):
+    // Kakao's login page although the browser still holds the Kakao session.
+    let url = open_in_browser(&rig, &app, &browser, "#signin").await?;
+    ensure!(url.contains("prompt=login"), "{url}");
+    browser.wait_visible("#login-password").await?;
+    browser.log_in(FULL, "demo1234").await?;
+    app.wait_screen("signed_in").await?;
+    ensure!(rig.sim.stats().logins_ok == logins + 2);
+
+    // Now "with the Kakao account": the browser's session ends.
+    let n = rig.inbox.len() + 1;
+    log_out(&app, true).await?;
+    let url = rig.inbox.nth(n).await?;
+    browser.client.goto(&url).await?;
+    browser.answer_logout_choice(true).await?;
     eventually("the browser's Kakao session is cleared", || {
         rig.sim.browser_sessions() == 0
     })
     .await?;
     app.wait_screen("signed_out").await?;
-    app.wait_text(
-        "#notice",
-        lang.pick(
-            "브라우저의 카카오계정에서 모두 로그아웃",
-            "of the Kakao account in the browser",
-        ),
-    )
-    .await?;
 
     // Signing in again: Kakao's login page, no silent re-login.
-    open_in_browser(&rig, &app, &browser, "#signin").await?;
+    let url = open_in_browser(&rig, &app, &browser, "#signin").await?;
+    ensure!(url.contains("prompt=login"), "{url}");
     browser.wait_visible("#login-password").await?;
     ensure!(
         app.is_displayed("main > [data-screen=\"waiting\"]").await?,
@@ -701,7 +768,7 @@ async fn faq_s07_relogin_picks_previous_account() -> Result<()> {
     browser.answer_consent(Consent::All).await?;
     app.wait_screen("signed_in").await?;
     ensure!(app.text("#profile-member-id").await? == demo_member_id(NOTALK).to_string());
-    ensure!(rig.sim.stats().logins_ok == logins + 2);
+    ensure!(rig.sim.stats().logins_ok == logins + 3);
     ensure_signed_in_keychain(&rig)?;
     app.screenshot(&shot("s07", "other-account", lang)).await?;
     browser.close().await;
@@ -1352,6 +1419,150 @@ async fn faq_s15_phone_entered_locally() -> Result<()> {
     ensure!(!file.exists(), "{} survived the unlink", file.display());
     ensure_empty_keychain(&rig)?;
     ensure!(!rig.sim.is_connected(member));
+    browser.close().await;
+    app.close().await
+}
+
+// ---- S12 with another Kakao account in the browser (REFERENCE §5, Decision 15) ---------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faq_s12_consent_with_another_account_keeps_the_session() -> Result<()> {
+    let _one = serial().await;
+    let lang = Lang::En;
+    let rig = Rig::start("s12-other", lang).await?;
+    let (app, browser) = signed_in(&rig, FULL, Consent::RequiredOnly).await?;
+    app.wait_attr("#field-email", "data-state", "needs_consent")
+        .await?;
+    let tokens = keychain_tokens(&rig);
+    ensure!(tokens.0.is_some() && tokens.1.is_some());
+
+    // The browser now holds another Kakao account: someone logged in to Kakao as NOTALK.
+    let mut other = url::Url::parse(&format!("{}/oauth/authorize", rig.sim.base_url()))?;
+    other
+        .query_pairs_mut()
+        .append_pair("client_id", "sandbox-rest-api-key")
+        .append_pair("redirect_uri", &rig.redirect_uri())
+        .append_pair("response_type", "code")
+        .append_pair("prompt", "login");
+    browser.client.goto(other.as_str()).await?;
+    browser.log_in(NOTALK, "demo1234").await?;
+    browser.wait_visible("#consent-agree").await?;
+
+    // Additional consent for the email: Kakao asks the account the browser holds.
+    let url = open_in_browser(&rig, &app, &browser, "#field-email-consent").await?;
+    ensure!(url.contains("account_email"), "{url}");
+    browser.answer_consent(Consent::All).await?;
+    app.wait_screen("signed_in").await?;
+    let notice = app
+        .wait_text(
+            "#notice",
+            "Kakao took the consent with another Kakao account",
+        )
+        .await?;
+    let other_id = demo_member_id(NOTALK).to_string();
+    ensure!(notice.contains(&other_id), "{notice}");
+    ensure!(notice.contains("Use another account"), "{notice}");
+    ensure!(!app.is_displayed("#error").await?);
+    // Still the signed-in member, the field still "consent needed", the keychain untouched.
+    ensure!(app.text("#profile-member-id").await? == demo_member_id(FULL).to_string());
+    ensure!(app.attr("#field-email", "data-state").await?.as_deref() == Some("needs_consent"));
+    ensure!(keychain_tokens(&rig) == tokens, "the keychain changed");
+    // The stray tokens were revoked at Kakao (the simulator's record shows the logout call).
+    let logouts: Vec<_> = rig
+        .sim
+        .request_log()
+        .into_iter()
+        .filter(|r| r.endpoint == Some(Endpoint::Logout))
+        .collect();
+    ensure!(
+        logouts.len() == 1 && logouts[0].status == 200,
+        "{logouts:?}"
+    );
+    let stats = rig.sim.stats();
+    ensure!(
+        stats.live_access_tokens == 1 && stats.live_refresh_tokens == 1,
+        "{stats:?}"
+    );
+    app.screenshot(&shot("s12", "other-account", lang)).await?;
+    browser.close().await;
+    app.close().await
+}
+
+// ---- Disconnected elsewhere (Kakao account page, KakaoTalk): kapi -101 ------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_when_already_disconnected_at_kakao() -> Result<()> {
+    let _one = serial().await;
+    let lang = Lang::Ko;
+    let rig = Rig::start("unlinked-elsewhere", lang).await?;
+    let member = demo_member_id(NOTALK);
+    let (app, browser) = signed_in(&rig, NOTALK, Consent::All).await?;
+    let phone = "+82 10-1111-2222";
+    app.wait_visible("#field-phone_number-input")
+        .await?
+        .send_keys(phone)
+        .await?;
+    app.click("#field-phone_number-save").await?;
+    app.wait_text("#field-phone_number-entered", phone).await?;
+    ensure!(local_file(&rig, member).exists());
+
+    // Disconnect in the app after the person disconnected at Kakao: -101 means done.
+    rig.sim.set_fault(
+        Endpoint::Unlink,
+        Fault::Times(
+            1,
+            Box::new(Fault::KapiError {
+                status: 400,
+                code: -101,
+            }),
+        ),
+    );
+    app.click("#unlink").await?;
+    app.wait_visible("#unlink-dialog").await?;
+    app.click("#unlink-confirm").await?;
+    app.wait_screen("signed_out").await?;
+    app.wait_text("#notice", "이미 연결이 끊겨 있었습니다")
+        .await?;
+    ensure!(!app.is_displayed("#error").await?, "shown as an error");
+    ensure!(!local_file(&rig, member).exists(), "typed values survived");
+    ensure_empty_keychain(&rig)?;
+    app.screenshot(&shot("unlinked-elsewhere", "disconnect", lang))
+        .await?;
+
+    // At start: a session Kakao reports as not linked ends with the same notice. (The fault
+    // only answered -101: the simulator still holds the consents, so no consent page.)
+    rig.sign_in(
+        &app,
+        &browser,
+        "#signin-other-account",
+        NOTALK,
+        Consent::NotAsked,
+    )
+    .await?;
+    app.wait_screen("signed_in").await?;
+    app.wait_visible("#field-phone_number-input")
+        .await?
+        .send_keys(phone)
+        .await?;
+    app.click("#field-phone_number-save").await?;
+    app.wait_text("#field-phone_number-entered", phone).await?;
+    app.close().await?;
+    rig.sim.set_fault(
+        Endpoint::AccessTokenInfo,
+        Fault::Times(
+            1,
+            Box::new(Fault::KapiError {
+                status: 400,
+                code: -101,
+            }),
+        ),
+    );
+    let app = rig.launch().await?;
+    app.wait_screen("signed_out").await?;
+    app.wait_text("#notice", "이미 연결이 끊겨 있었습니다")
+        .await?;
+    ensure!(!local_file(&rig, member).exists(), "typed values survived");
+    ensure_empty_keychain(&rig)?;
     browser.close().await;
     app.close().await
 }

@@ -561,8 +561,13 @@ async fn logout(lang: Lang) -> Result<()> {
     );
     app.screenshot(&shot("waiting-kakao-logout", lang)).await?;
     browser.client.goto(&url).await?;
+    // Kakao's choice page (REFERENCE §6): "with the Kakao account".
+    browser.answer_logout_choice(true).await?;
     browser
-        .wait_text(lang.pick("카카오계정 로그아웃 완료", "Logged out of Kakao account"))
+        .wait_text(lang.pick(
+            "카카오 로그아웃 페이지를 마쳤습니다",
+            "Kakao's logout page is done",
+        ))
         .await?;
     ensure!(
         rig.sim.browser_sessions() < sessions,
@@ -572,8 +577,8 @@ async fn logout(lang: Lang) -> Result<()> {
     app.wait_text(
         "#notice",
         lang.pick(
-            "브라우저의 카카오계정에서 모두 로그아웃",
-            "of the Kakao account in the browser",
+            "브라우저에 카카오계정 로그아웃을 요청했습니다",
+            "the browser was asked to log out of Kakao",
         ),
     )
     .await?;

@@ -176,8 +176,8 @@ pub fn logout_choice_page(id: &str, nick: &str) -> String {
 <p class="sub" id="logout-account">{nick} 님</p>
 <form method="post" action="/oauth/logout/choose">
 <input type="hidden" name="id" value="{id}">
-<button type="submit" class="secondary" id="logout-service-only" name="choice" value="service">이 서비스만 로그아웃 · Log out of this service only</button>
-<button type="submit" class="primary" id="logout-kakao-account" name="choice" value="account">카카오계정과 함께 로그아웃 · Log out of the Kakao account too</button>
+<button type="submit" class="secondary" id="logout-choice-service" name="choice" value="service">이 서비스만 로그아웃 · Log out of this service only</button>
+<button type="submit" class="primary" id="logout-choice-account" name="choice" value="account">카카오계정과 함께 로그아웃 · Log out of the Kakao account too</button>
 </form>"#,
             id = esc(id),
             nick = esc(nick),

@@ -517,8 +517,8 @@ async fn oauth_logout_choice_page_and_koe007() {
     // "This service only": back to the app, the Kakao session stays.
     let (s, html) = page(&b, &logout_url(&sim, "one")).await;
     assert_eq!(s, 200);
-    assert!(html.contains(r#"id="logout-service-only""#), "{html}");
-    assert!(html.contains(r#"id="logout-kakao-account""#), "{html}");
+    assert!(html.contains(r#"id="logout-choice-service""#), "{html}");
+    assert!(html.contains(r#"id="logout-choice-account""#), "{html}");
     let r = b
         .post(
             &format!("{}/oauth/logout/choose", sim.base_url()),

@@ -163,6 +163,17 @@ async fn run_browser(start: &str, script: &Script, b: &SimBrowser) -> String {
                 Consent::Cancel => form.push(("action".into(), "cancel".into())),
             }
             next = (format!("{base}/oauth/consent"), Some(form));
+        } else if html.contains("id=\"logout-choice-account\"") {
+            // Kakao's logout choice page (REFERENCE §6): this person logs out of the Kakao
+            // account too.
+            let id = html
+                .split("name=\"id\" value=\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or_default()
+                .to_owned();
+            let form = vec![("id".to_owned(), id), ("choice".into(), "account".into())];
+            next = (format!("{base}/oauth/logout/choose"), Some(form));
         } else {
             // The app's loopback page (done or error) or a Kakao error page: the end.
             return html;

@@ -134,3 +134,82 @@ pub fn session_against(
         notify,
     )
 }
+
+/// Another device of the same member signs in at the simulator over plain HTTP (login page,
+/// consent if asked, code exchange), as Kakao's pages and token endpoint see it. Returns that
+/// device's `(access_token, refresh_token)`. `redirect_uri` must be registered (nothing needs to
+/// listen there: the redirect is read, not followed).
+pub async fn sign_in_elsewhere(sim: &Sim, redirect_uri: &str, login: &str) -> (String, String) {
+    const CLIENT_ID: &str = "sandbox-rest-api-key";
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let base = sim.base_url();
+    let mut url = reqwest::Url::parse(&format!("{base}/oauth/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", CLIENT_ID)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("response_type", "code");
+    let mut r = client.get(url).send().await.unwrap();
+    let mut cookie = String::new();
+    for _ in 0..4 {
+        if let Some(c) = r.headers().get("set-cookie") {
+            cookie = c.to_str().unwrap().split(';').next().unwrap().to_owned();
+        }
+        if r.status().is_redirection() {
+            break;
+        }
+        let html = r.text().await.unwrap();
+        let tx = html
+            .split("name=\"tx\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("a page of the sign-in flow")
+            .to_owned();
+        let (path, form): (&str, Vec<(&str, &str)>) = if html.contains("id=\"login-submit\"") {
+            (
+                "login",
+                vec![("tx", &tx), ("login_id", login), ("password", PASSWORD)],
+            )
+        } else {
+            (
+                "consent",
+                vec![("tx", &tx), ("consent_all", "1"), ("action", "agree")],
+            )
+        };
+        r = client
+            .post(format!("{base}/oauth/{path}"))
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+    }
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let code = reqwest::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no code in {location}"));
+    let tokens: serde_json::Value = client
+        .post(format!("{base}/oauth/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", redirect_uri),
+            ("code", &code),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        tokens["access_token"].as_str().unwrap().to_owned(),
+        tokens["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
