@@ -365,6 +365,10 @@ pub enum IdTokenError {
     IssuedInFuture,
     /// `nonce` is missing or not this attempt's.
     Nonce,
+    /// `azp` is present but not this app's REST API key (OIDC Core 3.1.3.7 item 5).
+    AuthorizedParty,
+    /// A refreshed ID token's `sub` is not the signed-in member (OIDC Core 12.2).
+    Subject,
 }
 
 /// Everything that can go wrong talking to Kakao. Never holds a token, code or secret.
@@ -745,6 +749,8 @@ impl Error {
                 IdTokenError::Expired => id_token::expired(),
                 IdTokenError::IssuedInFuture => id_token::issued_in_future(),
                 IdTokenError::Nonce => id_token::nonce(),
+                IdTokenError::AuthorizedParty => id_token::authorized_party(),
+                IdTokenError::Subject => id_token::subject(),
             };
         }
         let (kind, source) = self.classify();

@@ -738,4 +738,20 @@ pub mod id_token {
             "The ID token does not belong to this sign-in attempt (nonce mismatch). Please sign in again.",
         )
     }
+
+    /// `azp` is present but names another client (OIDC Core 3.1.3.7).
+    pub fn authorized_party() -> Text {
+        Text::fixed(
+            "ID 토큰이 다른 앱(azp)에 발급되었습니다. 다시 로그인해 주세요.",
+            "The ID token was issued to another app (azp). Please sign in again.",
+        )
+    }
+
+    /// A refreshed ID token names another member than the one signed in (OIDC Core 12.2).
+    pub fn subject() -> Text {
+        Text::fixed(
+            "갱신된 ID 토큰의 회원(sub)이 로그인한 회원과 다릅니다. 다시 로그인해 주세요.",
+            "The refreshed ID token names another member (sub) than the one signed in. Please sign in again.",
+        )
+    }
 }

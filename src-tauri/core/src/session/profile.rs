@@ -36,10 +36,12 @@ fn value(field: ProfileField, a: &KakaoAccount) -> Option<String> {
         ProfileField::Gender => a.gender.as_ref().map(|g| g.as_str().to_owned()),
         ProfileField::AgeRange => a.age_range.as_ref().map(|r| r.as_str().to_owned()),
         ProfileField::Birthday => a.birthday.as_ref().map(|b| {
-            let formatted = if b.len() == 4 {
-                format!("{}-{}", &b[..2], &b[2..])
-            } else {
-                b.clone()
+            // Kakao's `MMDD`; anything else (it is outside text) is shown as sent.
+            let formatted = match b.as_bytes() {
+                [m1, m2, d1, d2] if [m1, m2, d1, d2].iter().all(|c| c.is_ascii_digit()) => {
+                    format!("{}{}-{}{}", *m1 as char, *m2 as char, *d1 as char, *d2 as char)
+                }
+                _ => b.clone(),
             };
             match a.birthday_type.as_ref().map(|t| t.as_str()) {
                 Some("LUNAR") => words::lunar_birthday(&formatted),
@@ -289,6 +291,28 @@ mod tests {
         assert_eq!(email.email_valid, Some(false));
         assert_eq!(email.email_verified, Some(true));
         assert!(email.note.is_some());
+    }
+
+    /// Kakao's birthday is `MMDD`; 4 bytes that are not 4 ASCII digits (`1é2`: é is 2 bytes)
+    /// used to be sliced at byte 2, inside the é, and panic.
+    #[test]
+    fn birthday_that_is_not_mmdd_is_shown_as_sent() {
+        for (sent, shown) in [
+            ("1é2", "1é2"),
+            ("é12", "é12"),
+            ("12é", "12é"),
+            ("ab12", "ab12"),
+            ("1231", "12-31"),
+            ("12345", "12345"),
+        ] {
+            let m = me(serde_json::json!({
+                "id": 1,
+                "kakao_account": {"birthday_needs_agreement": false, "birthday": sent}
+            }));
+            let p = profile_view(&m, &BTreeMap::new(), None, 0);
+            let birthday = p.fields.iter().find(|f| f.id == "birthday").unwrap();
+            assert_eq!(birthday.value.as_deref(), Some(shown), "{sent:?}");
+        }
     }
 
     #[test]
