@@ -2,6 +2,10 @@
 //! commands and forwards the session's events to the window. Everything that knows Kakao lives
 //! in `kakao-signin-core`.
 
+// Outside text (Kakao's answers, the config file, a proxy's pages) is never sliced by byte
+// index: a cut inside a character panics. `get`, `chars` or `split_once` instead.
+#![cfg_attr(not(test), warn(clippy::string_slice))]
+
 #[macro_use]
 mod command_list;
 mod commands;

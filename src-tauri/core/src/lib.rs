@@ -18,6 +18,9 @@
 //! session can be tested without a window.
 
 #![warn(missing_docs)]
+// Outside text (Kakao's answers, the config file, a proxy's pages) is never sliced by byte
+// index: a cut inside a character panics. `get`, `chars` or `split_once` instead.
+#![cfg_attr(not(test), warn(clippy::string_slice))]
 
 /// `Display` and, for tests, `PartialEq<&str>` for a kind enum with `fn as_str(self) -> &'static
 /// str`: both give the snake_case wire string the window branches on. Production code matches on
