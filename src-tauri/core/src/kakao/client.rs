@@ -4,9 +4,9 @@
 use super::api::{self, AccessTokenInfo, OidcUserInfo, Scopes, UserId, UserMe};
 use super::authorize::{self, AuthorizeParams};
 use super::endpoints::Endpoints;
+use super::error::IdTokenError;
 use super::error::{ApiCall, Error};
 use super::http::{HttpClient, HttpRequest, HttpResponse};
-use super::error::IdTokenError;
 use super::idtoken::{self, Expected, IdTokenClaims, JwksCache};
 use super::pkce::{Nonce, PkceVerifier, StateToken};
 use super::skew::KakaoClock;

@@ -164,6 +164,9 @@ pub enum ErrorKind {
     Network,
     /// A configured kauth/kapi base URL was refused.
     InvalidEndpoint,
+    /// An answer longer than this app reads ([`MAX_API_BODY_BYTES`](super::MAX_API_BODY_BYTES));
+    /// not Kakao's, most likely a proxy's. Transient.
+    ResponseTooLarge,
 }
 
 impl ErrorKind {
@@ -232,6 +235,7 @@ impl ErrorKind {
         ErrorKind::Timeout,
         ErrorKind::Network,
         ErrorKind::InvalidEndpoint,
+        ErrorKind::ResponseTooLarge,
     ];
 
     /// The stable snake_case id, the same string serde writes.
@@ -300,6 +304,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Network => "network",
             ErrorKind::InvalidEndpoint => "invalid_endpoint",
+            ErrorKind::ResponseTooLarge => "response_too_large",
         }
     }
 }
@@ -714,6 +719,7 @@ impl Error {
             Error::IdToken(_) => ID_TOKEN_INVALID,
             Error::Transport(t) => match t.kind {
                 TransportErrorKind::Timeout => plain(ErrorKind::Timeout),
+                TransportErrorKind::TooLarge => plain(ErrorKind::ResponseTooLarge),
                 TransportErrorKind::Connect | TransportErrorKind::Dropped => {
                     plain(ErrorKind::Network)
                 }
@@ -797,6 +803,7 @@ impl Error {
                 | ErrorKind::KakaoMaintenance
                 | ErrorKind::RateLimited
                 | ErrorKind::MalformedResponse
+                | ErrorKind::ResponseTooLarge
         )
     }
 
@@ -1324,6 +1331,7 @@ mod tests {
                 ErrorKind::Timeout => 60,
                 ErrorKind::Network => 61,
                 ErrorKind::InvalidEndpoint => 62,
+                ErrorKind::ResponseTooLarge => 63,
             }
         }
         let mut seen = std::collections::HashSet::new();

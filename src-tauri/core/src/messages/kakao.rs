@@ -342,6 +342,11 @@ pub fn message(kind: ErrorKind) -> Text {
             "설정된 카카오 서버 주소를 사용할 수 없습니다.",
             "The configured Kakao server address cannot be used.",
         ),
+        // Over the body cap: not Kakao's answer.
+        K::ResponseTooLarge => (
+            "카카오 서버의 응답이 너무 큽니다(1 MiB 초과). 프록시나 보안 프로그램이 응답을 바꾸고 있을 수 있습니다. 잠시 후 다시 시도해 주세요.",
+            "Kakao's response was too large (over 1 MiB). A proxy or security software may be changing it. Try again in a moment.",
+        ),
     };
     Text::fixed(ko, en)
 }
@@ -605,7 +610,7 @@ pub fn fix(kind: ErrorKind, ctx: &FixContext<'_>) -> Option<Text> {
             "10분쯤 기다린 뒤 다시 시도하세요.",
             "Wait about ten minutes, then try again.",
         ),
-        K::Network | K::Timeout => Text::fixed(
+        K::Network | K::Timeout | K::ResponseTooLarge => Text::fixed(
             "인터넷 연결(프록시, 방화벽 포함)을 확인하고 다시 시도하세요.",
             "Check the internet connection (including proxy and firewall) and try again.",
         ),

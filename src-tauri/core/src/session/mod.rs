@@ -306,7 +306,8 @@ impl Session {
         match me {
             Ok((me, pair)) => {
                 let entered = self.deps.local.load(me.id).unwrap_or_default();
-                let image = profile::fetch_image(&*self.deps.http, &me).await;
+                let api_base = kakao.endpoints().api_base();
+                let image = profile::fetch_image(&*self.deps.http, api_base, &me).await;
                 let view = profile::profile_view(&me, &entered, image, self.now());
                 self.apply(pair, |s| {
                     s.profile = Some(view);
