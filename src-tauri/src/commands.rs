@@ -87,9 +87,18 @@ pub async fn withdraw_consent(state: S<'_>, scope: String) -> Result<SessionView
     Ok(state.session.withdraw_consent(&scope).await)
 }
 
+/// `forget_entered`: the logout dialog's "forget what I typed on this computer".
 #[tauri::command]
-pub async fn logout(state: S<'_>, kakao_account: bool) -> Result<SessionView, String> {
-    Ok(state.session.logout(kakao_account).await)
+pub async fn logout(
+    state: S<'_>,
+    kakao_account: bool,
+    forget_entered: Option<bool>,
+) -> Result<SessionView, String> {
+    Ok(if forget_entered == Some(true) {
+        state.session.logout_forgetting(kakao_account).await
+    } else {
+        state.session.logout(kakao_account).await
+    })
 }
 
 #[tauri::command]

@@ -70,6 +70,10 @@ pub fn run() {
             std::process::exit(2);
         }
     };
+    // What an older version wrote with default modes becomes the person's alone (0700/0600).
+    if let Err(e) = deps.local.tighten() {
+        tracing::warn!("typed-in values: {e}");
+    }
     let log_file = log_file.map(|p| p.display().to_string());
     deps.diagnostics
         .push(("log file", log_file.unwrap_or_else(|| "none".into())));

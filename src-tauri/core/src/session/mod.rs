@@ -475,6 +475,22 @@ impl Session {
         self.changed()
     }
 
+    /// [`Session::logout`], and then the values the person typed in on this computer for the
+    /// member they saw signed in go too (they chose "forget what I typed" in the logout dialog).
+    /// Failing to delete them is shown in place of the logout notice; the session ends either
+    /// way.
+    pub async fn logout_forgetting(self: &Arc<Self>, kakao_account: bool) -> SessionView {
+        let member = self.keeper.lane().await.tokens().map(|t| t.member_id);
+        let view = self.logout(kakao_account).await;
+        match member.map(|m| self.deps.local.delete_member(m)) {
+            Some(Err(e)) => {
+                self.set_error(e);
+                self.changed()
+            }
+            _ => view,
+        }
+    }
+
     /// Disconnects the app: Kakao withdraws the consents and kills every token; then the
     /// keychain entries and the values typed in on this machine go. If Kakao cannot be reached
     /// nothing is deleted, so the person can try again.
