@@ -36,6 +36,8 @@ macro_rules! command_handler {
 /// Starts the app: configuration, the session built from it, the window. Exits with status 2
 /// (and a message naming the key) on a bad configuration.
 pub fn run() {
+    // Before any secret exists: no core file can hold one (Linux; issue 17 item 8).
+    let hardened = kakao_signin_core::hardening::no_core_dumps();
     // First, while this is the only thread: it sets an environment variable.
     // A browser this app starts must not inherit it.
     let app_only_env = if webview::paint_without_compositing() {
@@ -45,6 +47,9 @@ pub fn run() {
     };
     // Logs go to stderr and to a rotating file (logging.rs); nothing logs a token at any level.
     let log_file = logging::init();
+    if let Err(e) = hardened {
+        tracing::warn!("could not switch core dumps off: {e}");
+    }
     // Before anything else: a second launch only raises the first window and leaves.
     #[cfg(unix)]
     let first = single_instance();

@@ -109,6 +109,17 @@ impl HttpRequest {
     }
 }
 
+/// Form values and headers carry codes, verifiers, tokens and the client secret in clear: wiped
+/// when the request goes.
+impl Drop for HttpRequest {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for (_, v) in self.form.iter_mut().chain(self.headers.iter_mut()) {
+            v.zeroize();
+        }
+    }
+}
+
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let headers: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
@@ -160,6 +171,13 @@ impl HttpResponse {
     /// Status is 2xx.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+}
+
+/// A token response's body holds tokens in clear: wiped when the response goes.
+impl Drop for HttpResponse {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.body);
     }
 }
 
