@@ -146,8 +146,14 @@ pub fn run() {
                 })?;
             // Restore off the UI thread; the window shows "restoring" meanwhile (S04).
             let session = session.clone();
+            // A panic in it (text from Kakao some code could not handle) ends the restore with
+            // an error the window shows; the app stays up, so it is not killed at every start.
             tauri::async_runtime::spawn(async move {
-                session.restore().await;
+                use futures::FutureExt;
+                let restore = std::panic::AssertUnwindSafe(session.restore());
+                if restore.catch_unwind().await.is_err() {
+                    session.failed_inside("restore");
+                }
             });
             Ok(())
         })

@@ -117,6 +117,30 @@ impl Session {
         self.changed()
     }
 
+    /// What the window shows after `operation` panicked (a bug) and was ended at the command
+    /// boundary or in a background task: the error [`Error::Internal`], and a status that was
+    /// mid-change (restoring, completing) settled so the window offers its buttons again.
+    /// Nothing is deleted: the tokens held stay, in memory and in the keychain.
+    pub fn failed_inside(&self, operation: &'static str) -> SessionView {
+        tracing::error!(
+            operation,
+            "an operation panicked and was ended; the app runs on"
+        );
+        {
+            let mut s = self.lock();
+            s.attempt = None;
+            s.waiting = None;
+            match s.status {
+                Status::Waiting | Status::Completing => s.status = s.before_wait,
+                // Offline offers Retry, which restores again.
+                Status::Restoring => s.status = Status::Offline,
+                _ => {}
+            }
+        }
+        self.set_error(Error::Internal(operation));
+        self.changed()
+    }
+
     /// How many changes of the session wait for the lane right now: for tests that show a
     /// change waits for the one in flight.
     #[doc(hidden)]
