@@ -74,6 +74,7 @@ const actions = {
 
 function openLogout() {
   $('logout-kakao-account').checked = false;
+  $('logout-forget-entered').checked = false;
   $('logout-dialog').showModal();
 }
 
@@ -123,8 +124,9 @@ function wire() {
   on('offline-logout', openLogout);
   on('logout-confirm', () => {
     const kakaoAccount = $('logout-kakao-account').checked;
+    const forgetEntered = $('logout-forget-entered').checked;
     $('logout-dialog').close();
-    call('logout', { kakaoAccount }, $('logout'));
+    call('logout', { kakaoAccount, forgetEntered }, $('logout'));
   });
   on('unlink', () => $('unlink-dialog').showModal());
   on('unlink-confirm', () => {

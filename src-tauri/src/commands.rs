@@ -3,9 +3,12 @@
 //! `{kind, message, fix}`.
 
 use crate::feed::Feed;
+use futures::FutureExt;
 use kakao_signin_core::session::view::SessionView;
 use kakao_signin_core::session::{Lang, Prompt, Session};
 use serde::Serialize;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use tauri::State;
 
@@ -17,6 +20,53 @@ pub struct AppState {
 }
 
 type S<'a> = State<'a, AppState>;
+
+/// Runs command `op`'s session call; a panic in it (a bug, e.g. text from outside that some
+/// code could not handle) ends this one operation with [`Session::failed_inside`]'s view, and
+/// the app and its window go on (the release profile unwinds, see Cargo.toml).
+async fn guarded(
+    session: &Arc<Session>,
+    op: &'static str,
+    call: impl Future<Output = SessionView>,
+) -> SessionView {
+    let call = async {
+        panic_if_asked(op);
+        call.await
+    };
+    match AssertUnwindSafe(call).catch_unwind().await {
+        Ok(view) => view,
+        Err(_) => session.failed_inside(op),
+    }
+}
+
+/// [`guarded`] for the commands that do not wait.
+fn guarded_now(
+    session: &Arc<Session>,
+    op: &'static str,
+    call: impl FnOnce() -> SessionView,
+) -> SessionView {
+    let call = || {
+        panic_if_asked(op);
+        call()
+    };
+    std::panic::catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|_| session.failed_inside(op))
+}
+
+/// Test hook, debug builds only (never in a release build): with `KS_E2E_PANIC_IN=<command>`
+/// the first call of that command panics, so the e2e suite can show the app survives it.
+fn panic_if_asked(op: &'static str) {
+    #[cfg(debug_assertions)]
+    {
+        static FIRED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if std::env::var("KS_E2E_PANIC_IN").is_ok_and(|v| v == op)
+            && !FIRED.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("KS_E2E_PANIC_IN: injected panic in {op}");
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = op;
+}
 
 #[tauri::command]
 pub fn app_state(state: S<'_>) -> SessionView {
@@ -56,12 +106,14 @@ pub async fn sign_in(state: S<'_>, prompt: Option<String>) -> Result<SessionView
         Some("select_account") => Some(Prompt::SelectAccount),
         Some(other) => return Err(format!("unknown prompt {other:?}")),
     };
-    Ok(state.session.sign_in(prompt).await)
+    Ok(guarded(&state.session, "sign_in", state.session.sign_in(prompt)).await)
 }
 
 #[tauri::command]
 pub fn cancel_sign_in(state: S<'_>) -> SessionView {
-    state.session.cancel_sign_in()
+    guarded_now(&state.session, "cancel_sign_in", || {
+        state.session.cancel_sign_in()
+    })
 }
 
 #[tauri::command]
@@ -69,32 +121,65 @@ pub async fn request_consent(state: S<'_>, scopes: Vec<String>) -> Result<Sessio
     if scopes.len() > 20 {
         return Err("too many scopes".into());
     }
-    Ok(state.session.request_consent(scopes).await)
+    Ok(guarded(
+        &state.session,
+        "request_consent",
+        state.session.request_consent(scopes),
+    )
+    .await)
 }
 
 #[tauri::command]
 pub async fn refresh_profile(state: S<'_>) -> Result<SessionView, String> {
-    Ok(state.session.refresh_profile().await)
+    Ok(guarded(
+        &state.session,
+        "refresh_profile",
+        state.session.refresh_profile(),
+    )
+    .await)
 }
 
 #[tauri::command]
 pub async fn load_consents(state: S<'_>) -> Result<SessionView, String> {
-    Ok(state.session.load_consents().await)
+    Ok(guarded(
+        &state.session,
+        "load_consents",
+        state.session.load_consents(),
+    )
+    .await)
 }
 
 #[tauri::command]
 pub async fn withdraw_consent(state: S<'_>, scope: String) -> Result<SessionView, String> {
-    Ok(state.session.withdraw_consent(&scope).await)
+    Ok(guarded(
+        &state.session,
+        "withdraw_consent",
+        state.session.withdraw_consent(&scope),
+    )
+    .await)
 }
 
+/// `forget_entered`: the logout dialog's "forget what I typed on this computer".
 #[tauri::command]
-pub async fn logout(state: S<'_>, kakao_account: bool) -> Result<SessionView, String> {
-    Ok(state.session.logout(kakao_account).await)
+pub async fn logout(
+    state: S<'_>,
+    kakao_account: bool,
+    forget_entered: Option<bool>,
+) -> Result<SessionView, String> {
+    let session = &state.session;
+    let call = async {
+        if forget_entered == Some(true) {
+            session.logout_forgetting(kakao_account).await
+        } else {
+            session.logout(kakao_account).await
+        }
+    };
+    Ok(guarded(session, "logout", call).await)
 }
 
 #[tauri::command]
 pub async fn unlink(state: S<'_>) -> Result<SessionView, String> {
-    Ok(state.session.unlink().await)
+    Ok(guarded(&state.session, "unlink", state.session.unlink()).await)
 }
 
 #[tauri::command]
@@ -103,22 +188,31 @@ pub async fn set_entered_value(
     field: String,
     value: String,
 ) -> Result<SessionView, String> {
-    Ok(state.session.set_entered_value(&field, &value).await)
+    Ok(guarded(
+        &state.session,
+        "set_entered_value",
+        state.session.set_entered_value(&field, &value),
+    )
+    .await)
 }
 
 #[tauri::command]
 pub fn set_language(state: S<'_>, lang: Lang) -> SessionView {
-    state.session.set_language(lang)
+    guarded_now(&state.session, "set_language", || {
+        state.session.set_language(lang)
+    })
 }
 
 #[tauri::command]
 pub async fn retry(state: S<'_>) -> Result<SessionView, String> {
-    Ok(state.session.retry().await)
+    Ok(guarded(&state.session, "retry", state.session.retry()).await)
 }
 
 #[tauri::command]
 pub fn dismiss_error(state: S<'_>) -> SessionView {
-    state.session.dismiss_error()
+    guarded_now(&state.session, "dismiss_error", || {
+        state.session.dismiss_error()
+    })
 }
 
 #[tauri::command]

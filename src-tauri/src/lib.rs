@@ -2,6 +2,10 @@
 //! commands and forwards the session's events to the window. Everything that knows Kakao lives
 //! in `kakao-signin-core`.
 
+// Outside text (Kakao's answers, the config file, a proxy's pages) is never sliced by byte
+// index: a cut inside a character panics. `get`, `chars` or `split_once` instead.
+#![cfg_attr(not(test), warn(clippy::string_slice))]
+
 #[macro_use]
 mod command_list;
 mod commands;
@@ -32,6 +36,8 @@ macro_rules! command_handler {
 /// Starts the app: configuration, the session built from it, the window. Exits with status 2
 /// (and a message naming the key) on a bad configuration.
 pub fn run() {
+    // Before any secret exists: no core file can hold one (Linux; issue 17 item 8).
+    let hardened = kakao_signin_core::hardening::no_core_dumps();
     // First, while this is the only thread: it sets an environment variable.
     // A browser this app starts must not inherit it.
     let app_only_env = if webview::paint_without_compositing() {
@@ -41,6 +47,9 @@ pub fn run() {
     };
     // Logs go to stderr and to a rotating file (logging.rs); nothing logs a token at any level.
     let log_file = logging::init();
+    if let Err(e) = hardened {
+        tracing::warn!("could not switch core dumps off: {e}");
+    }
     // Before anything else: a second launch only raises the first window and leaves.
     #[cfg(unix)]
     let first = single_instance();
@@ -66,6 +75,10 @@ pub fn run() {
             std::process::exit(2);
         }
     };
+    // What an older version wrote with default modes becomes the person's alone (0700/0600).
+    if let Err(e) = deps.local.tighten() {
+        tracing::warn!("typed-in values: {e}");
+    }
     let log_file = log_file.map(|p| p.display().to_string());
     deps.diagnostics
         .push(("log file", log_file.unwrap_or_else(|| "none".into())));
@@ -133,8 +146,14 @@ pub fn run() {
                 })?;
             // Restore off the UI thread; the window shows "restoring" meanwhile (S04).
             let session = session.clone();
+            // A panic in it (text from Kakao some code could not handle) ends the restore with
+            // an error the window shows; the app stays up, so it is not killed at every start.
             tauri::async_runtime::spawn(async move {
-                session.restore().await;
+                use futures::FutureExt;
+                let restore = std::panic::AssertUnwindSafe(session.restore());
+                if restore.catch_unwind().await.is_err() {
+                    session.failed_inside("restore");
+                }
             });
             Ok(())
         })

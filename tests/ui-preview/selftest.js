@@ -122,7 +122,7 @@
       click('#logout-kakao-account');
       click('#logout-confirm');
       await until('logout', () => last('logout'));
-      eq(last('logout').args, { kakaoAccount: true }, 'logout args');
+      eq(last('logout').args, { kakaoAccount: true, forgetEntered: false }, 'logout args');
       ok(!$('#logout-dialog').open, 'dialog closed');
       await until('kakao logout wait', () => screen() === 'waiting' && $('#waiting-redirect-uri').textContent.endsWith('/logout'));
     },
@@ -134,9 +134,12 @@
       ok(!last('logout'), 'cancel does not log out');
       click('#logout');
       ok(!$('#logout-kakao-account').checked, 'checkbox reset when reopened');
+      eq($('#logout-forget-entered').checked, false, 'forget unchecked by default');
+      ok($('#logout-dialog').textContent.includes('직접 입력한 정보'), 'asks about what was typed in');
+      click('#logout-forget-entered');
       click('#logout-confirm');
       await until('signed_out', () => screen() === 'signed_out');
-      eq(last('logout').args, { kakaoAccount: false }, 'device-only logout');
+      eq(last('logout').args, { kakaoAccount: false, forgetEntered: true }, 'device-only logout, forgetting');
     },
     async unlink() {
       await until('signed_in', () => screen() === 'signed_in');

@@ -8,7 +8,7 @@
 //! - [`kakao`]: Kakao's wire format. Knows nothing of the keychain, the listener or Tauri.
 //! - [`localdata`]: values the person typed in (not secrets), per member id.
 //! - [`secret`], [`text`], [`clock`], [`config`], [`net`]: small shared pieces; [`instance`]: one window
-//!   per person (Unix).
+//!   per person (Unix); [`hardening`]: no core files (Linux).
 //!
 //! Beside the layers, [`messages`] holds the words shown to a person, Korean and English, one
 //! submodule per layer. Any layer may use it: it imports only [`text`] and the layers' kind
@@ -18,6 +18,9 @@
 //! session can be tested without a window.
 
 #![warn(missing_docs)]
+// Outside text (Kakao's answers, the config file, a proxy's pages) is never sliced by byte
+// index: a cut inside a character panics. `get`, `chars` or `split_once` instead.
+#![cfg_attr(not(test), warn(clippy::string_slice))]
 
 /// `Display` and, for tests, `PartialEq<&str>` for a kind enum with `fn as_str(self) -> &'static
 /// str`: both give the snake_case wire string the window branches on. Production code matches on
@@ -41,6 +44,7 @@ macro_rules! wire_string_impls {
 
 pub mod clock;
 pub mod config;
+pub mod hardening;
 #[cfg(unix)]
 pub mod instance;
 pub mod kakao;

@@ -78,11 +78,13 @@ pub enum Endpoint {
     OauthLogout,
     /// `GET /v1/user/shipping_address` (the simulator's `-402` trigger).
     ShippingAddress,
+    /// `GET /__sim/img/{name}`: the profile pictures (Kakao's image host, `*.kakaocdn.net`).
+    ProfileImage,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 14] = [
+    pub const ALL: [Endpoint; 15] = [
         Endpoint::Authorize,
         Endpoint::Token,
         Endpoint::TokenInfo,
@@ -97,6 +99,7 @@ impl Endpoint {
         Endpoint::OidcUserInfo,
         Endpoint::OauthLogout,
         Endpoint::ShippingAddress,
+        Endpoint::ProfileImage,
     ];
 
     /// snake_case name (as used in JSON and in [`Stats::endpoint_hits`]).
@@ -116,6 +119,7 @@ impl Endpoint {
             Endpoint::OidcUserInfo => "oidc_user_info",
             Endpoint::OauthLogout => "oauth_logout",
             Endpoint::ShippingAddress => "shipping_address",
+            Endpoint::ProfileImage => "profile_image",
         }
     }
 
@@ -187,6 +191,15 @@ pub enum Fault {
     },
     /// Only the next `n` requests get the inner fault.
     Times(u32, Box<Fault>),
+    /// Answer 200 with a body of this many bytes (JSON whitespace, or an image's bytes for
+    /// [`Endpoint::ProfileImage`]) instead of the real answer: with a `Content-Length` when
+    /// `declared`, else chunked with none (so only counting while reading catches it).
+    Oversized {
+        /// Body length in bytes.
+        bytes: usize,
+        /// Whether `Content-Length` says so up front.
+        declared: bool,
+    },
 }
 
 /// JSON form of [`Fault`] used by the control path, e.g. `{"kind":"status","status":503}`,
@@ -243,6 +256,13 @@ pub enum FaultSpec {
         /// The fault.
         fault: Box<FaultSpec>,
     },
+    /// [`Fault::Oversized`].
+    Oversized {
+        /// Body length in bytes.
+        bytes: usize,
+        /// Whether `Content-Length` says so up front.
+        declared: bool,
+    },
 }
 
 impl From<FaultSpec> for Fault {
@@ -268,6 +288,7 @@ impl From<FaultSpec> for Fault {
                 Fault::RedirectError { error, description }
             }
             FaultSpec::Times { n, fault } => Fault::Times(n, Box::new((*fault).into())),
+            FaultSpec::Oversized { bytes, declared } => Fault::Oversized { bytes, declared },
         }
     }
 }
@@ -300,6 +321,7 @@ impl From<Fault> for FaultSpec {
                 n,
                 fault: Box::new((*inner).into()),
             },
+            Fault::Oversized { bytes, declared } => FaultSpec::Oversized { bytes, declared },
         }
     }
 }
@@ -315,6 +337,10 @@ pub struct Stats {
     pub token_errors: BTreeMap<String, u64>,
     /// Successful refresh grants.
     pub refreshes: u64,
+    /// Body bytes handed to the connection by [`Fault::Oversized`] answers: how much of an
+    /// oversized body the client let itself be sent before it stopped reading.
+    #[serde(default)]
+    pub oversized_bytes_sent: u64,
     /// `GET /oauth/authorize` hits.
     pub authorize_hits: u64,
     /// Hits per endpoint ([`Endpoint::name`]), control path excluded.

@@ -68,6 +68,7 @@ pub fn classify(path: &str) -> Option<Endpoint> {
         "/v1/oidc/userinfo" => Endpoint::OidcUserInfo,
         "/oauth/logout" | "/oauth/logout/choose" => Endpoint::OauthLogout,
         "/v1/user/shipping_address" => Endpoint::ShippingAddress,
+        p if p.starts_with("/__sim/img/") => Endpoint::ProfileImage,
         _ => return None,
     })
 }
@@ -125,6 +126,45 @@ async fn truncate(resp: Response<Body>) -> Response<Body> {
     Response::from_parts(parts, Body::from(bytes.slice(..cut)))
 }
 
+/// A 200 of `bytes` bytes: JSON (`{}` padded with spaces) or, for the picture, a PNG's
+/// signature padded with zeros; chunked without `Content-Length` unless `declared`. Made 64 KiB
+/// at a time as the connection takes it (so `bytes` may be far more than fits in memory), each
+/// chunk counted in [`Stats::oversized_bytes_sent`](crate::Stats::oversized_bytes_sent).
+fn oversized(sh: &Arc<Shared>, ep: Endpoint, bytes: usize, declared: bool) -> Response<Body> {
+    const CHUNK: usize = 64 * 1024;
+    let (content_type, head, pad): (&'static str, &'static [u8], u8) =
+        if ep == Endpoint::ProfileImage {
+            ("image/png", b"\x89PNG\r\n\x1a\n", 0)
+        } else {
+            ("application/json;charset=UTF-8", b"{}", b' ')
+        };
+    let total = bytes.max(head.len());
+    let sh = sh.clone();
+    let stream = futures::stream::unfold(0usize, move |sent| {
+        let sh = sh.clone();
+        async move {
+            if sent >= total {
+                return None;
+            }
+            let n = CHUNK.min(total - sent);
+            let mut chunk = vec![pad; n];
+            if sent == 0 {
+                chunk[..head.len()].copy_from_slice(head);
+            }
+            sh.lock().stats.oversized_bytes_sent += n as u64;
+            Some((Ok::<_, std::io::Error>(bytes::Bytes::from(chunk)), sent + n))
+        }
+    });
+    let mut r = Response::new(Body::from_stream(stream));
+    if declared {
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(total as u64));
+    }
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
 async fn middleware(State(sh): State<Arc<Shared>>, req: Request, next: Next) -> Response<Body> {
     let mut resp = answer(&sh, req, next).await;
     stamp_date(&sh, &mut resp);
@@ -147,7 +187,7 @@ fn stamp_date(sh: &Shared, resp: &mut Response<Body>) {
 
 async fn answer(sh: &Arc<Shared>, req: Request, next: Next) -> Response<Body> {
     let path = req.uri().path().to_string();
-    if path.starts_with("/__sim/") {
+    if path.starts_with("/__sim/") && !path.starts_with("/__sim/img/") {
         return next.run(req).await;
     }
     let method = req.method().clone();
@@ -213,6 +253,9 @@ async fn answer(sh: &Arc<Shared>, req: Request, next: Next) -> Response<Body> {
         }
         (Some(Fault::Status(s)), _) => plain(s),
         (Some(Fault::Malformed), _) => truncate(next.run(req).await).await,
+        (Some(Fault::Oversized { bytes, declared }), Some(ep)) => {
+            oversized(sh, ep, bytes, declared)
+        }
         (Some(Fault::KakaoTransient), Some(ep)) => shaped(ep, true),
         (Some(Fault::RateLimit), Some(ep)) => shaped(ep, false),
         (

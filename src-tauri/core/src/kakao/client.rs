@@ -4,6 +4,7 @@
 use super::api::{self, AccessTokenInfo, OidcUserInfo, Scopes, UserId, UserMe};
 use super::authorize::{self, AuthorizeParams};
 use super::endpoints::Endpoints;
+use super::error::IdTokenError;
 use super::error::{ApiCall, Error};
 use super::http::{HttpClient, HttpRequest, HttpResponse};
 use super::idtoken::{self, Expected, IdTokenClaims, JwksCache};
@@ -110,7 +111,14 @@ impl KakaoClient {
             verifier,
         );
         let response = self.send(request).await?;
-        token::parse_token_response(&response).map_err(|e| e.with_redirect_uri(redirect_uri))
+        let tokens = token::parse_token_response(&response)
+            .map_err(|e| e.with_redirect_uri(redirect_uri))?;
+        // `openid` granted means Kakao issues an ID token with the code exchange (REFERENCE
+        // §7, OIDC Core 3.1.3.3): tokens without one are not the answer we asked for.
+        if tokens.id_token.is_none() && tokens.has_scope("openid") {
+            return Err(IdTokenError::Missing.into());
+        }
+        Ok(tokens)
     }
 
     /// Refresh. `refresh_token` in the result is `Some` only when Kakao rotated it; the caller
@@ -135,12 +143,19 @@ impl KakaoClient {
         self.verify(id_token, Some(nonce)).await
     }
 
-    /// Verifies an ID token that came with a refresh (Kakao sends no nonce then).
+    /// Verifies an ID token that came with a refresh (Kakao sends no nonce then): its `sub`
+    /// must be `member_id`, the member signed in (OIDC Core 12.2), else
+    /// [`IdTokenError::Subject`].
     pub async fn verify_refreshed_id_token(
         &self,
         id_token: &Secret,
+        member_id: i64,
     ) -> Result<IdTokenClaims, Error> {
-        self.verify(id_token, None).await
+        let claims = self.verify(id_token, None).await?;
+        if claims.member_id != member_id {
+            return Err(IdTokenError::Subject.into());
+        }
+        Ok(claims)
     }
 
     async fn verify(
@@ -284,7 +299,7 @@ mod tests {
         fake.push_json(
             200,
             json!({"token_type":"bearer","access_token":"AT","expires_in":21599,
-                   "refresh_token":"RT","refresh_token_expires_in":5183999,"scope":"profile_nickname openid"}),
+                   "refresh_token":"RT","refresh_token_expires_in":5183999,"scope":"profile_nickname"}),
         );
         let v = PkceVerifier::from_secret(Secret::new("verifier"));
         let t = c
@@ -323,6 +338,64 @@ mod tests {
         assert_eq!(err.kind(), "redirect_uri_mismatch");
         assert!(err.fix().unwrap().en.contains("http://127.0.0.1:9212/cb"));
         assert!(fake.only_request().form_value("client_secret").is_none());
+    }
+
+    /// The member of [`claims`]' `sub`.
+    const MEMBER: i64 = 1376016924429759243;
+
+    /// `openid` granted (in the answer's `scope`) but no `id_token`: not the answer asked for
+    /// (OIDC Core 3.1.3.3). Without `openid` granted, none is needed.
+    #[tokio::test]
+    async fn exchange_with_openid_granted_needs_an_id_token() {
+        let fake = Arc::new(FakeHttp::new());
+        let (c, _) = client(&fake, None);
+        let v = PkceVerifier::generate();
+        fake.push_json(
+            200,
+            json!({"token_type":"bearer","access_token":"AT","expires_in":21599,
+                   "refresh_token":"RT","refresh_token_expires_in":5183999,
+                   "scope":"profile_nickname openid"}),
+        );
+        let err = c
+            .exchange_code(&Secret::new("CODE"), "http://127.0.0.1:1/cb", &v)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::IdToken(IdTokenError::Missing)),
+            "{err:?}"
+        );
+        assert_eq!(err.kind(), "id_token_invalid");
+        fake.push_json(
+            200,
+            json!({"token_type":"bearer","access_token":"AT","expires_in":21599,
+                   "refresh_token":"RT","refresh_token_expires_in":5183999,
+                   "scope":"profile_nickname"}),
+        );
+        c.exchange_code(&Secret::new("CODE"), "http://127.0.0.1:1/cb", &v)
+            .await
+            .unwrap();
+    }
+
+    /// A refreshed ID token must name the member signed in (OIDC Core 12.2).
+    #[tokio::test]
+    async fn refreshed_id_token_of_another_member_is_refused() {
+        let fake = Arc::new(FakeHttp::new());
+        let (c, _) = client(&fake, None);
+        fake.push_json(200, jwks(&["k1"]));
+        let tok = Secret::new(sign(
+            "k1",
+            &claims("https://kauth.kakao.com", "rest-key", "n1"),
+        ));
+        c.verify_refreshed_id_token(&tok, MEMBER).await.unwrap();
+        let err = c
+            .verify_refreshed_id_token(&tok, MEMBER + 1)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::IdToken(IdTokenError::Subject)),
+            "{err:?}"
+        );
+        assert_eq!(err.kind(), "id_token_invalid");
     }
 
     #[tokio::test]
@@ -372,7 +445,7 @@ mod tests {
         ));
         clock.set(NOW);
         // No nonce check for refreshed ID tokens, but everything else still is.
-        c.verify_refreshed_id_token(&tok).await.unwrap();
+        c.verify_refreshed_id_token(&tok, MEMBER).await.unwrap();
         let wrong_nonce = Nonce::from_string("n2");
         assert_eq!(
             c.verify_id_token(&tok, &wrong_nonce)
@@ -423,12 +496,12 @@ mod tests {
             // Kakao's time runs on with this computer's clock: an hour later the token is
             // still good, a lifetime later it has expired.
             clock.advance(3600);
-            c.verify_refreshed_id_token(t.id_token.as_ref().unwrap())
+            c.verify_refreshed_id_token(t.id_token.as_ref().unwrap(), MEMBER)
                 .await
                 .unwrap();
             clock.advance(21599);
             assert!(matches!(
-                c.verify_refreshed_id_token(t.id_token.as_ref().unwrap())
+                c.verify_refreshed_id_token(t.id_token.as_ref().unwrap(), MEMBER)
                     .await
                     .unwrap_err(),
                 Error::IdToken(crate::kakao::IdTokenError::Expired)
@@ -454,7 +527,7 @@ mod tests {
             &claims("https://kauth.kakao.com", "rest-key", "n1"),
         ));
         assert!(matches!(
-            c.verify_refreshed_id_token(&tok).await.unwrap_err(),
+            c.verify_refreshed_id_token(&tok, MEMBER).await.unwrap_err(),
             Error::IdToken(crate::kakao::IdTokenError::IssuedInFuture)
         ));
     }

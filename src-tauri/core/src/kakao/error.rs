@@ -166,6 +166,9 @@ pub enum ErrorKind {
     /// kapi -903: the app key (or the token's) belongs to a developer not registered with
     /// Kakao Developers. A configuration problem, not transient (REFERENCE §4i).
     DeveloperNotRegistered,
+    /// An answer longer than this app reads ([`MAX_API_BODY_BYTES`](super::MAX_API_BODY_BYTES));
+    /// not Kakao's, most likely a proxy's. Transient.
+    ResponseTooLarge,
 }
 
 impl ErrorKind {
@@ -235,6 +238,7 @@ impl ErrorKind {
         ErrorKind::Network,
         ErrorKind::InvalidEndpoint,
         ErrorKind::DeveloperNotRegistered,
+        ErrorKind::ResponseTooLarge,
     ];
 
     /// The stable snake_case id, the same string serde writes.
@@ -304,6 +308,7 @@ impl ErrorKind {
             ErrorKind::Network => "network",
             ErrorKind::InvalidEndpoint => "invalid_endpoint",
             ErrorKind::DeveloperNotRegistered => "developer_not_registered",
+            ErrorKind::ResponseTooLarge => "response_too_large",
         }
     }
 }
@@ -369,6 +374,10 @@ pub enum IdTokenError {
     IssuedInFuture,
     /// `nonce` is missing or not this attempt's.
     Nonce,
+    /// `azp` is present but not this app's REST API key (OIDC Core 3.1.3.7 item 5).
+    AuthorizedParty,
+    /// A refreshed ID token's `sub` is not the signed-in member (OIDC Core 12.2).
+    Subject,
 }
 
 /// Everything that can go wrong talking to Kakao. Never holds a token, code or secret.
@@ -725,6 +734,7 @@ impl Error {
             Error::IdToken(_) => ID_TOKEN_INVALID,
             Error::Transport(t) => match t.kind {
                 TransportErrorKind::Timeout => plain(ErrorKind::Timeout),
+                TransportErrorKind::TooLarge => plain(ErrorKind::ResponseTooLarge),
                 TransportErrorKind::Connect | TransportErrorKind::Dropped => {
                     plain(ErrorKind::Network)
                 }
@@ -760,6 +770,8 @@ impl Error {
                 IdTokenError::Expired => id_token::expired(),
                 IdTokenError::IssuedInFuture => id_token::issued_in_future(),
                 IdTokenError::Nonce => id_token::nonce(),
+                IdTokenError::AuthorizedParty => id_token::authorized_party(),
+                IdTokenError::Subject => id_token::subject(),
             };
         }
         let (kind, source) = self.classify();
@@ -806,6 +818,7 @@ impl Error {
                 | ErrorKind::KakaoMaintenance
                 | ErrorKind::RateLimited
                 | ErrorKind::MalformedResponse
+                | ErrorKind::ResponseTooLarge
         )
     }
 
@@ -1463,6 +1476,7 @@ mod tests {
                 ErrorKind::Network => 61,
                 ErrorKind::InvalidEndpoint => 62,
                 ErrorKind::DeveloperNotRegistered => 63,
+                ErrorKind::ResponseTooLarge => 64,
             }
         }
         let mut seen = std::collections::HashSet::new();

@@ -18,6 +18,11 @@ pub enum Method {
     Post,
 }
 
+/// Largest body read from kauth and kapi (JSON answers and the JWKS), in bytes: 1 MiB. Kakao's
+/// largest answers (`/v2/user/me` with every item, the JWKS) are a few KiB; anything near this
+/// is not Kakao (a proxy's or TLS inspector's page, or a hostile answer) and is not read whole.
+pub const MAX_API_BODY_BYTES: usize = 1024 * 1024;
+
 /// Content type of every form post to kauth and kapi (REFERENCE §2, §4).
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded;charset=utf-8";
 
@@ -35,6 +40,10 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// Form fields in send order, values in clear; sent only with `POST`.
     pub form: Vec<(String, String)>,
+    /// The most body bytes to read ([`MAX_API_BODY_BYTES`] unless set with
+    /// [`HttpRequest::max_body`]): a longer `Content-Length`, or a body that grows past it while
+    /// read, is [`TransportErrorKind::TooLarge`].
+    pub max_body_bytes: usize,
 }
 
 impl HttpRequest {
@@ -45,6 +54,7 @@ impl HttpRequest {
             url,
             headers: vec![("accept".into(), "application/json".into())],
             form: Vec::new(),
+            max_body_bytes: MAX_API_BODY_BYTES,
         }
     }
 
@@ -58,7 +68,14 @@ impl HttpRequest {
                 ("content-type".into(), FORM_CONTENT_TYPE.into()),
             ],
             form,
+            max_body_bytes: MAX_API_BODY_BYTES,
         }
+    }
+
+    /// The same request, reading at most `bytes` of the answer's body.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
     }
 
     /// Appends a header (name lower-cased); one already there under that name is kept, not
@@ -92,6 +109,17 @@ impl HttpRequest {
     }
 }
 
+/// Form values and headers carry codes, verifiers, tokens and the client secret in clear: wiped
+/// when the request goes.
+impl Drop for HttpRequest {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for (_, v) in self.form.iter_mut().chain(self.headers.iter_mut()) {
+            v.zeroize();
+        }
+    }
+}
+
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let headers: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
@@ -101,6 +129,7 @@ impl fmt::Debug for HttpRequest {
             .field("url", &self.url.as_str())
             .field("headers", &headers)
             .field("form_fields", &fields)
+            .field("max_body_bytes", &self.max_body_bytes)
             .finish()
     }
 }
@@ -145,6 +174,13 @@ impl HttpResponse {
     }
 }
 
+/// A token response's body holds tokens in clear: wiped when the response goes.
+impl Drop for HttpResponse {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.body);
+    }
+}
+
 impl fmt::Debug for HttpResponse {
     // Bodies of token responses hold tokens: never print them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -164,6 +200,9 @@ pub enum TransportErrorKind {
     Connect,
     /// The connection broke or the body could not be read.
     Dropped,
+    /// The body is longer than the request's [`HttpRequest::max_body_bytes`] (said by
+    /// `Content-Length`, or counted while reading); the rest was not read.
+    TooLarge,
 }
 
 /// The request did not produce an HTTP response. Always transient for callers.
@@ -309,6 +348,33 @@ impl ReqwestHttp {
     }
 }
 
+/// The body, refused as [`TransportErrorKind::TooLarge`] by its `Content-Length` before any of
+/// it is read, or as soon as the bytes read pass `max` (a chunked or lying body): never more
+/// than `max` plus one chunk in memory.
+async fn read_capped(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, TransportError> {
+    let too_large = |what: &str| {
+        TransportError::new(
+            TransportErrorKind::TooLarge,
+            format!("body {what} more than the {max} bytes allowed"),
+        )
+    };
+    let declared = response.content_length();
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large("declared as"));
+    }
+    let mut body = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+    while let Some(chunk) = response.chunk().await.map_err(map_reqwest_error)? {
+        if body.len() + chunk.len() > max {
+            return Err(too_large("of"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 fn map_reqwest_error(e: reqwest::Error) -> TransportError {
     let kind = if e.is_timeout() {
         TransportErrorKind::Timeout
@@ -355,7 +421,7 @@ impl HttpClient for ReqwestHttp {
                     )
                 })
                 .collect();
-            let body = response.bytes().await.map_err(map_reqwest_error)?.to_vec();
+            let body = read_capped(response, request.max_body_bytes).await?;
             Ok(HttpResponse {
                 status,
                 headers,

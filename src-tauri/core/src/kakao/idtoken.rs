@@ -233,6 +233,12 @@ pub fn verify_with_key(
     if !aud_ok {
         return Err(IdTokenError::Audience);
     }
+    // OIDC Core 3.1.3.7 item 5: an `azp` that is there must be our client id.
+    if let Some(azp) = c.get("azp") {
+        if azp.as_str() != Some(expected.client_id) {
+            return Err(IdTokenError::AuthorizedParty);
+        }
+    }
     let exp = n("exp").ok_or(IdTokenError::Malformed("no exp"))?;
     // Saturating: `exp` is signed by Kakao, but a claim near i64::MAX must not overflow here.
     if exp.saturating_add(expected.leeway) <= expected.now {
@@ -467,6 +473,16 @@ mod tests {
         assert_eq!(
             check(&with("nonce", json!("nonce-2"))).unwrap_err(),
             IdTokenError::Nonce
+        );
+        // azp: absent or ours is fine; anything else there is refused (OIDC Core 3.1.3.7).
+        assert!(check(&with("azp", json!(AUD))).is_ok());
+        assert_eq!(
+            check(&with("azp", json!("other-app"))).unwrap_err(),
+            IdTokenError::AuthorizedParty
+        );
+        assert_eq!(
+            check(&with("azp", json!(7))).unwrap_err(),
+            IdTokenError::AuthorizedParty
         );
         let mut c = claims(ISS, AUD, "x");
         c.as_object_mut().unwrap().remove("nonce");

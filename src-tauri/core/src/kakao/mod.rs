@@ -29,6 +29,7 @@ pub use endpoints::Endpoints;
 pub use error::{ApiCall, Error, ErrorContext, ErrorKind, IdTokenError, TokenVerdict};
 pub use http::{
     HttpClient, HttpRequest, HttpResponse, ReqwestHttp, TransportError, TransportErrorKind,
+    MAX_API_BODY_BYTES,
 };
 pub use idtoken::IdTokenClaims;
 pub use pkce::{Nonce, PkceVerifier, StateToken};

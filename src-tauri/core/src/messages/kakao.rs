@@ -347,6 +347,11 @@ pub fn message(kind: ErrorKind) -> Text {
             "이 앱 키는 카카오 디벨로퍼스에 등록되지 않은 개발자의 것입니다.",
             "This app key belongs to a developer not registered with Kakao Developers.",
         ),
+        // Over the body cap: not Kakao's answer.
+        K::ResponseTooLarge => (
+            "카카오 서버의 응답이 너무 큽니다(1 MiB 초과). 프록시나 보안 프로그램이 응답을 바꾸고 있을 수 있습니다. 잠시 후 다시 시도해 주세요.",
+            "Kakao's response was too large (over 1 MiB). A proxy or security software may be changing it. Try again in a moment.",
+        ),
     };
     Text::fixed(ko, en)
 }
@@ -610,7 +615,7 @@ pub fn fix(kind: ErrorKind, ctx: &FixContext<'_>) -> Option<Text> {
             "10분쯤 기다린 뒤 다시 시도하세요.",
             "Wait about ten minutes, then try again.",
         ),
-        K::Network | K::Timeout => Text::fixed(
+        K::Network | K::Timeout | K::ResponseTooLarge => Text::fixed(
             "인터넷 연결(프록시, 방화벽 포함)을 확인하고 다시 시도하세요.",
             "Check the internet connection (including proxy and firewall) and try again.",
         ),
@@ -751,6 +756,22 @@ pub mod id_token {
         Text::fixed(
             "ID 토큰이 이 로그인 시도의 것이 아닙니다(nonce 불일치). 다시 로그인해 주세요.",
             "The ID token does not belong to this sign-in attempt (nonce mismatch). Please sign in again.",
+        )
+    }
+
+    /// `azp` is present but names another client (OIDC Core 3.1.3.7).
+    pub fn authorized_party() -> Text {
+        Text::fixed(
+            "ID 토큰이 다른 앱(azp)에 발급되었습니다. 다시 로그인해 주세요.",
+            "The ID token was issued to another app (azp). Please sign in again.",
+        )
+    }
+
+    /// A refreshed ID token names another member than the one signed in (OIDC Core 12.2).
+    pub fn subject() -> Text {
+        Text::fixed(
+            "갱신된 ID 토큰의 회원(sub)이 로그인한 회원과 다릅니다. 다시 로그인해 주세요.",
+            "The refreshed ID token names another member (sub) than the one signed in. Please sign in again.",
         )
     }
 }

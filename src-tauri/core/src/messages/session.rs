@@ -142,3 +142,21 @@ pub fn session_unusable(reason: &Text) -> Text {
         ),
     )
 }
+
+/// An operation panicked (a bug) and was ended; the app runs on ([`Error::Internal`]).
+///
+/// [`Error::Internal`]: crate::session::Error::Internal
+pub fn internal_error() -> Text {
+    Text::fixed(
+        "앱 내부 오류로 이 작업을 끝내지 못했습니다. 앱은 계속 동작하며 토큰은 그대로입니다.",
+        "This action could not finish because of an error inside the app. The app keeps running and your tokens are kept.",
+    )
+}
+
+/// What to do after [`internal_error`].
+pub fn internal_error_fix() -> Text {
+    Text::fixed(
+        "다시 시도해 보세요. 계속되면 [진단 정보 복사]로 정보를 복사해 문제를 알려 주세요.",
+        "Try again. If it keeps happening, use Copy diagnostics and report the problem.",
+    )
+}

@@ -161,7 +161,15 @@ impl Session {
             issuer: kakao.endpoints().issuer(),
         };
         let this = self.clone();
-        tokio::spawn(async move { this.run_attempt(attempt).await });
+        // A panic in the background ends this attempt with an error the window shows, not the
+        // task silently (the window would wait forever) nor the app.
+        tokio::spawn(async move {
+            let run = std::panic::AssertUnwindSafe(this.clone().run_attempt(attempt));
+            if futures::FutureExt::catch_unwind(run).await.is_err() && this.lock().attempt_id == id
+            {
+                this.failed_inside("sign_in");
+            }
+        });
         view
     }
 

@@ -41,6 +41,9 @@ pub enum Error {
     /// A command's argument was refused; names which.
     #[error("bad argument: {0}")]
     BadArgument(&'static str),
+    /// The operation panicked (a bug) and was ended; the app runs on. Names the operation.
+    #[error("{0} failed inside the app")]
+    Internal(&'static str),
 }
 
 /// The stable kind of a session [`Error`]: the layer's own kinds, or the kind of the layer
@@ -67,16 +70,19 @@ pub enum ErrorKind {
     Superseded,
     /// [`Error::BadArgument`].
     BadArgument,
+    /// [`Error::Internal`].
+    Internal,
 }
 
 impl ErrorKind {
     /// The session's own kinds (the layers below list theirs).
-    pub const OWN: [ErrorKind; 5] = [
+    pub const OWN: [ErrorKind; 6] = [
         ErrorKind::NotConfigured,
         ErrorKind::NotSignedIn,
         ErrorKind::SessionEnded,
         ErrorKind::Superseded,
         ErrorKind::BadArgument,
+        ErrorKind::Internal,
     ];
 
     /// The wire string, equal to what serde writes.
@@ -91,6 +97,7 @@ impl ErrorKind {
             ErrorKind::SessionEnded => "session_ended",
             ErrorKind::Superseded => "superseded",
             ErrorKind::BadArgument => "bad_argument",
+            ErrorKind::Internal => "internal_error",
         }
     }
 }
@@ -122,6 +129,7 @@ impl Error {
             Error::SessionEnded => ErrorKind::SessionEnded,
             Error::Superseded => ErrorKind::Superseded,
             Error::BadArgument(_) => ErrorKind::BadArgument,
+            Error::Internal(_) => ErrorKind::Internal,
         }
     }
 
@@ -137,6 +145,7 @@ impl Error {
             Error::SessionEnded => words::session_ended(),
             Error::Superseded => words::superseded(),
             Error::BadArgument(what) => words::bad_argument(what),
+            Error::Internal(_) => words::internal_error(),
         }
     }
 
@@ -147,6 +156,7 @@ impl Error {
             Error::Signin(e) => e.fix(),
             Error::Vault(e) => e.fix(),
             Error::NotConfigured => Some(words::not_configured_fix()),
+            Error::Internal(_) => Some(words::internal_error_fix()),
             _ => None,
         }
     }

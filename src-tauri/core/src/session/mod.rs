@@ -117,6 +117,30 @@ impl Session {
         self.changed()
     }
 
+    /// What the window shows after `operation` panicked (a bug) and was ended at the command
+    /// boundary or in a background task: the error [`Error::Internal`], and a status that was
+    /// mid-change (restoring, completing) settled so the window offers its buttons again.
+    /// Nothing is deleted: the tokens held stay, in memory and in the keychain.
+    pub fn failed_inside(&self, operation: &'static str) -> SessionView {
+        tracing::error!(
+            operation,
+            "an operation panicked and was ended; the app runs on"
+        );
+        {
+            let mut s = self.lock();
+            s.attempt = None;
+            s.waiting = None;
+            match s.status {
+                Status::Waiting | Status::Completing => s.status = s.before_wait,
+                // Offline offers Retry, which restores again.
+                Status::Restoring => s.status = Status::Offline,
+                _ => {}
+            }
+        }
+        self.set_error(Error::Internal(operation));
+        self.changed()
+    }
+
     /// How many changes of the session wait for the lane right now: for tests that show a
     /// change waits for the one in flight.
     #[doc(hidden)]
@@ -352,7 +376,8 @@ impl Session {
         match me {
             Ok((me, pair)) => {
                 let entered = self.deps.local.load(me.id).unwrap_or_default();
-                let image = profile::fetch_image(&*self.deps.http, &me).await;
+                let api_base = kakao.endpoints().api_base();
+                let image = profile::fetch_image(&*self.deps.http, api_base, &me).await;
                 let view = profile::profile_view(&me, &entered, image, self.now());
                 self.apply(pair, |s| {
                     s.profile = Some(view);
@@ -525,6 +550,22 @@ impl Session {
             return self.start_kakao_logout();
         }
         self.changed()
+    }
+
+    /// [`Session::logout`], and then the values the person typed in on this computer for the
+    /// member they saw signed in go too (they chose "forget what I typed" in the logout dialog).
+    /// Failing to delete them is shown in place of the logout notice; the session ends either
+    /// way.
+    pub async fn logout_forgetting(self: &Arc<Self>, kakao_account: bool) -> SessionView {
+        let member = self.keeper.lane().await.tokens().map(|t| t.member_id);
+        let view = self.logout(kakao_account).await;
+        match member.map(|m| self.deps.local.delete_member(m)) {
+            Some(Err(e)) => {
+                self.set_error(e);
+                self.changed()
+            }
+            _ => view,
+        }
     }
 
     /// Disconnects the app: Kakao withdraws the consents and kills every token; then the

@@ -36,10 +36,15 @@ fn value(field: ProfileField, a: &KakaoAccount) -> Option<String> {
         ProfileField::Gender => a.gender.as_ref().map(|g| g.as_str().to_owned()),
         ProfileField::AgeRange => a.age_range.as_ref().map(|r| r.as_str().to_owned()),
         ProfileField::Birthday => a.birthday.as_ref().map(|b| {
-            let formatted = if b.len() == 4 {
-                format!("{}-{}", &b[..2], &b[2..])
-            } else {
-                b.clone()
+            // Kakao's `MMDD`; anything else (it is outside text) is shown as sent.
+            let formatted = match b.as_bytes() {
+                [m1, m2, d1, d2] if [m1, m2, d1, d2].iter().all(|c| c.is_ascii_digit()) => {
+                    format!(
+                        "{}{}-{}{}",
+                        *m1 as char, *m2 as char, *d1 as char, *d2 as char
+                    )
+                }
+                _ => b.clone(),
             };
             match a.birthday_type.as_ref().map(|t| t.as_str()) {
                 Some("LUNAR") => words::lunar_birthday(&formatted),
@@ -140,12 +145,37 @@ pub(super) fn consent_views(scopes: &[ScopeInfo]) -> Vec<ConsentView> {
         .collect()
 }
 
-/// Largest picture we turn into a data URL (Kakao's are 110×110 thumbnails, a few KB).
-const MAX_IMAGE_BYTES: usize = 512 * 1024;
+/// Largest picture we turn into a data URL, in bytes (Kakao's are 110×110 thumbnails, a few
+/// KB); a longer body is not read past this.
+pub(crate) const MAX_IMAGE_BYTES: usize = 512 * 1024;
+
+/// Kakao's image host: profile pictures are served from `kakaocdn.net` and its subdomains
+/// (`k.kakaocdn.net`, `img1.kakaocdn.net`, …).
+const KAKAO_IMAGE_DOMAIN: &str = "kakaocdn.net";
+
+/// Whether the app fetches a picture at `url`: https on Kakao's image host, or (the simulator,
+/// which an app pointed at a loopback kapi talks to) the kapi's own loopback origin. Any other
+/// URL from an answer is not fetched: an answer must not make the app call this computer's
+/// other services or any other host.
+pub(crate) fn image_url_allowed(url: &Url, api_base: &Url) -> bool {
+    let kakao_host = url.scheme() == "https"
+        && url.port().is_none()
+        && url.host_str().is_some_and(|h| {
+            let h = h.strip_suffix('.').unwrap_or(h).to_ascii_lowercase();
+            h == KAKAO_IMAGE_DOMAIN || h.ends_with(&format!(".{KAKAO_IMAGE_DOMAIN}"))
+        });
+    let simulator = crate::net::is_loopback(api_base) && url.origin() == api_base.origin();
+    kakao_host || simulator
+}
 
 /// Fetches the profile picture so the window shows it as a `data:` URL and its CSP need not
-/// allow remote images. Any failure just means the placeholder is shown.
-pub(super) async fn fetch_image(http: &dyn HttpClient, me: &UserMe) -> Option<String> {
+/// allow remote images. Only from [`image_url_allowed`] URLs, at most [`MAX_IMAGE_BYTES`]. Any
+/// failure just means the placeholder is shown.
+pub(super) async fn fetch_image(
+    http: &dyn HttpClient,
+    api_base: &Url,
+    me: &UserMe,
+) -> Option<String> {
     let profile = me.kakao_account.as_ref()?.profile.as_ref()?;
     if profile.is_default_image == Some(true) {
         return None;
@@ -155,13 +185,14 @@ pub(super) async fn fetch_image(http: &dyn HttpClient, me: &UserMe) -> Option<St
         .as_ref()
         .or(profile.profile_image_url.as_ref())?;
     let url = Url::parse(raw).ok()?;
-    // HTTPS, or plain HTTP to loopback (the simulator).
-    let allowed =
-        url.scheme() == "https" || (url.scheme() == "http" && crate::net::is_loopback(&url));
-    if !allowed {
+    if !image_url_allowed(&url, api_base) {
+        tracing::info!("profile picture not fetched: not on Kakao's image host");
         return None;
     }
-    let response = http.send(HttpRequest::get(url)).await.ok()?;
+    let response = http
+        .send(HttpRequest::get(url).max_body(MAX_IMAGE_BYTES))
+        .await
+        .ok()?;
     if !response.is_success() || response.body.len() > MAX_IMAGE_BYTES {
         return None;
     }
@@ -289,6 +320,57 @@ mod tests {
         assert_eq!(email.email_valid, Some(false));
         assert_eq!(email.email_verified, Some(true));
         assert!(email.note.is_some());
+    }
+
+    /// Kakao's birthday is `MMDD`; 4 bytes that are not 4 ASCII digits (`1é2`: é is 2 bytes)
+    /// used to be sliced at byte 2, inside the é, and panic.
+    #[test]
+    fn birthday_that_is_not_mmdd_is_shown_as_sent() {
+        for (sent, shown) in [
+            ("1é2", "1é2"),
+            ("é12", "é12"),
+            ("12é", "12é"),
+            ("ab12", "ab12"),
+            ("1231", "12-31"),
+            ("12345", "12345"),
+        ] {
+            let m = me(serde_json::json!({
+                "id": 1,
+                "kakao_account": {"birthday_needs_agreement": false, "birthday": sent}
+            }));
+            let p = profile_view(&m, &BTreeMap::new(), None, 0);
+            let birthday = p.fields.iter().find(|f| f.id == "birthday").unwrap();
+            assert_eq!(birthday.value.as_deref(), Some(shown), "{sent:?}");
+        }
+    }
+
+    #[test]
+    fn pictures_only_from_kakaos_image_host_or_the_simulator() {
+        let kakao: Url = "https://kapi.kakao.com".parse().unwrap();
+        let sim: Url = "http://127.0.0.1:9000".parse().unwrap();
+        for (url, base, allowed) in [
+            ("https://k.kakaocdn.net/dn/x/img_110x110.jpg", &kakao, true),
+            ("https://img1.kakaocdn.net/thumb/x.jpg", &kakao, true),
+            ("https://kakaocdn.net/x.jpg", &kakao, true),
+            ("https://K.KAKAOCDN.NET./x.jpg", &kakao, true),
+            ("http://k.kakaocdn.net/x.jpg", &kakao, false),
+            ("https://k.kakaocdn.net:8443/x.jpg", &kakao, false),
+            ("https://evilkakaocdn.net/x.jpg", &kakao, false),
+            ("https://kakaocdn.net.evil.example/x.jpg", &kakao, false),
+            ("https://example.com/x.jpg", &kakao, false),
+            ("http://127.0.0.1:9000/__sim/img/a.svg", &kakao, false),
+            ("http://127.0.0.1:631/printers", &kakao, false),
+            ("http://127.0.0.1:9000/__sim/img/a.svg", &sim, true),
+            ("http://127.0.0.1:631/printers", &sim, false),
+            ("http://localhost:9000/__sim/img/a.svg", &sim, false),
+        ] {
+            let u: Url = url.parse().unwrap();
+            assert_eq!(
+                image_url_allowed(&u, base),
+                allowed,
+                "{url} with kapi {base}"
+            );
+        }
     }
 
     #[test]

@@ -247,7 +247,7 @@ impl Lane<'_> {
             self.keeper.vault.save_refresh(&stored).await?;
         }
         if let Some(id_token) = &response.id_token {
-            kakao.verify_refreshed_id_token(id_token).await?;
+            kakao.verify_refreshed_id_token(id_token, member).await?;
         }
         let t = self.held.tokens.as_mut().ok_or(Error::NotSignedIn)?;
         t.access = response.access_token.clone();
