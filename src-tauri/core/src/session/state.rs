@@ -3,7 +3,8 @@
 
 use super::view::{ConsentView, ErrorView, ProfileView, SessionView, Status, WaitingView};
 use super::{Error, Event, Session};
-use crate::signin::{self, CancelHandle};
+use crate::secret::Secret;
+use crate::signin::{self, CancelHandle, PasteDoor};
 use crate::text::{Lang, Text};
 use crate::vault::PairId;
 
@@ -25,6 +26,17 @@ pub(super) struct State {
     pub notice: Option<Text>,
     pub lang: Lang,
     pub last_error_kind: Option<super::error::ErrorKind>,
+    /// The current attempt's other ways back, while it waits.
+    pub ways_in: Option<WaysIn>,
+}
+
+/// When the browser doesn't come back: Kakao's URL of the attempt (to open again or copy; it
+/// carries `state`, so it is kept as a [`Secret`]) and, for sign-in and consent, the door for a
+/// pasted redirect address.
+#[derive(Clone)]
+pub(super) struct WaysIn {
+    pub url: Secret,
+    pub door: Option<PasteDoor>,
 }
 
 impl State {
@@ -42,6 +54,7 @@ impl State {
             notice: None,
             lang,
             last_error_kind: None,
+            ways_in: None,
         }
     }
 
@@ -76,6 +89,7 @@ impl State {
     /// Ends the browser round trip shown, back to where it started.
     pub fn end_wait(&mut self) {
         self.attempt = None;
+        self.ways_in = None;
         self.waiting = None;
         if matches!(self.status, Status::Waiting | Status::Completing) {
             self.status = self.before_wait;
