@@ -99,6 +99,11 @@ impl Session {
     /// attempt keeps waiting.
     pub async fn paste_address(&self, pasted: &str) -> super::view::SessionView {
         self.begin();
+        if self.lock().status == Status::Completing {
+            // The browser (or an earlier paste) brought this attempt back a moment ago.
+            self.set_error(signin::Error::PastedAlreadyUsed);
+            return self.changed();
+        }
         match self.ways_in().and_then(|w| w.door) {
             None => self.set_error(signin::Error::NotWaiting),
             Some(door) => match door.deliver(pasted).await {
