@@ -140,8 +140,10 @@ async function pasteAddress(event) {
     return;
   }
   const next = await call('paste_address', { address }, $('paste-submit'));
-  // Taken: the field (which holds a code) is emptied. Refused: kept, to correct it.
+  // Taken: the field (which holds a code) is emptied. Refused: kept, to correct it, and the
+  // reason (at the top of the window) is scrolled into sight.
   if (next && !next.error) input.value = '';
+  else if (next?.error) $('error').scrollIntoView({ block: 'nearest' });
 }
 
 async function loadKoeHelp() {

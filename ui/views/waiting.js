@@ -40,6 +40,7 @@ export function setKoeHelp(list) {
 function chooseKoe(code) {
   koe.chosen = code;
   renderKoe();
+  $('koe-answer').scrollIntoView({ block: 'nearest' });
 }
 
 function renderKoe() {

@@ -948,3 +948,41 @@ async fn kakao_error_help_names_the_rest_api_key_and_the_waiting_redirect_uri() 
     env.session.cancel_sign_in();
     env.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn open_again_says_when_the_browser_cannot_be_opened_and_keeps_waiting() {
+    let env = Env::new(None).await;
+    let mut deps = kakao_signin_test_support::deps_for(
+        &env.sim,
+        &env.auth_url,
+        Vault::keyring(env.service.clone()),
+        &env.data_dir,
+        &env.browser,
+        vec![env.port],
+    );
+    // The first opening works; the browser is gone by the time the person asks again.
+    let opened = Arc::new(AtomicUsize::new(0));
+    let count = opened.clone();
+    deps.browser = Arc::new(move |_url: &str| {
+        if count.fetch_add(1, Ordering::SeqCst) == 0 {
+            Ok(())
+        } else {
+            Err(kakao_signin_core::signin::Error::BrowserFailed {
+                program: "gone-browser".into(),
+                detail: "No such file or directory".into(),
+                from_env: true,
+            })
+        }
+    });
+    let session = Session::new(deps, Arc::new(|_| {}));
+    assert_eq!(session.sign_in(None).await.status, Status::Waiting);
+    let v = session.open_again();
+    assert_eq!(opened.load(Ordering::SeqCst), 2);
+    let e = v.error.as_ref().expect("the failure is said");
+    assert_eq!(e.kind, "browser_failed");
+    assert!(e.message.en.contains("gone-browser"), "{e:?}");
+    assert_eq!(v.status, Status::Waiting, "the attempt keeps waiting");
+    assert!(session.sign_in_link().is_ok());
+    session.cancel_sign_in();
+    env.cleanup().await;
+}

@@ -100,6 +100,31 @@ async fn open_again_after_a_browser_that_opened_nothing_completes_the_sign_in(
     );
     app.screenshot("ways-back-waiting-en").await?;
 
+    // "Copy the sign-in link": the clipboard gets Kakao's URL of this attempt, or, without a
+    // clipboard, the window shows it to copy by hand.
+    app.click("#copy-signin-link").await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let toast = app.attr("#toast", "class").await?.unwrap_or_default();
+        if toast.contains("visible") {
+            let said = app.text("#toast").await?;
+            assert!(said.contains("Sign-in link copied"), "{said}");
+            break;
+        }
+        if app.is_displayed("#signin-link").await? {
+            let shown = app
+                .wait_visible("#signin-link")
+                .await?
+                .prop("value")
+                .await?;
+            assert_eq!(shown.as_deref(), Some(first_url.as_str()));
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "copying the link said nothing");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.screenshot("ways-back-link-en").await?;
+
     app.click("#open-again").await?;
     let url = rig.inbox.nth(1).await?;
     // The same attempt: same state, PKCE challenge and nonce.
