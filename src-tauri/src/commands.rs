@@ -135,8 +135,8 @@ pub fn open_again(state: S<'_>) -> SessionView {
 
 /// "Copy the sign-in link": Kakao's URL of the attempt waiting now.
 #[tauri::command]
-pub fn sign_in_link(state: S<'_>) -> Result<String, ErrorView> {
-    state.session.sign_in_link().map_err(|e| e.view())
+pub fn sign_in_link(state: S<'_>) -> Result<String, Box<ErrorView>> {
+    state.session.sign_in_link().map_err(|e| Box::new(e.view()))
 }
 
 /// "Paste the address": the address the browser ended on.

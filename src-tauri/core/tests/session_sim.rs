@@ -803,7 +803,10 @@ async fn read_when_written(file: &std::path::Path) -> String {
         if let Ok(s) = std::fs::read_to_string(file) {
             return s;
         }
-        assert!(Instant::now() < deadline, "the browser never wrote {file:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the browser never wrote {file:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -857,7 +860,11 @@ async fn a_pasted_address_completes_sign_in_and_the_tokens_are_in_the_keychain()
     // A wrong state first: refused, still waiting, nothing exchanged.
     let wrong = location.replace("state=", "state=x");
     let v = env.session.paste_address(&wrong).await;
-    assert_eq!(v.error.as_ref().unwrap().kind, "pasted_wrong_state", "{v:#?}");
+    assert_eq!(
+        v.error.as_ref().unwrap().kind,
+        "pasted_wrong_state",
+        "{v:#?}"
+    );
     assert_eq!(v.status, Status::Waiting);
     // Not an address of ours at all: refused with its own words.
     let v = env.session.paste_address("https://kauth.kakao.com/").await;
@@ -913,7 +920,11 @@ async fn a_paste_after_the_listener_took_the_redirect_is_refused() {
     env.wait_for("completing", |v| v.status == Status::Completing)
         .await;
     let v = env.session.paste_address(&location).await;
-    assert_eq!(v.error.as_ref().unwrap().kind, "pasted_already_used", "{v:#?}");
+    assert_eq!(
+        v.error.as_ref().unwrap().kind,
+        "pasted_already_used",
+        "{v:#?}"
+    );
     env.wait_for("signed in", |v| v.status == Status::SignedIn)
         .await;
     assert_eq!(env.code_exchanges(), 1);
@@ -932,16 +943,47 @@ async fn kakao_error_help_names_the_rest_api_key_and_the_waiting_redirect_uri() 
         ["KOE101", "KOE004", "KOE005", "KOE205", "KOE006", "KOE007", "other"]
     );
     let koe = |c: &str| help.iter().find(|h| h.code == c).unwrap();
-    for t in [koe("KOE101").cause.clone(), koe("KOE101").fix.clone().unwrap()] {
-        assert!(t.en.contains("REST API key") && t.ko.contains("REST API 키"), "{t:?}");
+    for t in [
+        koe("KOE101").cause.clone(),
+        koe("KOE101").fix.clone().unwrap(),
+    ] {
+        assert!(
+            t.en.contains("REST API key") && t.ko.contains("REST API 키"),
+            "{t:?}"
+        );
     }
-    assert!(koe("KOE101").fix.as_ref().unwrap().en.contains("JavaScript"));
+    assert!(koe("KOE101")
+        .fix
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("JavaScript"));
     let uri = format!("http://127.0.0.1:{}/callback", env.port);
     assert!(koe("KOE006").fix.as_ref().unwrap().en.contains(&uri));
-    assert!(koe("KOE004").fix.as_ref().unwrap().en.contains("[Kakao Login]"));
-    assert!(koe("KOE005").fix.as_ref().unwrap().en.contains("team member"));
-    assert!(koe("KOE205").fix.as_ref().unwrap().en.contains("OpenID Connect"));
-    assert!(koe("KOE007").fix.as_ref().unwrap().en.contains("Logout redirect URI"));
+    assert!(koe("KOE004")
+        .fix
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("[Kakao Login]"));
+    assert!(koe("KOE005")
+        .fix
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("team member"));
+    assert!(koe("KOE205")
+        .fix
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("OpenID Connect"));
+    assert!(koe("KOE007")
+        .fix
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("Logout redirect URI"));
     for h in &help {
         assert!(!h.cause.ko.is_empty() && h.fix.is_some(), "{h:?}");
     }

@@ -21,7 +21,11 @@ async fn wait_for_file(path: &Path) -> anyhow::Result<String> {
                 return Ok(s.trim().to_owned());
             }
         }
-        anyhow::ensure!(Instant::now() < deadline, "{} never written", path.display());
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "{} never written",
+            path.display()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -71,8 +75,8 @@ async fn held_redirect(rig: &Rig, url: &str) -> anyhow::Result<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn open_again_after_a_browser_that_opened_nothing_completes_the_sign_in(
-) -> anyhow::Result<()> {
+async fn open_again_after_a_browser_that_opened_nothing_completes_the_sign_in() -> anyhow::Result<()>
+{
     let _one = serial().await;
     let rig = Rig::start("open-again", Lang::En).await?;
     // The first opening runs /bin/true (exits 0, shows nothing: a blank Snap window, a desktop
@@ -162,8 +166,7 @@ async fn paste_after_a_browser_that_could_not_reach_the_app_completes_the_sign_i
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wrong_state_and_an_address_the_listener_already_took_are_refused(
-) -> anyhow::Result<()> {
+async fn wrong_state_and_an_address_the_listener_already_took_are_refused() -> anyhow::Result<()> {
     let _one = serial().await;
     let rig = Rig::start("paste-refused", Lang::Ko).await?;
     let app = rig.launch().await?;

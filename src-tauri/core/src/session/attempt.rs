@@ -120,7 +120,9 @@ impl Session {
     pub fn kakao_error_help(&self) -> Vec<KakaoErrorHelp> {
         let waiting = self.lock().waiting.clone();
         let (redirect_uri, logout_uri) = match &waiting {
-            Some(w) if w.purpose == WaitPurpose::KakaoLogout => (None, Some(w.redirect_uri.as_str())),
+            Some(w) if w.purpose == WaitPurpose::KakaoLogout => {
+                (None, Some(w.redirect_uri.as_str()))
+            }
             Some(w) => (Some(w.redirect_uri.as_str()), None),
             None => (None, None),
         };

@@ -708,8 +708,7 @@ fn a_pasted_address_is_read_whole_without_scheme_or_as_just_the_query() {
     // Kakao's error redirect is an address like any other.
     let denied = format!("error=access_denied&state={STATE}");
     assert_eq!(
-        pasted_callback_query(&format!("http://127.0.0.1:18682/callback?{denied}"), 18682)
-            .unwrap(),
+        pasted_callback_query(&format!("http://127.0.0.1:18682/callback?{denied}"), 18682).unwrap(),
         denied
     );
 }
@@ -730,7 +729,10 @@ fn what_is_not_this_attempts_redirect_is_refused_naming_the_address() {
         format!("https://kauth.kakao.com/oauth/authorize?client_id=k&{q}"),
         format!("ftp://127.0.0.1:18682/callback?{q}"),
         format!("카카오/콜백?{q}"),
-        format!("http://127.0.0.1:18682/callback?{q}&pad={}", "x".repeat(MAX_PASTED_BYTES)),
+        format!(
+            "http://127.0.0.1:18682/callback?{q}&pad={}",
+            "x".repeat(MAX_PASTED_BYTES)
+        ),
     ] {
         match pasted_callback_query(&pasted, 18682) {
             Err(e @ Error::PastedNotCallback { port: 18682 }) => {
@@ -739,7 +741,10 @@ fn what_is_not_this_attempts_redirect_is_refused_naming_the_address() {
                     assert!(s.contains("http://127.0.0.1:18682/callback"), "{s}");
                 }
             }
-            other => panic!("{:?} gave {other:?}", pasted.chars().take(80).collect::<String>()),
+            other => panic!(
+                "{:?} gave {other:?}",
+                pasted.chars().take(80).collect::<String>()
+            ),
         }
     }
 }
@@ -793,7 +798,10 @@ async fn a_pasted_wrong_state_is_refused_and_the_attempt_keeps_waiting() {
         assert!(e.fix().is_some());
     }
     // Not the callback at all: refused before the state is looked at.
-    let e = door.deliver("https://example.com/?state=x").await.unwrap_err();
+    let e = door
+        .deliver("https://example.com/?state=x")
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), "pasted_not_callback");
     assert_still_waiting(&r).await;
     // The real redirect still completes it.
