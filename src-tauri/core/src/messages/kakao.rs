@@ -528,8 +528,8 @@ pub fn error_page_other() -> Text {
 /// Fix for [`error_page_other`].
 pub fn error_page_other_fix() -> Text {
     Text::fixed(
-        "카카오 디벨로퍼스 문서의 문제 해결(KOE 코드 표)에서 그 코드를 찾아보세요. 설정을 고친 뒤 이 창에서 \"다시 열기\"를 누르면 같은 로그인을 이어 갈 수 있습니다.",
-        "Look the code up in the troubleshooting table (KOE codes) of the Kakao Developers docs. After fixing the setting, press \"Open again\" here to carry on with the same sign-in.",
+        "카카오 디벨로퍼스 문서의 문제 해결(KOE 코드 표)에서 그 코드를 찾아보세요. 설정을 고친 뒤 이 창에서 \"카카오 페이지 다시 열기\"를 누르면 같은 로그인을 이어 갈 수 있습니다.",
+        "Look the code up in the troubleshooting table (KOE codes) of the Kakao Developers docs. After fixing the setting, press \"Open Kakao's page again\" here to carry on with the same sign-in.",
     )
 }
 

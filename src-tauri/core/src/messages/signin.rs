@@ -195,8 +195,8 @@ pub fn pasted_wrong_state() -> Text {
 /// Fix for [`pasted_wrong_state`].
 pub fn pasted_wrong_state_fix() -> Text {
     Text::fixed(
-        "이 창의 \"다시 열기\"나 \"로그인 링크 복사\"로 연 카카오 페이지에서 로그인을 마친 뒤, 그 탭의 주소를 붙여 넣으세요.",
-        "Finish signing in on the Kakao page opened by this window's \"Open again\" or \"Copy the sign-in link\", then paste that tab's address.",
+        "이 창의 \"카카오 페이지 다시 열기\"나 \"로그인 링크 복사\"로 연 카카오 페이지에서 로그인을 마친 뒤, 그 탭의 주소를 붙여 넣으세요.",
+        "Finish signing in on the Kakao page opened by this window's \"Open Kakao's page again\" or \"Copy the sign-in link\", then paste that tab's address.",
     )
 }
 
