@@ -105,6 +105,7 @@ export function renderWaiting(view) {
   setText($('koe006-body'), t(logout ? 'koe007_body' : 'koe006_body'));
   // A pasted address goes only to a sign-in's callback.
   $('paste-form').hidden = logout;
+  setText($('copy-signin-link'), t(logout ? 'copy_logout_link' : 'copy_signin_link'));
   renderKoe();
   tick(w);
 }
