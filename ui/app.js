@@ -5,11 +5,11 @@
 // notice and a rejected command's error until the next view.
 
 import { $, copyText, toast, writeClipboard } from './dom.js';
-import { applyStatic, lang, pick, setLang, t } from './i18n.js';
+import { STRINGS, applyStatic, lang, pick, setLang, t } from './i18n.js';
 import { renderConsents } from './views/consents.js';
 import { renderProfile } from './views/profile.js';
 import { renderSetup } from './views/setup.js';
-import { renderWaiting } from './views/waiting.js';
+import { renderWaiting, setKoeHelp } from './views/waiting.js';
 
 const STATUSES = ['restoring', 'unconfigured', 'signed_out', 'waiting', 'completing', 'signed_in', 'offline', 'no_keychain'];
 
@@ -102,6 +102,61 @@ async function copyDiagnostics(button) {
   area.select();
 }
 
+/** "Copy the sign-in link": Kakao's URL of this attempt, or shown to copy by hand. */
+async function copySigninLink(button) {
+  let link;
+  try {
+    if (button.getAttribute('aria-busy') === 'true') return;
+    button.setAttribute('aria-busy', 'true');
+    link = String(await tauri.core.invoke('sign_in_link'));
+  } catch (err) {
+    localError = toErrorView(err);
+    render();
+    return;
+  } finally {
+    button.removeAttribute('aria-busy');
+  }
+  const box = $('signin-link-box');
+  if (await writeClipboard(link)) {
+    box.hidden = true;
+    toast(t('signin_link_copied'));
+    return;
+  }
+  const field = $('signin-link');
+  field.value = link;
+  box.hidden = false;
+  field.focus();
+  field.select();
+}
+
+/** "Paste the address": the core checks it as its listener would; kept when refused. */
+async function pasteAddress(event) {
+  event.preventDefault();
+  const input = $('paste-address');
+  const address = input.value.trim();
+  if (!address) {
+    localError = { kind: 'paste_empty', message: { ko: STRINGS.ko.paste_empty, en: STRINGS.en.paste_empty }, fix: null, code: null };
+    render();
+    input.focus();
+    return;
+  }
+  const next = await call('paste_address', { address }, $('paste-submit'));
+  // Taken: the field (which holds a code) is emptied. Refused: kept, to correct it, and the
+  // reason (at the top of the window) is scrolled into sight.
+  if (next && !next.error) input.value = '';
+  else if (next?.error) $('error').scrollIntoView({ block: 'nearest' });
+}
+
+async function loadKoeHelp() {
+  if (!$('koe-help').open) return;
+  try {
+    setKoeHelp(await tauri.core.invoke('kakao_error_help'));
+  } catch (err) {
+    localError = toErrorView(err);
+    render();
+  }
+}
+
 function setLanguage(l) {
   if (l === lang()) return;
   chosenLang = l;
@@ -118,6 +173,10 @@ function wire() {
   on('signin-choose-account', (b) => call('sign_in', { prompt: 'select_account' }, b));
   on('copy-redirect-uri', () => view?.waiting && copyText(view.waiting.redirect_uri));
   on('cancel-signin', (b) => call('cancel_sign_in', undefined, b));
+  on('open-again', (b) => call('open_again', undefined, b));
+  on('copy-signin-link', copySigninLink);
+  $('paste-form').addEventListener('submit', pasteAddress);
+  $('koe-help').addEventListener('toggle', loadKoeHelp);
   on('refresh-profile', (b) => call('refresh_profile', undefined, b));
   on('open-consents', (b) => call('load_consents', undefined, b));
   on('logout', openLogout);

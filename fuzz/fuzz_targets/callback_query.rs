@@ -1,8 +1,11 @@
 //! The loopback listener's query parsing and state check (`classify_callback_query`), checked
-//! against an independent reading of the same query.
+//! against an independent reading of the same query; and a pasted address (`pasted_callback_query`)
+//! never panics and only ever yields a query with a `state` in it.
 #![no_main]
 
-use kakao_signin_core::signin::{classify_callback_query, CallbackQuery, ExpectedState};
+use kakao_signin_core::signin::{
+    classify_callback_query, pasted_callback_query, CallbackQuery, ExpectedState,
+};
 use libfuzzer_sys::fuzz_target;
 
 const STATE: &str = "Hq3vT0b9-Zx_Kw2LmN5pR7sU1yA4cE6gI8jO0qS2uW4";
@@ -12,6 +15,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let raw = String::from_utf8_lossy(rest);
+    if let Ok(q) = pasted_callback_query(&raw, 18682) {
+        assert!(url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "state"));
+    }
     // Splice the right state in (most of the time) so the fuzzer gets past the state check.
     let query = match mode % 5 {
         0 => raw.into_owned(),

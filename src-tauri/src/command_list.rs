@@ -22,6 +22,10 @@ macro_rules! app_commands {
             retry,
             dismiss_error,
             diagnostics,
+            open_again,
+            sign_in_link,
+            paste_address,
+            kakao_error_help,
         }
     };
 }

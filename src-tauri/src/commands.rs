@@ -1,10 +1,11 @@
 //! Thin Tauri commands: check arguments, call the session, return its view model. No command
-//! takes or returns a token, code, verifier or callback URL; errors travel inside the view as
-//! `{kind, message, fix}`.
+//! takes or returns a token or verifier, and only `paste_address` takes a callback URL (what the
+//! person pasted, handed straight to the core and never logged); errors travel inside the view
+//! as `{kind, message, fix}`.
 
 use crate::feed::Feed;
 use futures::FutureExt;
-use kakao_signin_core::session::view::SessionView;
+use kakao_signin_core::session::view::{ErrorView, KakaoErrorHelp, SessionView};
 use kakao_signin_core::session::{Lang, Prompt, Session};
 use serde::Serialize;
 use std::future::Future;
@@ -218,4 +219,40 @@ pub fn dismiss_error(state: S<'_>) -> SessionView {
 #[tauri::command]
 pub fn diagnostics(state: S<'_>) -> String {
     state.session.diagnostics(&[])
+}
+
+/// "Open again": the same Kakao URL for the attempt waiting now.
+#[tauri::command]
+pub fn open_again(state: S<'_>) -> SessionView {
+    guarded_now(&state.session, "open_again", || state.session.open_again())
+}
+
+/// "Copy the sign-in link": Kakao's URL of the attempt waiting now.
+#[tauri::command]
+pub fn sign_in_link(state: S<'_>) -> Result<String, Box<ErrorView>> {
+    state.session.sign_in_link().map_err(|e| Box::new(e.view()))
+}
+
+/// "Paste the address": the address the browser ended on.
+#[tauri::command]
+pub async fn paste_address(state: S<'_>, address: String) -> Result<SessionView, String> {
+    // Longer than any redirect back: refused by the core with its own words, but no copy of
+    // megabytes is kept meanwhile.
+    let address = if address.len() > kakao_signin_core::signin::MAX_PASTED_BYTES * 2 {
+        String::new()
+    } else {
+        address
+    };
+    Ok(guarded(
+        &state.session,
+        "paste_address",
+        state.session.paste_address(&address),
+    )
+    .await)
+}
+
+/// "Kakao showed an error code": cause and fix of each of Kakao's error pages.
+#[tauri::command]
+pub fn kakao_error_help(state: S<'_>) -> Vec<KakaoErrorHelp> {
+    state.session.kakao_error_help()
 }

@@ -1,8 +1,10 @@
 // Waiting for the browser: what is happening, the exact redirect URI (S01), time left, and
 // after a few seconds the help for KOE006 (KOE007 when logging out of the Kakao account).
+// When the browser doesn't come back: open Kakao's page again, copy the sign-in link, paste
+// the address the browser ended on, and the causes and fixes of Kakao's own error pages.
 
-import { $, setText } from '../dom.js';
-import { t } from '../i18n.js';
+import { $, h, setText } from '../dom.js';
+import { pick, t } from '../i18n.js';
 
 /** Seconds before the redirect-URI help appears: long enough not to distract a normal sign-in. */
 export const HELP_AFTER_SECS = 8;
@@ -26,15 +28,69 @@ function tick(w) {
   $('koe006-help').hidden = elapsed < HELP_AFTER_SECS;
 }
 
+// Kakao's error pages as the core explains them (`kakao_error_help`), and the one picked.
+let koe = { list: null, chosen: null };
+
+/** Takes the core's list of `{code, cause, fix}` (fetched when the help is opened). */
+export function setKoeHelp(list) {
+  koe.list = Array.isArray(list) ? list : null;
+  renderKoe();
+}
+
+function chooseKoe(code) {
+  koe.chosen = code;
+  renderKoe();
+  $('koe-answer').scrollIntoView({ block: 'nearest' });
+}
+
+function renderKoe() {
+  const box = $('koe-codes');
+  const list = koe.list ?? [];
+  if (box.children.length !== list.length || list.some((item, i) => box.children[i].dataset.code !== item.code)) {
+    box.replaceChildren(...list.map((item) => h('button', {
+      type: 'button',
+      id: `koe-${item.code}`,
+      class: 'button-secondary button-small',
+      'aria-controls': 'koe-answer',
+      data: { code: item.code },
+      on: { click: () => chooseKoe(item.code) },
+    })));
+  }
+  for (const b of box.children) {
+    setText(b, b.dataset.code === 'other' ? t('koe_help_other') : b.dataset.code);
+    b.setAttribute('aria-pressed', String(b.dataset.code === koe.chosen));
+  }
+  const item = list.find((i) => i.code === koe.chosen);
+  $('koe-answer').hidden = !item;
+  if (!item) return;
+  setText($('koe-answer-code'), item.code === 'other' ? t('koe_help_other') : item.code);
+  setText($('koe-answer-cause'), pick(item.cause));
+  const fix = item.fix ? t('koe_help_fix', { fix: pick(item.fix) }) : '';
+  setText($('koe-answer-fix'), fix);
+  $('koe-answer-fix').hidden = !fix;
+}
+
+/** Forgets what this wait showed: the pasted address (it may hold a code), the link, the pick. */
+function forgetWays() {
+  $('paste-address').value = '';
+  $('signin-link').value = '';
+  $('signin-link-box').hidden = true;
+  koe = { list: null, chosen: null };
+  $('koe-help').open = false;
+  renderKoe();
+}
+
 export function renderWaiting(view) {
   const w = view.waiting;
   if (view.status !== 'waiting' || !w) {
+    if (clock.key !== null) forgetWays();
     clearInterval(clock.timer);
     clock = { key: null, started: 0, timer: 0 };
     return;
   }
   const key = `${w.purpose}|${w.redirect_uri}|${w.timeout_secs}`;
   if (clock.key !== key) {
+    if (clock.key !== null) forgetWays();
     clearInterval(clock.timer);
     clock = { key, started: Date.now(), timer: setInterval(() => tick(w), 1000) };
   }
@@ -47,5 +103,9 @@ export function renderWaiting(view) {
   $('copy-redirect-uri').setAttribute('aria-label', t('copy_label', { what: w.redirect_uri }));
   setText($('koe006-title'), t(logout ? 'koe007_title' : 'koe006_title'));
   setText($('koe006-body'), t(logout ? 'koe007_body' : 'koe006_body'));
+  // A pasted address goes only to a sign-in's callback.
+  $('paste-form').hidden = logout;
+  setText($('copy-signin-link'), t(logout ? 'copy_logout_link' : 'copy_signin_link'));
+  renderKoe();
   tick(w);
 }

@@ -1038,3 +1038,255 @@ async fn oidc_switched_off_later_stops_asking_for_openid() {
     assert!(v.error.is_none(), "{v:#?}");
     env.cleanup().await;
 }
+
+// ------------------------------------------------------------------ when the browser doesn't come back (issue 15)
+
+impl Env {
+    fn code_exchanges(&self) -> usize {
+        self.sim
+            .stats()
+            .token_requests
+            .get("authorization_code")
+            .copied()
+            .unwrap_or(0) as usize
+    }
+
+    /// A file for the browser's held redirect, removed first.
+    fn location_file(&self) -> PathBuf {
+        let f = self.data_dir.with_extension("location");
+        let _ = std::fs::remove_file(&f);
+        f
+    }
+}
+
+async fn read_when_written(file: &std::path::Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(s) = std::fs::read_to_string(file) {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the browser never wrote {file:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn open_again_hands_the_browser_the_same_attempt_and_it_completes() {
+    // The first opening goes nowhere (a browser that exits 0 and shows nothing).
+    let env = Env::new(None).await;
+    let v = env.session.sign_in(None).await;
+    assert_eq!(v.status, Status::Waiting);
+    let first = env.browser.opened();
+    assert_eq!(first.len(), 1);
+    // The sign-in link is Kakao's authorize URL of this attempt, without the verifier.
+    let link = env.session.sign_in_link().unwrap();
+    assert_eq!(link, first[0]);
+    assert!(link.contains("code_challenge=") && !link.contains("code_verifier"));
+
+    env.browser.set_script(script(FULL, Consent::All));
+    let v = env.session.open_again();
+    assert!(v.error.is_none(), "{v:#?}");
+    let opened = env.browser.opened();
+    assert_eq!(opened.len(), 2);
+    // Same state, PKCE challenge and nonce: the same attempt, opened again.
+    assert_eq!(opened[1], opened[0]);
+    env.wait_for("signed in", |v| {
+        v.status == Status::SignedIn && v.profile.is_some()
+    })
+    .await;
+    assert_eq!(env.code_exchanges(), 1);
+    assert_eq!(env.accounts().len(), 2, "{:?}", env.accounts());
+    // Nothing waits any more: nothing to open again or copy.
+    let v = env.session.open_again();
+    assert_eq!(v.error.as_ref().unwrap().kind, "not_waiting");
+    assert_eq!(env.browser.opened().len(), 2);
+    assert!(env.session.sign_in_link().is_err());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pasted_address_completes_sign_in_and_the_tokens_are_in_the_keychain() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    let file = env.location_file();
+    env.browser.hold_redirect_in(Some(file.clone()));
+    env.session.sign_in(None).await;
+    let location = read_when_written(&file).await;
+    assert!(
+        location.starts_with(&format!("http://127.0.0.1:{}/callback?", env.port)),
+        "{location}"
+    );
+
+    // A wrong state first: refused, still waiting, nothing exchanged.
+    let wrong = location.replace("state=", "state=x");
+    let v = env.session.paste_address(&wrong).await;
+    assert_eq!(
+        v.error.as_ref().unwrap().kind,
+        "pasted_wrong_state",
+        "{v:#?}"
+    );
+    assert_eq!(v.status, Status::Waiting);
+    // Not an address of ours at all: refused with its own words.
+    let v = env.session.paste_address("https://kauth.kakao.com/").await;
+    assert_eq!(v.error.as_ref().unwrap().kind, "pasted_not_callback");
+    assert_eq!(v.status, Status::Waiting);
+    assert_eq!(env.code_exchanges(), 0);
+
+    // The address without its scheme, as some address bars copy it.
+    let v = env
+        .session
+        .paste_address(location.trim_start_matches("http://"))
+        .await;
+    assert!(v.error.is_none(), "{v:#?}");
+    env.wait_for("signed in", |v| {
+        v.status == Status::SignedIn && v.profile.is_some()
+    })
+    .await;
+    assert_eq!(env.code_exchanges(), 1);
+    let (access, refresh) = env.stored().await.expect("tokens in the keychain");
+    assert!(!access.is_empty() && refresh.is_some());
+
+    // The same address again: nothing waits, nothing is exchanged or stored twice.
+    let v = env.session.paste_address(&location).await;
+    assert_eq!(v.error.as_ref().unwrap().kind, "not_waiting");
+    assert_eq!(env.code_exchanges(), 1);
+    assert_eq!(env.stored().await.unwrap().0, access);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_paste_after_the_listener_took_the_redirect_is_refused() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    let file = env.location_file();
+    env.browser.hold_redirect_in(Some(file.clone()));
+    env.session.sign_in(None).await;
+    let location = read_when_written(&file).await;
+    // The code exchange takes a while, so the paste arrives while the attempt completes.
+    env.sim.set_fault(
+        Endpoint::Token,
+        Fault::Times(1, Box::new(Fault::Latency(Duration::from_secs(3)))),
+    );
+    // The browser reaches the listener after all.
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(&location)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    env.wait_for("completing", |v| v.status == Status::Completing)
+        .await;
+    let v = env.session.paste_address(&location).await;
+    assert_eq!(
+        v.error.as_ref().unwrap().kind,
+        "pasted_already_used",
+        "{v:#?}"
+    );
+    env.wait_for("signed in", |v| v.status == Status::SignedIn)
+        .await;
+    assert_eq!(env.code_exchanges(), 1);
+    assert_eq!(env.accounts().len(), 2, "{:?}", env.accounts());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kakao_error_help_names_the_rest_api_key_and_the_waiting_redirect_uri() {
+    let env = Env::new(None).await;
+    env.session.sign_in(None).await;
+    let help = env.session.kakao_error_help();
+    let codes: Vec<&str> = help.iter().map(|h| h.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["KOE101", "KOE004", "KOE005", "KOE205", "KOE006", "KOE007", "other"]
+    );
+    let koe = |c: &str| help.iter().find(|h| h.code == c).unwrap();
+    for t in [
+        koe("KOE101").cause.clone(),
+        koe("KOE101").fix.clone().unwrap(),
+    ] {
+        assert!(
+            t.en.contains("REST API key") && t.ko.contains("REST API 키"),
+            "{t:?}"
+        );
+    }
+    assert!(koe("KOE101")
+        .fix
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("JavaScript"));
+    let uri = format!("http://127.0.0.1:{}/callback", env.port);
+    assert!(koe("KOE006").fix.as_ref().unwrap().en.contains(&uri));
+    assert!(koe("KOE004")
+        .fix
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("[Kakao Login]"));
+    assert!(koe("KOE005")
+        .fix
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("team member"));
+    assert!(koe("KOE205")
+        .fix
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("OpenID Connect"));
+    assert!(koe("KOE007")
+        .fix
+        .as_ref()
+        .unwrap()
+        .en
+        .contains("Logout redirect URI"));
+    for h in &help {
+        assert!(!h.cause.ko.is_empty() && h.fix.is_some(), "{h:?}");
+    }
+    env.session.cancel_sign_in();
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn open_again_says_when_the_browser_cannot_be_opened_and_keeps_waiting() {
+    let env = Env::new(None).await;
+    let mut deps = kakao_signin_test_support::deps_for(
+        &env.sim,
+        &env.auth_url,
+        Vault::keyring(env.service.clone()),
+        &env.data_dir,
+        &env.browser,
+        vec![env.port],
+    );
+    // The first opening works; the browser is gone by the time the person asks again.
+    let opened = Arc::new(AtomicUsize::new(0));
+    let count = opened.clone();
+    deps.browser = Arc::new(move |_url: &str| {
+        if count.fetch_add(1, Ordering::SeqCst) == 0 {
+            Ok(())
+        } else {
+            Err(kakao_signin_core::signin::Error::BrowserFailed {
+                program: "gone-browser".into(),
+                detail: "No such file or directory".into(),
+                from_env: true,
+            })
+        }
+    });
+    let session = Session::new(deps, Arc::new(|_| {}));
+    assert_eq!(session.sign_in(None).await.status, Status::Waiting);
+    let v = session.open_again();
+    assert_eq!(opened.load(Ordering::SeqCst), 2);
+    let e = v.error.as_ref().expect("the failure is said");
+    assert_eq!(e.kind, "browser_failed");
+    assert!(e.message.en.contains("gone-browser"), "{e:?}");
+    assert_eq!(v.status, Status::Waiting, "the attempt keeps waiting");
+    assert!(session.sign_in_link().is_ok());
+    session.cancel_sign_in();
+    env.cleanup().await;
+}

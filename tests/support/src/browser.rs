@@ -3,6 +3,7 @@
 
 use kakao_signin_core::signin::{self, BrowserOpener};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -42,6 +43,9 @@ pub struct SimBrowser {
     pub last_page: Mutex<String>,
     /// When the browser last sent Kakao's redirect to the app's loopback listener.
     pub callback_sent_at: Mutex<Option<Instant>>,
+    /// Where a browser that cannot reach `127.0.0.1` writes Kakao's final redirect instead of
+    /// loading it ([`SimBrowser::hold_redirect_in`]).
+    hold_redirect: Mutex<Option<PathBuf>>,
 }
 
 impl SimBrowser {
@@ -55,7 +59,15 @@ impl SimBrowser {
             finished: AtomicUsize::new(0),
             last_page: Mutex::new(String::new()),
             callback_sent_at: Mutex::new(None),
+            hold_redirect: Mutex::new(None),
         })
+    }
+
+    /// From now on the browser follows Kakao up to the final redirect back to the app but does
+    /// not load it: it writes that `Location` to `file` (as a person would copy it from a tab
+    /// that says "can't connect": WSL2, a remote desktop). `None`: load it again.
+    pub fn hold_redirect_in(&self, file: Option<PathBuf>) {
+        *self.hold_redirect.lock().unwrap() = file;
     }
 
     /// What the next runs do.
@@ -80,8 +92,9 @@ impl BrowserOpener for Opener {
             return Ok(()); // a browser the person never looks at
         };
         let url = url.to_owned();
+        let hold = b.hold_redirect.lock().unwrap().clone();
         self.0.runtime.spawn(async move {
-            let page = run_browser(&url, &script, &b).await;
+            let page = run_browser(&url, &script, Some(&b), hold.as_deref()).await;
             *b.last_page.lock().unwrap() = page;
             b.finished.fetch_add(1, Ordering::SeqCst);
         });
@@ -89,8 +102,22 @@ impl BrowserOpener for Opener {
     }
 }
 
-/// Follows redirects, logs in, answers the consent page; returns the last page's text.
-async fn run_browser(start: &str, script: &Script, b: &SimBrowser) -> String {
+/// A browser that cannot reach the app's `127.0.0.1`: follows Kakao's pages from `start` (the
+/// URL the app opened) as `script` says, and writes the final redirect's `Location` (the
+/// callback address with `code`/`error` and `state`) to `location_file` instead of loading it.
+/// Returns the last page's text (`held: <file>` when the redirect was written).
+pub async fn follow_to_redirect(start: &str, script: &Script, location_file: &Path) -> String {
+    run_browser(start, script, None, Some(location_file)).await
+}
+
+/// Follows redirects, logs in, answers the consent page; returns the last page's text. With
+/// `hold`, the redirect to the app's listener is written to that file, not loaded.
+async fn run_browser(
+    start: &str,
+    script: &Script,
+    b: Option<&SimBrowser>,
+    hold: Option<&Path>,
+) -> String {
     // The simulator is on loopback: no proxy from the environment.
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -106,8 +133,17 @@ async fn run_browser(start: &str, script: &Script, b: &SimBrowser) -> String {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ");
+        if let Some(file) = hold.filter(|_| form.is_none() && url.contains("/callback?")) {
+            // Written whole, then renamed: a reader never sees half an address.
+            let tmp = file.with_extension("tmp");
+            std::fs::write(&tmp, &url).unwrap();
+            std::fs::rename(&tmp, file).unwrap();
+            return format!("held: {}", file.display());
+        }
         if url.contains("/callback?") {
-            *b.callback_sent_at.lock().unwrap() = Some(Instant::now());
+            if let Some(b) = b {
+                *b.callback_sent_at.lock().unwrap() = Some(Instant::now());
+            }
         }
         let req = match &form {
             Some(f) => client.post(&url).form(f),

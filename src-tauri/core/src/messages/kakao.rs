@@ -480,7 +480,8 @@ pub(crate) static REDIRECT_MESSAGES: &[(&str, Text)] = &[
     ),
 ];
 
-/// KOE codes whose fix differs from their kind's [`fix`] (the `/oauth/tokeninfo` codes).
+/// KOE codes whose fix differs from their kind's [`fix`] (the `/oauth/tokeninfo` codes, and
+/// the error pages KOE101 and KOE205).
 pub(crate) static KOE_FIXES: &[(&str, Text)] = &[
     (
         "KOE401",
@@ -503,10 +504,43 @@ pub(crate) static KOE_FIXES: &[(&str, Text)] = &[
             "Sign in again to get a new ID token, and check the computer's clock.",
         ),
     ),
+    // Kakao's error page for a key that is not the REST API key (a JavaScript, native app or
+    // Admin key), REFERENCE §3; the kind's fix is shared with KOE008/KOE009.
+    (
+        "KOE101",
+        Text::fixed(
+            "카카오 디벨로퍼스 [앱] > [플랫폼 키] > [REST API 키]의 키 값을 설정 파일의 client_id(또는 KAKAO_SIGNIN_CLIENT_ID)에 넣으세요. JavaScript 키, 네이티브 앱 키, Admin 키는 쓸 수 없습니다.",
+            "Put the key shown in Kakao Developers under [App] > [Platform keys] > [REST API key] into client_id in the config file (or KAKAO_SIGNIN_CLIENT_ID). A JavaScript, native app or Admin key does not work.",
+        ),
+    ),
+    // Also shown when `openid` is asked while OpenID Connect is off (REFERENCE §3, S13).
+    (
+        "KOE205",
+        Text::fixed(
+            "카카오 디벨로퍼스 [카카오 로그인] > [동의항목]에서 요청한 항목을 설정하세요. OpenID Connect를 쓰면 [카카오 로그인] > [OpenID Connect]도 ON이어야 합니다.",
+            "Configure the requested items in Kakao Developers under [Kakao Login] > [Consent items]. When OpenID Connect is used, [Kakao Login] > [OpenID Connect] must be ON too.",
+        ),
+    ),
 ];
 
 fn find<K: ?Sized>(table: &[(&K, Text)], hit: impl Fn(&K) -> bool) -> Option<Text> {
     table.iter().find(|(k, _)| hit(k)).map(|(_, t)| t.clone())
+}
+
+/// "Kakao showed an error code" on the waiting screen, for a code not in its list.
+pub fn error_page_other() -> Text {
+    Text::fixed(
+        "카카오 페이지에 다른 오류 코드(KOE…)가 보이면, 대개 카카오 디벨로퍼스의 앱 설정 문제입니다.",
+        "Another error code (KOE…) on Kakao's page is usually a setting of the app in Kakao Developers.",
+    )
+}
+
+/// Fix for [`error_page_other`].
+pub fn error_page_other_fix() -> Text {
+    Text::fixed(
+        "카카오 디벨로퍼스 문서의 문제 해결(KOE 코드 표)에서 그 코드를 찾아보세요. 설정을 고친 뒤 이 창에서 \"카카오 페이지 다시 열기\"를 누르면 같은 로그인을 이어 갈 수 있습니다.",
+        "Look the code up in the troubleshooting table (KOE codes) of the Kakao Developers docs. After fixing the setting, press \"Open Kakao's page again\" here to carry on with the same sign-in.",
+    )
 }
 
 /// The own words of a KOE code (`KOE003`, any case), if they differ from its kind's.

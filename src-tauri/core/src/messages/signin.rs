@@ -168,6 +168,54 @@ pub fn callback_malformed_fix() -> Text {
     Text::fixed("다시 로그인을 시작하세요.", "Start sign-in again.")
 }
 
+/// A pasted address that is not this attempt's redirect back (`pasted_not_callback`).
+pub fn pasted_not_callback(port: u16) -> Text {
+    Text::owned(
+        format!("붙여 넣은 내용은 이 로그인이 기다리는 주소(http://127.0.0.1:{port}/callback?…)가 아닙니다. 로그인은 계속 기다립니다."),
+        format!("What you pasted is not the address this sign-in waits for (http://127.0.0.1:{port}/callback?…). The sign-in is still waiting."),
+    )
+}
+
+/// Fix for [`pasted_not_callback`].
+pub fn pasted_not_callback_fix(port: u16) -> Text {
+    Text::owned(
+        format!("카카오 로그인을 마친 브라우저 탭의 주소 표시줄에서 http://127.0.0.1:{port}/callback 으로 시작하는 주소 전체를 복사해 붙여 넣으세요(“연결할 수 없음”이 보여도 주소는 맞습니다)."),
+        format!("In the browser tab where you finished signing in, copy the whole address starting with http://127.0.0.1:{port}/callback from the address bar and paste it (it is right even if the tab says it can't connect)."),
+    )
+}
+
+/// A pasted address whose `state` is not this attempt's (`pasted_wrong_state`).
+pub fn pasted_wrong_state() -> Text {
+    Text::fixed(
+        "붙여 넣은 주소는 다른(또는 이전) 로그인 시도의 것이라 받지 않았습니다. 로그인은 계속 기다립니다.",
+        "The pasted address belongs to another (or an earlier) sign-in attempt, so it was refused. The sign-in is still waiting.",
+    )
+}
+
+/// Fix for [`pasted_wrong_state`].
+pub fn pasted_wrong_state_fix() -> Text {
+    Text::fixed(
+        "이 창의 \"카카오 페이지 다시 열기\"나 \"로그인 링크 복사\"로 연 카카오 페이지에서 로그인을 마친 뒤, 그 탭의 주소를 붙여 넣으세요.",
+        "Finish signing in on the Kakao page opened by this window's \"Open Kakao's page again\" or \"Copy the sign-in link\", then paste that tab's address.",
+    )
+}
+
+/// A pasted address after the attempt already came back (`pasted_already_used`).
+pub fn pasted_already_used() -> Text {
+    Text::fixed(
+        "이 로그인은 이미 브라우저(또는 먼저 붙여 넣은 주소)로 돌아왔습니다. 같은 주소는 한 번만 쓸 수 있어 이번 것은 받지 않았습니다.",
+        "This sign-in already came back through the browser (or an address pasted before). The same address works only once, so this one was refused.",
+    )
+}
+
+/// A pasted address with no sign-in waiting for it (`not_waiting`).
+pub fn not_waiting() -> Text {
+    Text::fixed(
+        "기다리는 로그인이 없어 붙여 넣은 주소를 받지 않았습니다.",
+        "No sign-in is waiting, so the pasted address was refused.",
+    )
+}
+
 /// A loopback page's heading and paragraph, both languages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageWords {

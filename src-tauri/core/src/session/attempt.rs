@@ -5,7 +5,8 @@
 //! only while it is current, and the tokens it brings home go through the lane like every
 //! other change ([`super::tokens`]).
 
-use super::view::{Status, WaitPurpose, WaitingView};
+use super::state::WaysIn;
+use super::view::{KakaoErrorHelp, Status, WaitPurpose, WaitingView};
 use super::{Error, Event, Session};
 use crate::kakao::{self, AuthorizeParams, Nonce, PkceVerifier, Prompt, StateToken};
 use crate::messages::session as words;
@@ -39,6 +40,7 @@ impl Session {
         let handle = {
             let mut s = self.lock();
             s.attempt_id += 1;
+            s.ways_in = None;
             s.attempt.take()
         };
         if let Some(h) = handle {
@@ -54,6 +56,102 @@ impl Session {
         self.changed()
     }
 
+    /// The other ways back of the attempt waiting now; `None` when nothing waits.
+    fn ways_in(&self) -> Option<WaysIn> {
+        let s = self.lock();
+        (s.status == Status::Waiting)
+            .then(|| s.ways_in.clone())
+            .flatten()
+    }
+
+    /// "Open again": hands the browser the same Kakao URL as the attempt's first opening (same
+    /// `state`, PKCE challenge and `nonce`; the listener keeps waiting). An opener failure is
+    /// the view's error, and the attempt keeps waiting; with nothing waiting, `not_waiting`.
+    pub fn open_again(&self) -> super::view::SessionView {
+        self.begin();
+        match self.ways_in() {
+            None => self.set_error(signin::Error::NotWaiting),
+            Some(w) => {
+                if let Err(e) = self.deps.browser.open(w.url.expose()) {
+                    self.set_error(e);
+                } else {
+                    tracing::info!("Kakao's page was opened again for the same attempt");
+                }
+            }
+        }
+        self.changed()
+    }
+
+    /// "Copy the sign-in link": Kakao's URL of the attempt waiting now (the authorize URL, or
+    /// `/oauth/logout` for a Kakao account logout), to open in any browser. It carries `state`
+    /// and the PKCE challenge; the code verifier never leaves the core.
+    ///
+    /// Errors: `not_waiting` when no attempt waits.
+    pub fn sign_in_link(&self) -> Result<String, Error> {
+        self.ways_in()
+            .map(|w| w.url.expose().to_owned())
+            .ok_or(Error::Signin(signin::Error::NotWaiting))
+    }
+
+    /// "Paste the address": the address the browser ended on, when it could not reach
+    /// `127.0.0.1` (REFERENCE §1 redirect). It goes through the listener's own check
+    /// ([`signin::PasteDoor::deliver`]): a code is exchanged as if the listener had received it,
+    /// Kakao's `error=` ends the attempt with its own words. A refusal (not the callback
+    /// address, wrong `state`, already came back, nothing waiting) is the view's error and the
+    /// attempt keeps waiting.
+    pub async fn paste_address(&self, pasted: &str) -> super::view::SessionView {
+        self.begin();
+        if self.lock().status == Status::Completing {
+            // The browser (or an earlier paste) brought this attempt back a moment ago.
+            self.set_error(signin::Error::PastedAlreadyUsed);
+            return self.changed();
+        }
+        match self.ways_in().and_then(|w| w.door) {
+            None => self.set_error(signin::Error::NotWaiting),
+            Some(door) => match door.deliver(pasted).await {
+                Ok(()) => tracing::info!("a pasted redirect address was taken"),
+                Err(e) => self.set_error(e),
+            },
+        }
+        self.changed()
+    }
+
+    /// "Kakao showed an error code": the cause and the fix of each error page Kakao shows
+    /// instead of redirecting (REFERENCE §3 authorize-time KOE codes), in the protocol layer's
+    /// own words, naming the redirect URI of the attempt waiting now (KOE006, KOE007).
+    pub fn kakao_error_help(&self) -> Vec<KakaoErrorHelp> {
+        let waiting = self.lock().waiting.clone();
+        let (redirect_uri, logout_uri) = match &waiting {
+            Some(w) if w.purpose == WaitPurpose::KakaoLogout => {
+                (None, Some(w.redirect_uri.as_str()))
+            }
+            Some(w) => (Some(w.redirect_uri.as_str()), None),
+            None => (None, None),
+        };
+        let mut help: Vec<KakaoErrorHelp> = KAKAO_ERROR_PAGES
+            .iter()
+            .map(|&code| {
+                let e = kakao::Error::redirect(code, None, Some(code)).with_context(
+                    &kakao::ErrorContext {
+                        redirect_uri: redirect_uri.map(str::to_owned),
+                        logout_redirect_uri: logout_uri.map(str::to_owned),
+                    },
+                );
+                KakaoErrorHelp {
+                    code: code.to_owned(),
+                    cause: e.message(),
+                    fix: e.fix(),
+                }
+            })
+            .collect();
+        help.push(KakaoErrorHelp {
+            code: "other".to_owned(),
+            cause: crate::messages::kakao::error_page_other(),
+            fix: Some(crate::messages::kakao::error_page_other_fix()),
+        });
+        help
+    }
+
     /// Binds the loopback listener and marks the window as waiting for `purpose`; the caller
     /// opens the browser next. Replaces (cancels) an attempt in progress.
     fn begin_wait(
@@ -62,8 +160,14 @@ impl Session {
         redirect_uri: &str,
         loopback: &Loopback,
         before_wait: Option<Status>,
+        url: &str,
     ) -> u64 {
         let mut s = self.lock();
+        s.ways_in = Some(WaysIn {
+            url: Secret::new(url),
+            // A pasted address goes only to a sign-in's callback, never to the logout's.
+            door: (purpose != WaitPurpose::KakaoLogout).then(|| loopback.paste_door()),
+        });
         // Where a cancel or refusal returns to: only a settled state, never "restoring".
         s.before_wait = before_wait.unwrap_or(match s.status {
             Status::SignedIn => Status::SignedIn,
@@ -86,7 +190,12 @@ impl Session {
     /// Cancels the attempt in progress, if any, and binds a listener for a new one.
     fn replace_attempt(&self) -> Result<Loopback, signin::Error> {
         // A second click replaces the first attempt (and frees its port first).
-        if let Some(previous) = self.lock().attempt.take() {
+        let previous = {
+            let mut s = self.lock();
+            s.ways_in = None;
+            s.attempt.take()
+        };
+        if let Some(previous) = previous {
             previous.cancel();
         }
         bind_with_retry(&self.deps.redirect_ports)
@@ -137,7 +246,7 @@ impl Session {
             login_hint: None,
         };
         let url = kakao.authorize_url(&params, &state, Some(&nonce));
-        let id = self.begin_wait(purpose, &redirect_uri, &loopback, None);
+        let id = self.begin_wait(purpose, &redirect_uri, &loopback, None, url.as_str());
         if let Err(e) = self.deps.browser.open(url.as_str()) {
             drop(loopback);
             self.lock().end_wait();
@@ -215,6 +324,7 @@ impl Session {
             let mut s = self.lock();
             s.attempt = None;
             s.waiting = None;
+            s.ways_in = None;
             match &end {
                 // The tokens are stored; without a profile (user/me failed) the window offers
                 // Retry rather than pretending to be signed in.
@@ -339,6 +449,7 @@ impl Session {
             &logout_uri,
             &loopback,
             Some(Status::SignedOut),
+            url.as_str(),
         );
         if let Err(e) = self.deps.browser.open(url.as_str()) {
             self.lock().end_wait();
@@ -369,6 +480,10 @@ impl Session {
         view
     }
 }
+
+/// The KOE codes Kakao shows on its own error page instead of redirecting, that the waiting
+/// screen explains (REFERENCE §3, §1: KOE006 is a page; the others are configuration errors).
+const KAKAO_ERROR_PAGES: [&str; 6] = ["KOE101", "KOE004", "KOE005", "KOE205", "KOE006", "KOE007"];
 
 /// A cancelled attempt's listener frees its port as it shuts down; a new attempt started at
 /// the same moment waits briefly for it rather than reporting "all ports busy".

@@ -3,7 +3,8 @@
 
 use super::view::{ConsentView, ErrorView, ProfileView, SessionView, Status, WaitingView};
 use super::{Error, Event, Session};
-use crate::signin::{self, CancelHandle};
+use crate::secret::Secret;
+use crate::signin::{self, CancelHandle, PasteDoor};
 use crate::text::{Lang, Text};
 use crate::vault::PairId;
 
@@ -28,6 +29,17 @@ pub(super) struct State {
     /// The next sign-in asks Kakao for the login again (`prompt=login`): a Kakao account logout
     /// was asked for, and Kakao does not say whether it happened (REFERENCE §6, S07).
     pub login_next: bool,
+    /// The current attempt's other ways back, while it waits.
+    pub ways_in: Option<WaysIn>,
+}
+
+/// When the browser doesn't come back: Kakao's URL of the attempt (to open again or copy; it
+/// carries `state`, so it is kept as a [`Secret`]) and, for sign-in and consent, the door for a
+/// pasted redirect address.
+#[derive(Clone)]
+pub(super) struct WaysIn {
+    pub url: Secret,
+    pub door: Option<PasteDoor>,
 }
 
 impl State {
@@ -46,6 +58,7 @@ impl State {
             lang,
             last_error_kind: None,
             login_next: false,
+            ways_in: None,
         }
     }
 
@@ -80,6 +93,7 @@ impl State {
     /// Ends the browser round trip shown, back to where it started.
     pub fn end_wait(&mut self) {
         self.attempt = None;
+        self.ways_in = None;
         self.waiting = None;
         if matches!(self.status, Status::Waiting | Status::Completing) {
             self.status = self.before_wait;

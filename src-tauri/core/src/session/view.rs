@@ -180,3 +180,15 @@ pub struct SessionView {
     /// ahead/behind".
     pub clock_offset_secs: Option<i64>,
 }
+
+/// One of Kakao's error pages, explained on the waiting screen ("Kakao showed an error code"):
+/// Kakao shows these instead of redirecting back, so the app never hears of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KakaoErrorHelp {
+    /// The code on Kakao's page (`KOE101`, …), or `other`.
+    pub code: String,
+    /// What it means, in both languages (the protocol layer's words for that code).
+    pub cause: Text,
+    /// Where in the Kakao console (or what else) fixes it, when something does.
+    pub fix: Option<Text>,
+}

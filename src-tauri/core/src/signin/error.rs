@@ -63,6 +63,28 @@ pub enum Error {
     /// A callback with the right `state` but neither `code` nor `error` (or a repeated one).
     #[error("the sign-in response had neither a code nor an error")]
     CallbackMalformed,
+
+    /// A pasted address is not this attempt's redirect back: not
+    /// `127.0.0.1:<port>/callback`, no `state` in it, or too long. The attempt keeps waiting.
+    #[error("the pasted address is not the redirect to port {port}")]
+    PastedNotCallback {
+        /// The port the attempt waits at (names `http://127.0.0.1:<port>/callback`).
+        port: u16,
+    },
+
+    /// A pasted address whose `state` is not this attempt's (another or an older sign-in).
+    /// The attempt keeps waiting.
+    #[error("the pasted address belongs to another sign-in attempt")]
+    PastedWrongState,
+
+    /// A pasted address with the right `state`, after the browser (or an earlier paste)
+    /// already brought this attempt back: `state` is good once.
+    #[error("this sign-in attempt already came back")]
+    PastedAlreadyUsed,
+
+    /// Nothing waits for a pasted address: no sign-in in progress, or it ended.
+    #[error("no sign-in is waiting")]
+    NotWaiting,
 }
 
 /// Why a sign-in attempt failed, as the window and the session branch on it.
@@ -91,6 +113,14 @@ pub enum ErrorKind {
     ListenerFailed,
     /// [`Error::CallbackMalformed`].
     CallbackMalformed,
+    /// [`Error::PastedNotCallback`].
+    PastedNotCallback,
+    /// [`Error::PastedWrongState`].
+    PastedWrongState,
+    /// [`Error::PastedAlreadyUsed`].
+    PastedAlreadyUsed,
+    /// [`Error::NotWaiting`].
+    NotWaiting,
 }
 
 impl ErrorKind {
@@ -104,6 +134,10 @@ impl ErrorKind {
         ErrorKind::BrowserFailed,
         ErrorKind::ListenerFailed,
         ErrorKind::CallbackMalformed,
+        ErrorKind::PastedNotCallback,
+        ErrorKind::PastedWrongState,
+        ErrorKind::PastedAlreadyUsed,
+        ErrorKind::NotWaiting,
     ];
 
     /// The stable snake_case id, the same string serde writes.
@@ -117,6 +151,10 @@ impl ErrorKind {
             ErrorKind::BrowserFailed => "browser_failed",
             ErrorKind::ListenerFailed => "listener_failed",
             ErrorKind::CallbackMalformed => "callback_malformed",
+            ErrorKind::PastedNotCallback => "pasted_not_callback",
+            ErrorKind::PastedWrongState => "pasted_wrong_state",
+            ErrorKind::PastedAlreadyUsed => "pasted_already_used",
+            ErrorKind::NotWaiting => "not_waiting",
         }
     }
 }
@@ -135,6 +173,10 @@ impl Error {
             Error::BrowserFailed { .. } => ErrorKind::BrowserFailed,
             Error::ListenerFailed(_) => ErrorKind::ListenerFailed,
             Error::CallbackMalformed => ErrorKind::CallbackMalformed,
+            Error::PastedNotCallback { .. } => ErrorKind::PastedNotCallback,
+            Error::PastedWrongState => ErrorKind::PastedWrongState,
+            Error::PastedAlreadyUsed => ErrorKind::PastedAlreadyUsed,
+            Error::NotWaiting => ErrorKind::NotWaiting,
         }
     }
 
@@ -152,6 +194,10 @@ impl Error {
             Error::BrowserFailed { program, .. } => words::browser_failed(program),
             Error::ListenerFailed(e) => words::listener_failed(e),
             Error::CallbackMalformed => words::callback_malformed(),
+            Error::PastedNotCallback { port } => words::pasted_not_callback(*port),
+            Error::PastedWrongState => words::pasted_wrong_state(),
+            Error::PastedAlreadyUsed => words::pasted_already_used(),
+            Error::NotWaiting => words::not_waiting(),
         }
     }
 
@@ -168,6 +214,9 @@ impl Error {
             Error::BrowserFailed { from_env, .. } => words::browser_failed_fix(*from_env),
             Error::ListenerFailed(_) => words::listener_failed_fix(),
             Error::CallbackMalformed => words::callback_malformed_fix(),
+            Error::PastedNotCallback { port } => words::pasted_not_callback_fix(*port),
+            Error::PastedWrongState => words::pasted_wrong_state_fix(),
+            Error::PastedAlreadyUsed | Error::NotWaiting => return None,
         })
     }
 }
@@ -312,6 +361,10 @@ mod tests {
                 ErrorKind::BrowserFailed => 5,
                 ErrorKind::ListenerFailed => 6,
                 ErrorKind::CallbackMalformed => 7,
+                ErrorKind::PastedNotCallback => 8,
+                ErrorKind::PastedWrongState => 9,
+                ErrorKind::PastedAlreadyUsed => 10,
+                ErrorKind::NotWaiting => 11,
             }
         }
         for (i, &kind) in ErrorKind::ALL.iter().enumerate() {

@@ -136,6 +136,106 @@ pub struct Loopback {
     listener: TcpListener,
     port: u16,
     cancel: Arc<watch::Sender<bool>>,
+    /// The attempt being served, for [`PasteDoor`]s; set when the wait starts.
+    door: watch::Sender<Option<Arc<Attempt>>>,
+}
+
+/// Longest pasted address taken, in bytes: a real redirect back is a few hundred bytes.
+pub const MAX_PASTED_BYTES: usize = 8 * 1024;
+
+/// The second way in for Kakao's redirect: the address a person pasted into the window because
+/// the browser could not reach `127.0.0.1` (WSL2, a remote desktop, a container). It goes
+/// through the listener's own check ([`Loopback`]'s `/callback`: the one-time `state` in
+/// constant time first, then `error` or `code`), so whichever of the two arrives first
+/// completes the attempt and the other is refused. Cheap to clone.
+#[derive(Clone)]
+pub struct PasteDoor {
+    attempt: watch::Receiver<Option<Arc<Attempt>>>,
+    port: u16,
+}
+
+impl std::fmt::Debug for PasteDoor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasteDoor")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasteDoor {
+    /// Hands a pasted address to the attempt, as if the browser had loaded it: the whole
+    /// address (`http://127.0.0.1:<port>/callback?…`), the same without the scheme, or just the
+    /// query (`?code=…&state=…` or `code=…&state=…`).
+    ///
+    /// `Ok` when the attempt took it (a code, or Kakao's `error=`, or a malformed answer: the
+    /// attempt's wait returns it just as from the listener). Errors, after which the attempt
+    /// keeps waiting: [`Error::PastedNotCallback`] (not this attempt's redirect address, or
+    /// longer than [`MAX_PASTED_BYTES`]), [`Error::PastedWrongState`] (no match for the
+    /// one-time `state`), [`Error::PastedAlreadyUsed`] (the browser or an earlier paste came
+    /// first); [`Error::NotWaiting`] when the attempt has ended.
+    pub async fn deliver(&self, pasted: &str) -> Result<(), Error> {
+        let query = pasted_callback_query(pasted, self.port)?;
+        let mut rx = self.attempt.clone();
+        // The attempt's task starts serving a moment after the window showed the wait.
+        let attempt = match tokio::time::timeout(
+            Duration::from_secs(5),
+            rx.wait_for(|a| a.is_some()),
+        )
+        .await
+        {
+            Ok(Ok(a)) => a.clone(),
+            _ => None,
+        };
+        let Some(attempt) = attempt.filter(|a| a.mode == Mode::Callback) else {
+            return Err(Error::NotWaiting);
+        };
+        match accept(&attempt, &query) {
+            Accepted::BadState => Err(Error::PastedWrongState),
+            Accepted::AlreadyUsed => Err(Error::PastedAlreadyUsed),
+            Accepted::Ended => Err(Error::NotWaiting),
+            Accepted::LoggedOut | Accepted::Denied(_) | Accepted::Code | Accepted::Malformed => {
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The query of a pasted redirect address, once it is plainly this attempt's: an address must
+/// be `127.0.0.1:<port>/callback` (what the listener answers to), and any form must carry a
+/// `state` (compared later, by the listener's check). Never reads `state`'s value.
+///
+/// Errors: [`Error::PastedNotCallback`] naming the redirect URI the attempt waits at.
+pub fn pasted_callback_query(pasted: &str, port: u16) -> Result<String, Error> {
+    let not_ours = || Error::PastedNotCallback { port };
+    let s = pasted.trim();
+    if s.is_empty() || s.len() > MAX_PASTED_BYTES {
+        return Err(not_ours());
+    }
+    let query = if let Some(q) = s.strip_prefix('?') {
+        q.to_owned()
+    } else if s.contains('/') {
+        // An address, with or without its scheme.
+        let address = if s.contains("://") {
+            s.to_owned()
+        } else {
+            format!("http://{s}")
+        };
+        let url = url::Url::parse(&address).map_err(|_| not_ours())?;
+        let ours = matches!(url.scheme(), "http" | "https")
+            && url.host_str() == Some("127.0.0.1")
+            && url.port_or_known_default() == Some(port)
+            && url.path() == CALLBACK_PATH;
+        if !ours {
+            return Err(not_ours());
+        }
+        url.query().unwrap_or_default().to_owned()
+    } else {
+        s.to_owned()
+    };
+    if !url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "state") {
+        return Err(not_ours());
+    }
+    Ok(query)
 }
 
 impl Loopback {
@@ -176,6 +276,7 @@ impl Loopback {
                         listener,
                         port,
                         cancel: Arc::new(cancel),
+                        door: watch::channel(None).0,
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AddrInUse => busy.push(port),
@@ -218,6 +319,16 @@ impl Loopback {
     /// A handle that cancels this attempt from elsewhere (the window's Cancel).
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle(self.cancel.clone())
+    }
+
+    /// A door for a pasted redirect address into this listener's sign-in wait
+    /// ([`Loopback::wait_for_callback`]); it refuses with [`Error::NotWaiting`] once the wait
+    /// has ended.
+    pub fn paste_door(&self) -> PasteDoor {
+        PasteDoor {
+            attempt: self.door.subscribe(),
+            port: self.port,
+        }
     }
 
     /// Serves `/callback` until one request with the right `state` arrives, then returns what it
@@ -263,6 +374,7 @@ impl Loopback {
             listener,
             port,
             cancel,
+            door,
         } = self;
         // Holding `cancel` keeps the sender alive, so `wait_for` below only ends on a real cancel.
         let mut cancel_rx = cancel.subscribe();
@@ -286,6 +398,7 @@ impl Loopback {
             done_served: Notify::new(),
         });
         let mut server = Server::start(listener, attempt.clone());
+        door.send_replace(Some(attempt.clone()));
 
         let result = tokio::select! {
             // A delivered outcome wins over a cancel or timeout that fires in the same instant.
@@ -336,6 +449,15 @@ struct Attempt {
     /// `/done` shows the success page only after a code arrived.
     succeeded: AtomicBool,
     done_served: Notify,
+}
+
+impl std::fmt::Debug for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attempt")
+            .field("mode", &self.mode)
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Attempt {
@@ -410,39 +532,68 @@ fn redirect_back(a: &Attempt, method: &Method, uri: &Uri, headers: &HeaderMap) -
     if !a.is_ours(method, uri, headers) {
         return pages::page(StatusCode::NOT_FOUND, Page::NotFound, lang);
     }
-    let query = uri.query().unwrap_or_default();
-    let verdict = classify_callback_query(query, &a.expected);
+    match accept(a, uri.query().unwrap_or_default()) {
+        Accepted::BadState => pages::page(StatusCode::BAD_REQUEST, Page::BadState, lang),
+        Accepted::AlreadyUsed | Accepted::Ended => {
+            pages::page(StatusCode::CONFLICT, Page::AlreadyUsed, lang)
+        }
+        Accepted::LoggedOut => pages::page(StatusCode::OK, Page::LoggedOut, lang),
+        Accepted::Denied(reason) => pages::page(StatusCode::OK, Page::Denied(reason), lang),
+        Accepted::Code => pages::redirect_to(DONE_PATH),
+        Accepted::Malformed => pages::page(StatusCode::BAD_REQUEST, Page::Malformed, lang),
+    }
+}
+
+/// What [`accept`] did with one redirect back.
+enum Accepted {
+    /// No match for the one-time `state`: refused, nothing changed.
+    BadState,
+    /// The right `state`, but the listener or a paste already brought this attempt back.
+    AlreadyUsed,
+    /// The right `state`, but nobody waits any more (cancelled, timed out).
+    Ended,
+    /// Logout mode: the Kakao account logout came back.
+    LoggedOut,
+    /// Kakao's `error=` redirect was handed to the wait.
+    Denied(DeniedReason),
+    /// The code was handed to the wait.
+    Code,
+    /// The right `state` but neither an `error` nor one `code`: the wait ends with an error.
+    Malformed,
+}
+
+/// The one check of a redirect back, for both ways in (the listener's `/callback` and a
+/// [`PasteDoor`]): `state` first, in constant time ([`classify_callback_query`]), then the
+/// one-time slot, then the outcome is handed to the wait.
+fn accept(a: &Attempt, raw_query: &str) -> Accepted {
+    let verdict = classify_callback_query(raw_query, &a.expected);
     if verdict == CallbackQuery::BadState {
-        return pages::page(StatusCode::BAD_REQUEST, Page::BadState, lang);
+        return Accepted::BadState;
     }
     let Some(tx) = a.take_slot() else {
-        return pages::page(StatusCode::CONFLICT, Page::AlreadyUsed, lang);
+        return Accepted::AlreadyUsed;
     };
-
-    if a.mode == Mode::Logout {
-        let _ = tx.send(Ok(Delivered::LoggedOut));
-        return pages::page(StatusCode::OK, Page::LoggedOut, lang);
-    }
-
-    match verdict {
-        CallbackQuery::BadState => unreachable!("refused above"),
-        CallbackQuery::Denied { error, description } => {
-            let reason = DeniedReason::from_error(&error);
-            let _ = tx.send(Ok(Delivered::Callback(CallbackOutcome::Denied {
-                error,
-                description,
-            })));
-            pages::page(StatusCode::OK, Page::Denied(reason), lang)
+    let (delivered, accepted) = if a.mode == Mode::Logout {
+        (Ok(Delivered::LoggedOut), Accepted::LoggedOut)
+    } else {
+        match verdict {
+            CallbackQuery::BadState => unreachable!("refused above"),
+            CallbackQuery::Denied { error, description } => {
+                let reason = DeniedReason::from_error(&error);
+                let outcome = CallbackOutcome::Denied { error, description };
+                (Ok(Delivered::Callback(outcome)), Accepted::Denied(reason))
+            }
+            CallbackQuery::Code(code) => {
+                a.succeeded.store(true, Ordering::SeqCst);
+                let outcome = CallbackOutcome::Code(code);
+                (Ok(Delivered::Callback(outcome)), Accepted::Code)
+            }
+            CallbackQuery::Malformed => (Err(Error::CallbackMalformed), Accepted::Malformed),
         }
-        CallbackQuery::Code(code) => {
-            a.succeeded.store(true, Ordering::SeqCst);
-            let _ = tx.send(Ok(Delivered::Callback(CallbackOutcome::Code(code))));
-            pages::redirect_to(DONE_PATH)
-        }
-        CallbackQuery::Malformed => {
-            let _ = tx.send(Err(Error::CallbackMalformed));
-            pages::page(StatusCode::BAD_REQUEST, Page::Malformed, lang)
-        }
+    };
+    match tx.send(delivered) {
+        Ok(()) => accepted,
+        Err(_) => Accepted::Ended,
     }
 }
 

@@ -29,8 +29,9 @@ pub use browser::{
 };
 pub use error::{Error, ErrorKind};
 pub use listener::{
-    classify_callback_query, CallbackOutcome, CallbackQuery, CancelHandle, ExpectedState, Loopback,
-    CALLBACK_PATH, DEFAULT_TIMEOUT, DONE_LINGER, DONE_PATH, LOGOUT_PATH,
+    classify_callback_query, pasted_callback_query, CallbackOutcome, CallbackQuery, CancelHandle,
+    ExpectedState, Loopback, PasteDoor, CALLBACK_PATH, DEFAULT_TIMEOUT, DONE_LINGER, DONE_PATH,
+    LOGOUT_PATH, MAX_PASTED_BYTES,
 };
 
 #[cfg(test)]

@@ -716,3 +716,176 @@ fn an_iss_on_the_callback_must_be_the_expected_issuer() {
         CallbackQuery::Malformed
     );
 }
+
+// ---- a pasted address: the listener's own check, the other way in (issue 15) ----------------
+
+fn start_with_door() -> (Running, PasteDoor) {
+    let loopback = Loopback::bind(&[free_port()]).unwrap();
+    let port = loopback.port();
+    let cancel = loopback.cancel_handle();
+    let door = loopback.paste_door();
+    let task = tokio::spawn(loopback.wait_for_callback(STATE, Lang::En, Duration::from_secs(30)));
+    (Running { port, cancel, task }, door)
+}
+
+#[test]
+fn a_pasted_address_is_read_whole_without_scheme_or_as_just_the_query() {
+    let q = format!("code=c0de&state={STATE}");
+    for pasted in [
+        format!("http://127.0.0.1:18682/callback?{q}"),
+        format!("  http://127.0.0.1:18682/callback?{q}\n"),
+        format!("127.0.0.1:18682/callback?{q}"),
+        format!("?{q}"),
+        q.clone(),
+    ] {
+        assert_eq!(
+            pasted_callback_query(&pasted, 18682).unwrap(),
+            q,
+            "{pasted:?}"
+        );
+    }
+    // Kakao's error redirect is an address like any other.
+    let denied = format!("error=access_denied&state={STATE}");
+    assert_eq!(
+        pasted_callback_query(&format!("http://127.0.0.1:18682/callback?{denied}"), 18682).unwrap(),
+        denied
+    );
+}
+
+#[test]
+fn what_is_not_this_attempts_redirect_is_refused_naming_the_address() {
+    let q = format!("code=c0de&state={STATE}");
+    for pasted in [
+        String::new(),
+        "   ".into(),
+        "hello".into(),
+        "code=c0de".into(),
+        format!("http://127.0.0.1:18683/callback?{q}"),
+        format!("http://localhost:18682/callback?{q}"),
+        format!("http://127.0.0.1:18682/logout?{q}"),
+        format!("http://127.0.0.1:18682/done?{q}"),
+        // The sign-in link itself carries the same state: it must not end the attempt.
+        format!("https://kauth.kakao.com/oauth/authorize?client_id=k&{q}"),
+        format!("ftp://127.0.0.1:18682/callback?{q}"),
+        format!("카카오/콜백?{q}"),
+        format!(
+            "http://127.0.0.1:18682/callback?{q}&pad={}",
+            "x".repeat(MAX_PASTED_BYTES)
+        ),
+    ] {
+        match pasted_callback_query(&pasted, 18682) {
+            Err(e @ Error::PastedNotCallback { port: 18682 }) => {
+                assert_eq!(e.kind(), "pasted_not_callback");
+                for s in [e.message().ko, e.message().en, e.fix().unwrap().en] {
+                    assert!(s.contains("http://127.0.0.1:18682/callback"), "{s}");
+                }
+            }
+            other => panic!(
+                "{:?} gave {other:?}",
+                pasted.chars().take(80).collect::<String>()
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_pasted_address_completes_the_wait_and_the_listener_then_refuses_it() {
+    let (r, door) = start_with_door();
+    let url = r.url(&format!("/callback?code=pasted-code&state={STATE}"));
+    door.deliver(&url).await.unwrap();
+    // The browser's copy of the same redirect arrives second: "already used", nothing taken.
+    let (status, _, body) = get(&url).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("already used"), "{body}");
+    // A second paste too.
+    let again = door.deliver(&url).await.unwrap_err();
+    assert_eq!(again.kind(), "pasted_already_used");
+    assert_eq!(
+        r.outcome().await.unwrap(),
+        CallbackOutcome::Code(Secret::new("pasted-code"))
+    );
+}
+
+#[tokio::test]
+async fn after_the_listener_took_the_code_a_paste_is_refused() {
+    let (r, door) = start_with_door();
+    let url = r.url(&format!("/callback?code=browser-code&state={STATE}"));
+    let (status, _, _) = get(&url).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let refused = door
+        .deliver(&format!("?code=pasted-later&state={STATE}"))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), "pasted_already_used");
+    assert!(refused.message().en.contains("already came back"));
+    assert_eq!(
+        r.outcome().await.unwrap(),
+        CallbackOutcome::Code(Secret::new("browser-code"))
+    );
+}
+
+#[tokio::test]
+async fn a_pasted_wrong_state_is_refused_and_the_attempt_keeps_waiting() {
+    let (r, door) = start_with_door();
+    for pasted in [
+        "?code=c&state=not-the-state".to_owned(),
+        format!("?code=c&state={STATE}&state={STATE}"),
+        format!("?code=c&state={STATE}x"),
+    ] {
+        let e = door.deliver(&pasted).await.unwrap_err();
+        assert_eq!(e.kind(), "pasted_wrong_state", "{pasted}");
+        assert!(e.fix().is_some());
+    }
+    // Not the callback at all: refused before the state is looked at.
+    let e = door
+        .deliver("https://example.com/?state=x")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "pasted_not_callback");
+    assert_still_waiting(&r).await;
+    // The real redirect still completes it.
+    let (status, _, _) = get(&r.url(&format!("/callback?code=ok&state={STATE}"))).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert_eq!(
+        r.outcome().await.unwrap(),
+        CallbackOutcome::Code(Secret::new("ok"))
+    );
+}
+
+#[tokio::test]
+async fn a_pasted_error_redirect_ends_the_wait_with_kakaos_error() {
+    let (r, door) = start_with_door();
+    door.deliver(&format!(
+        "127.0.0.1:{}/callback?error=access_denied&error_description=User%20denied&state={STATE}",
+        r.port
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        r.outcome().await.unwrap(),
+        CallbackOutcome::Denied {
+            error: "access_denied".into(),
+            description: Some("User denied".into())
+        }
+    );
+}
+
+#[tokio::test]
+async fn nothing_waits_after_cancel_or_for_a_logout() {
+    let (r, door) = start_with_door();
+    r.cancel.cancel();
+    assert!(matches!(r.outcome().await, Err(Error::Cancelled)));
+    let e = door
+        .deliver(&format!("?code=late&state={STATE}"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "not_waiting");
+
+    let logout = Loopback::bind(&[free_port()]).unwrap();
+    let door = logout.paste_door();
+    let task = tokio::spawn(logout.wait_for_logout(STATE, Lang::En, Duration::from_secs(30)));
+    let e = door.deliver(&format!("?state={STATE}")).await.unwrap_err();
+    assert_eq!(e.kind(), "not_waiting");
+    assert!(!task.is_finished());
+    task.abort();
+}
