@@ -20,7 +20,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
-targets=(callback_query token_response api_response kakao_error id_token)
+targets=(callback_query token_response api_response kakao_error id_token view_models)
 cargo fuzz build
 mkdir -p artifacts/logs
 total=0

@@ -43,6 +43,37 @@ use std::sync::{Arc, Mutex};
 use tokens::{Keeper, Lane};
 use view::{SessionView, Status, WaitPurpose};
 
+/// The functions that turn Kakao's answers into what the window shows, reachable by the fuzz
+/// target `view_models` (fuzz/): not an API of the app.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::view::{ConsentView, ProfileView};
+    use crate::kakao::{ScopeInfo, UserMe};
+    use crate::localdata::EnteredValue;
+    use std::collections::BTreeMap;
+    use url::Url;
+
+    /// `/v2/user/me` and the values typed in → the profile card.
+    pub fn profile_view(
+        me: &UserMe,
+        entered: &BTreeMap<String, EnteredValue>,
+        image: Option<String>,
+        now: i64,
+    ) -> ProfileView {
+        super::profile::profile_view(me, entered, image, now)
+    }
+
+    /// `/v2/user/scopes` → the consent list.
+    pub fn consent_views(scopes: &[ScopeInfo]) -> Vec<ConsentView> {
+        super::profile::consent_views(scopes)
+    }
+
+    /// Whether the picture at `url` would be fetched, with kapi at `api_base`.
+    pub fn image_url_allowed(url: &Url, api_base: &Url) -> bool {
+        super::profile::image_url_allowed(url, api_base)
+    }
+}
+
 /// What listeners hear: the view changed, or the window should come to the front (S03).
 #[derive(Debug, Clone)]
 pub enum Event {
