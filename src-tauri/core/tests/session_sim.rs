@@ -423,6 +423,52 @@ async fn logout_revokes_the_tokens_at_kakao() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_with_an_access_token_expired_by_the_clock_refreshes_first_and_revokes_at_kakao() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    env.sim.advance_clock(7 * HOUR); // REST API access tokens live 6 h
+    let before = env.sim.request_log().len();
+    let v = env.session.logout(false).await;
+    assert_eq!(v.status, Status::SignedOut);
+    let paths: Vec<String> = env.sim.request_log()[before..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/oauth/token", "/v1/user/logout"],
+        "refresh first, then tell Kakao with the fresh access token"
+    );
+    assert!(env
+        .sim
+        .request_log()
+        .last()
+        .is_some_and(|r| r.status == 200));
+    let notice = v.notice.expect("a notice");
+    assert!(!notice.en.contains("could not be told"), "{notice:?}");
+    assert!(env.accounts().is_empty());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_that_cannot_refresh_an_expired_access_token_does_not_claim_kakao_was_told() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let (_, refresh) = env.stored().await.unwrap();
+    env.sim.advance_clock(7 * HOUR);
+    env.sim.set_fault(Endpoint::Token, Fault::Drop);
+    let v = env.session.logout(false).await;
+    assert_eq!(v.status, Status::SignedOut);
+    let notice = v.notice.expect("a notice");
+    assert!(notice.en.contains("could not be told"), "{notice:?}");
+    assert!(notice.ko.contains("알리지 못했습니다"), "{notice:?}");
+    // Kakao was not told: the refresh token it issued is still alive there.
+    assert!(env.sim.is_refresh_token_live(&refresh.unwrap()));
+    assert!(env.accounts().is_empty(), "removed locally all the same");
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn unlink_withdraws_consent_and_deletes_tokens_and_local_data() {
     let env = Env::new(script(NO_EMAIL, Consent::All)).await;
     let v = env.sign_in().await;
