@@ -294,6 +294,35 @@ async fn rotated_refresh_token_is_stored_and_the_old_one_is_dead() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refresh_refused_as_dead_adopts_the_newer_token_another_instance_stored() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let (_, first_refresh) = env.stored().await.unwrap();
+    // A second instance over the same keychain refreshes with rotation: the first instance's
+    // refresh token (still in its memory) is now dead at Kakao.
+    env.sim.advance_clock(31 * DAY);
+    let second = env.new_session();
+    assert_eq!(second.restore().await.status, Status::SignedIn);
+    assert_eq!(env.sim.stats().refresh_rotations, 1);
+    let (_, rotated) = env.stored().await.unwrap();
+    let rotated = rotated.unwrap();
+    assert!(!env.sim.is_refresh_token_live(&first_refresh.unwrap()));
+    // The first instance needs a fresh access token: Kakao refuses its old refresh token, the
+    // keychain has the newer one, and the first instance goes on with it.
+    let v = env.session.refresh_profile().await;
+    assert_eq!(v.status, Status::SignedIn, "{v:#?}");
+    assert!(v.error.is_none(), "{v:#?}");
+    assert_eq!(
+        env.stored().await.unwrap().1.as_deref(),
+        Some(rotated.as_str()),
+        "the other instance's rotated token is kept, not cleared"
+    );
+    assert!(env.sim.is_refresh_token_live(&rotated));
+    assert_eq!(env.accounts().len(), 2, "{:?}", env.accounts());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_callers_cause_exactly_one_refresh() {
     let env = Env::new(script(FULL, Consent::All)).await;
     env.sign_in().await;
