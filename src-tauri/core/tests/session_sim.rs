@@ -323,6 +323,23 @@ async fn a_refresh_refused_as_dead_adopts_the_newer_token_another_instance_store
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn running_without_the_single_instance_guard_is_said_in_the_window_until_dismissed() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    let guard = kakao_signin_core::messages::session::no_single_instance_guard();
+    env.session.set_standing_notice(guard.clone());
+    // Restore and sign-in clear the notices of earlier commands, not this one.
+    assert_eq!(env.session.restore().await.notice.as_ref(), Some(&guard));
+    assert_eq!(env.sign_in().await.notice.as_ref(), Some(&guard));
+    // Another notice is shown in its place while there is one...
+    let v = env.session.logout(false).await;
+    assert!(v.notice.unwrap().en.contains("Logged out"));
+    // ...and dismissing ends both.
+    assert_eq!(env.session.dismiss_error().notice, None);
+    assert_eq!(env.session.restore().await.notice, None);
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_callers_cause_exactly_one_refresh() {
     let env = Env::new(script(FULL, Consent::All)).await;
     env.sign_in().await;

@@ -105,9 +105,17 @@ impl Session {
         self.deps.clock.now_unix()
     }
 
-    /// Clears the error and the notice.
+    /// Clears the error and the notice (a standing notice too).
     pub fn dismiss_error(&self) -> SessionView {
         self.begin();
+        self.lock().standing_notice = None;
+        self.changed()
+    }
+
+    /// Says something about this whole run in the window (e.g. that it runs without the
+    /// single-instance guard): shown whenever no other notice is, until dismissed.
+    pub fn set_standing_notice(&self, notice: Text) -> SessionView {
+        self.lock().standing_notice = Some(notice);
         self.changed()
     }
 

@@ -23,6 +23,9 @@ pub(super) struct State {
     pub consents: Option<Vec<ConsentView>>,
     pub error: Option<ErrorView>,
     pub notice: Option<Text>,
+    /// Said at start about this run (no single-instance guard): shown whenever no other notice
+    /// is, until the person dismisses it.
+    pub standing_notice: Option<Text>,
     pub lang: Lang,
     pub last_error_kind: Option<super::error::ErrorKind>,
 }
@@ -40,6 +43,7 @@ impl State {
             consents: None,
             error: None,
             notice: None,
+            standing_notice: None,
             lang,
             last_error_kind: None,
         }
@@ -109,7 +113,7 @@ impl Session {
             profile: s.profile.clone(),
             consents: s.consents.clone(),
             error: s.error.clone(),
-            notice: s.notice.clone(),
+            notice: s.notice.clone().or_else(|| s.standing_notice.clone()),
             clock_offset_secs: self
                 .kakao
                 .as_ref()
