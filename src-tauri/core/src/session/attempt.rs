@@ -10,14 +10,13 @@ use super::{Error, Event, Session};
 use crate::kakao::{self, AuthorizeParams, Nonce, PkceVerifier, Prompt, StateToken};
 use crate::messages::session as words;
 use crate::secret::Secret;
-use crate::signin::{self, CallbackOutcome, Loopback};
+use crate::signin::{self, Armed, CallbackOutcome, Loopback, PortKeeper};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// One sign-in-like attempt's secrets and listener, owned by its task.
 struct Attempt {
-    loopback: Loopback,
-    state: StateToken,
+    armed: Armed,
     nonce: Nonce,
     verifier: PkceVerifier,
     redirect_uri: String,
@@ -87,7 +86,7 @@ impl Session {
         if let Some(previous) = self.lock().attempt.take() {
             previous.cancel();
         }
-        bind_with_retry(&self.deps.redirect_ports)
+        bind_with_retry(&self.ports, &self.deps.redirect_ports)
     }
 
     /// Checks the keychain, binds the listener, opens the browser at Kakao's authorize URL and
@@ -136,21 +135,32 @@ impl Session {
         };
         let url = kakao.authorize_url(&params, &state, Some(&nonce));
         let id = self.begin_wait(purpose, &redirect_uri, &loopback, None);
-        if let Err(e) = self.deps.browser.open(url.as_str()) {
-            drop(loopback);
+        let cancel = loopback.cancel_handle();
+        let armed = match loopback.arm_callback(state.as_str(), self.lang()) {
+            Ok(a) => a,
+            Err(e) => {
+                self.lock().end_wait();
+                self.set_error(e);
+                return self.changed();
+            }
+        };
+        // The browser gets the one-time loopback address, never Kakao's URL: that carries
+        // `state`, nonce and challenge, and a command line is readable by every local user.
+        if let Err(e) = self.deps.browser.open(&armed.start_url(url.as_str())) {
+            cancel.cancel();
+            let _ = armed.wait_for_callback(Duration::ZERO).await;
             self.lock().end_wait();
             self.set_error(e);
             return self.changed();
         }
         tracing::info!(
-            port = loopback.port(),
+            port = armed.port(),
             ?purpose,
             "waiting for Kakao's redirect"
         );
         let view = self.changed();
         let attempt = Attempt {
-            loopback,
-            state,
+            armed,
             nonce,
             verifier,
             redirect_uri,
@@ -163,11 +173,7 @@ impl Session {
     }
 
     async fn run_attempt(self: Arc<Self>, a: Attempt) {
-        let lang = self.lang();
-        let outcome = a
-            .loopback
-            .wait_for_callback(a.state.as_str(), lang, self.deps.signin_timeout)
-            .await;
+        let outcome = a.armed.wait_for_callback(self.deps.signin_timeout).await;
         // A newer attempt may have replaced this one: then this one says nothing more.
         if self.lock().attempt_id != a.id {
             return;
@@ -274,7 +280,19 @@ impl Session {
             &loopback,
             Some(Status::SignedOut),
         );
-        if let Err(e) = self.deps.browser.open(url.as_str()) {
+        let cancel = loopback.cancel_handle();
+        let armed = match loopback.arm_logout(state.as_str(), self.lang()) {
+            Ok(a) => a,
+            Err(e) => {
+                self.lock().end_wait();
+                self.set_error(e);
+                return self.changed();
+            }
+        };
+        // Kakao's logout URL carries `state`: the browser gets the one-time address instead.
+        if let Err(e) = self.deps.browser.open(&armed.start_url(url.as_str())) {
+            cancel.cancel();
+            tokio::spawn(armed.wait_for_logout(Duration::ZERO));
             self.lock().end_wait();
             self.set_error(e);
             return self.changed();
@@ -282,10 +300,7 @@ impl Session {
         let view = self.changed();
         let this = self.clone();
         tokio::spawn(async move {
-            let lang = this.lang();
-            let result = loopback
-                .wait_for_logout(state.as_str(), lang, this.deps.signin_timeout)
-                .await;
+            let result = armed.wait_for_logout(this.deps.signin_timeout).await;
             if this.lock().attempt_id != id {
                 return;
             }
@@ -304,12 +319,13 @@ impl Session {
     }
 }
 
-/// A cancelled attempt's listener frees its port as it shuts down; a new attempt started at
-/// the same moment waits briefly for it rather than reporting "all ports busy".
-fn bind_with_retry(ports: &[u16]) -> Result<Loopback, signin::Error> {
+/// A new attempt takes over a port the session keeps (an ended attempt's); a port another
+/// attempt's listener is still letting go of is waited for briefly rather than reported as
+/// "all ports busy".
+fn bind_with_retry(keeper: &PortKeeper, ports: &[u16]) -> Result<Loopback, signin::Error> {
     let mut last = None;
     for _ in 0..10 {
-        match Loopback::bind(ports) {
+        match keeper.bind(ports) {
             Ok(l) => return Ok(l),
             Err(e) if some_port_busy(&e) => {
                 last = Some(e);

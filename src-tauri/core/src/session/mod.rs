@@ -61,6 +61,8 @@ pub struct Session {
     kakao: Option<Arc<KakaoClient>>,
     state: Mutex<State>,
     keeper: Keeper,
+    /// Loopback ports kept bound after an attempt ended without a code (issue 17).
+    ports: crate::signin::PortKeeper,
     notify: Notify,
 }
 
@@ -92,6 +94,7 @@ impl Session {
             state: Mutex::new(State::new(status, deps.lang)),
             kakao,
             keeper,
+            ports: crate::signin::PortKeeper::default(),
             deps,
             notify,
         })

@@ -23,14 +23,16 @@ mod browser;
 mod error;
 mod listener;
 mod pages;
+mod peer;
 
 pub use browser::{
     browser_from_value, BrowserEnv, BrowserOpener, CommandBrowser, SystemBrowser, BROWSER_ENV,
 };
 pub use error::{Error, ErrorKind};
 pub use listener::{
-    classify_callback_query, CallbackOutcome, CallbackQuery, CancelHandle, ExpectedState, Loopback,
-    CALLBACK_PATH, DEFAULT_TIMEOUT, DONE_LINGER, DONE_PATH, LOGOUT_PATH,
+    classify_callback_query, Armed, CallbackOutcome, CallbackQuery, CancelHandle, ExpectedState,
+    Loopback, PortKeeper, CALLBACK_PATH, DEFAULT_TIMEOUT, DONE_LINGER, DONE_PATH, KEEP_PORT,
+    LOGOUT_PATH, START_PATH,
 };
 
 #[cfg(test)]
