@@ -118,7 +118,7 @@ impl CancelHandle {
 
 /// How long a [`PortKeeper`] keeps a port bound after its attempt ended without a code
 /// (cancelled, timed out, refused, replaced): as long as a code Kakao issues for it in a tab
-/// still open could be redeemed (codes live 10 minutes, REFERENCE §3 and decision 7). Another
+/// still open could be redeemed (codes live 10 minutes, REFERENCE §1 and decision 7). Another
 /// local user who bound the port meanwhile would receive that `code` and `state`.
 pub const KEEP_PORT: Duration = Duration::from_secs(10 * 60);
 
