@@ -458,9 +458,14 @@ impl PortKeeper {
         check_ports(ports)?;
         let kept = {
             let stations = lock(&self.stations);
-            ports
+            let kept = ports
                 .iter()
-                .find_map(|p| stations.iter().find(|s| s.port == *p).cloned())
+                .find_map(|p| stations.iter().find(|s| s.port == *p).cloned());
+            if let Some(station) = &kept {
+                // Reserved from now on: a keep timer expiring at this moment must not close it.
+                lock(&station.current).lease += 1;
+            }
+            kept
         };
         if let Some(station) = kept {
             return Ok(Loopback::on(station, Some(self.clone())));
