@@ -101,14 +101,16 @@ async fn signed_in(rig: &Rig, login: &str, consent: Consent) -> Result<(App, Chr
     Ok((app, browser))
 }
 
-/// Clicks `button`, opens the URL the app sent in the browser and returns it, without touching
-/// Kakao's pages.
+/// Clicks `button`, opens the URL the app sent in the browser and returns the Kakao URL it led
+/// to, without touching Kakao's pages.
 async fn open_in_browser(rig: &Rig, app: &App, browser: &Chromium, button: &str) -> Result<String> {
     let n = rig.inbox.len() + 1;
     app.click(button).await?;
     let url = rig.inbox.nth(n).await?;
+    ensure!(rig.is_start_url(&url), "the browser was opened at {url}");
     browser.client.goto(&url).await?;
-    Ok(url)
+    // Kakao's page, reached through the one-time start URL's 303: its URL is the authorize URL.
+    Ok(browser.client.current_url().await?.to_string())
 }
 
 /// Logs out through the dialog; with `kakao_account` ticks "also log out of the Kakao account".
