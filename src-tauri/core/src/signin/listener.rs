@@ -6,7 +6,12 @@
 //! - `state` is checked first, in constant time, and is good for one callback only;
 //! - a request with a missing or wrong `state`, a stray path or method gets a page and changes
 //!   nothing: an attacker's request can't end the person's real attempt;
-//! - a code is answered with `302 /done` so it leaves the address bar and the history.
+//! - a code is answered with `302 /done` so it leaves the address bar and the history;
+//! - the browser is opened at a one-time `/start/<random>` that answers `303` to Kakao, so
+//!   nothing of the attempt is on a command line ([`Armed::start_url`]);
+//! - on Linux only connections of the app's own user are served (`peer.rs`), others get `403`;
+//! - a [`PortKeeper`] keeps a port after an attempt ended without a code for [`KEEP_PORT`],
+//!   answering late redirects "this sign-in was cancelled" (issue 17).
 
 use super::pages::Response;
 use super::pages::{self, DeniedReason, Page};
