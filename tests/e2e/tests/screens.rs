@@ -198,7 +198,9 @@ async fn signed_out(lang: Lang) -> Result<()> {
     // "Use another account" asks Kakao to show the login page again (prompt=login).
     app.click("#signin-other-account").await?;
     let url = rig.inbox.nth(1).await?;
-    ensure!(url.contains("prompt=login"), "{url}");
+    ensure!(rig.is_start_url(&url), "{url}");
+    let kakao = kakao_signin_test_support::follow_start(&url).await;
+    ensure!(kakao.contains("prompt=login"), "{kakao}");
     app.wait_screen("waiting").await?;
     app.click("#cancel-signin").await?;
     app.wait_screen("signed_out").await?;
