@@ -101,6 +101,12 @@ pub fn run() {
         }),
     );
 
+    #[cfg(unix)]
+    if first.is_none() {
+        session
+            .set_standing_notice(kakao_signin_core::messages::session::no_single_instance_guard());
+    }
+
     let builder = tauri::Builder::default();
     // Windows has no Unix socket to knock on; the plugin does it there with a named mutex
     // (registered first, as it asks).
@@ -162,11 +168,17 @@ pub fn run() {
 }
 
 /// Claims the single-instance lock; exits if another instance has it. `None` when the lock can't
-/// be taken at all (no private runtime dir): the app then runs without the guard.
+/// be taken at all (no private directory for it): the app then runs without the guard, and
+/// the window says so.
 #[cfg(unix)]
 fn single_instance() -> Option<kakao_signin_core::instance::First> {
     use kakao_signin_core::instance::{claim, default_dir, Claim};
-    let dir = default_dir(APP_ID);
+    let Some(dir) = default_dir(APP_ID) else {
+        tracing::warn!(
+            "single instance: no runtime or home directory; running without the one-window guard"
+        );
+        return None;
+    };
     match claim(&dir) {
         Ok(Claim::First(first)) => Some(first),
         Ok(Claim::Running { heard: true }) => {

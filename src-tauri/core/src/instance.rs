@@ -41,13 +41,33 @@ pub struct First {
     listener: UnixListener,
 }
 
-/// `$XDG_RUNTIME_DIR/<app_id>` (private to the user by the XDG spec), or, where there is no
-/// runtime dir (macOS, `su` shells), `<temp dir>/<app_id>-<uid>`.
-pub fn default_dir(app_id: &str) -> PathBuf {
-    match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
-        Some(d) => PathBuf::from(d).join(app_id),
-        // SAFETY: getuid has no preconditions and cannot fail.
-        None => std::env::temp_dir().join(format!("{app_id}-{}", unsafe { libc::getuid() })),
+/// Where the lock and socket live: `$XDG_RUNTIME_DIR/<app_id>` (private to the user by the XDG
+/// Base Directory spec), or, where there is no runtime dir (macOS, `su` shells, some SSH and
+/// cron sessions), `<app_id>/instance` in the user's cache directory (`$XDG_CACHE_HOME` or
+/// `~/.cache`; `~/Library/Caches` on macOS): inside the home, which no other user can write to.
+///
+/// Never a fixed name in the shared temp directory: another user could create
+/// `/tmp/<app_id>-<uid>` first, and the guard would then be lost (issue 17). `None` when there
+/// is no home either; the caller then runs without the guard and says so.
+pub fn default_dir(app_id: &str) -> Option<PathBuf> {
+    dir_from(
+        std::env::var_os("XDG_RUNTIME_DIR"),
+        directories::BaseDirs::new().map(|d| d.cache_dir().to_path_buf()),
+        app_id,
+    )
+}
+
+/// [`default_dir`] from the two places it looks, for tests.
+fn dir_from(
+    runtime: Option<std::ffi::OsString>,
+    cache: Option<PathBuf>,
+    app_id: &str,
+) -> Option<PathBuf> {
+    match runtime.filter(|d| !d.is_empty()) {
+        Some(d) => Some(PathBuf::from(d).join(app_id)),
+        None => cache
+            .filter(|c| c.is_absolute())
+            .map(|c| c.join(app_id).join("instance")),
     }
 }
 
@@ -144,10 +164,11 @@ fn knock_once(socket: &Path) -> io::Result<bool> {
     Ok(answer == HEARD)
 }
 
-/// Creates `dir` as 0700 and refuses one that another user owns or others can enter: the lock
-/// and socket decide which process gets the person's sign-in.
+/// Creates `dir` (and missing parents) as 0700 and refuses one that another user owns, that
+/// others can enter, or that is a symlink: the lock and socket decide which process gets the
+/// person's sign-in.
 fn private_dir(dir: &Path) -> io::Result<()> {
-    match DirBuilder::new().mode(0o700).create(dir) {
+    match DirBuilder::new().mode(0o700).recursive(true).create(dir) {
         Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
         _ => {}
     }
@@ -243,6 +264,72 @@ mod tests {
             Claim::Running { heard: false }
         ));
         assert!(started.elapsed() >= KNOCK_PATIENCE);
+    }
+
+    #[test]
+    fn without_a_runtime_dir_the_guard_lives_in_the_home_never_in_the_shared_temp_dir() {
+        let cache = PathBuf::from("/home/someone/.cache");
+        assert_eq!(
+            dir_from(Some("/run/user/1000".into()), Some(cache.clone()), "app.id"),
+            Some(PathBuf::from("/run/user/1000/app.id"))
+        );
+        for runtime in [None, Some("".into())] {
+            let dir = dir_from(runtime, Some(cache.clone()), "app.id").unwrap();
+            assert_eq!(dir, cache.join("app.id").join("instance"));
+            assert!(!dir.starts_with(std::env::temp_dir()), "{}", dir.display());
+        }
+        // No home at all: no guard (the window says so), rather than a guessable path.
+        assert_eq!(dir_from(None, None, "app.id"), None);
+        assert_eq!(dir_from(None, Some("relative".into()), "app.id"), None);
+        // This process's own answer is not in the shared temp dir either.
+        if let Some(d) = default_dir("app.id") {
+            assert!(!d.starts_with(std::env::temp_dir()), "{}", d.display());
+        }
+    }
+
+    #[test]
+    fn the_guard_directory_is_created_0700_with_its_parents() {
+        let base = temp_dir("parents");
+        let dir = base.join("cache").join("app.id").join("instance");
+        assert!(matches!(claim(&dir).unwrap(), Claim::First(_)));
+        let meta = std::fs::metadata(&dir).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o700);
+        // SAFETY: getuid has no preconditions and cannot fail.
+        assert_eq!(meta.uid(), unsafe { libc::getuid() });
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn a_directory_another_user_created_first_is_refused() {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("SKIPPED: giving a directory to another user needs root (CI runs as root)");
+            return;
+        }
+        let dir = temp_dir("foreign");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        // `nobody` made it first, private to themselves: it must not be used.
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+        let err = claim(&dir).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+        assert!(err.to_string().contains("owner 65534"), "{err}");
+        // And a symlink to a directory of ours is not a private directory either.
+        let link = temp_dir("foreign-link");
+        let target = temp_dir("foreign-target");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert_eq!(
+            claim(&link).unwrap_err().kind(),
+            io::ErrorKind::PermissionDenied
+        );
+        for d in [&dir, &target] {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        let _ = std::fs::remove_file(&link);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use kakao_signin_core::session::view::{FieldState, SessionView, Status, WaitPurpose};
 use kakao_signin_core::session::Session;
+use kakao_signin_core::signin::BrowserOpener;
 use kakao_signin_core::vault::Vault;
 use kakao_sim::{Endpoint, Fault, Sim, SimConfig};
 use std::collections::BTreeMap;
@@ -201,7 +202,7 @@ async fn sign_in_end_to_end_stores_tokens_in_the_keychain() {
         "picture as data URL"
     );
     // The authorize URL carried PKCE, state and nonce, and the redirect URI on our port.
-    let url = env.browser.opened().pop().unwrap();
+    let url = env.browser.last_kakao_url().await;
     for part in [
         "code_challenge=",
         "code_challenge_method=S256",
@@ -290,6 +291,52 @@ async fn rotated_refresh_token_is_stored_and_the_old_one_is_dead() {
     env.sim.advance_clock(7 * HOUR);
     let v = env.new_session().restore().await;
     assert_eq!(v.status, Status::SignedIn, "{v:#?}");
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refresh_refused_as_dead_adopts_the_newer_token_another_instance_stored() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let (_, first_refresh) = env.stored().await.unwrap();
+    // A second instance over the same keychain refreshes with rotation: the first instance's
+    // refresh token (still in its memory) is now dead at Kakao.
+    env.sim.advance_clock(31 * DAY);
+    let second = env.new_session();
+    assert_eq!(second.restore().await.status, Status::SignedIn);
+    assert_eq!(env.sim.stats().refresh_rotations, 1);
+    let (_, rotated) = env.stored().await.unwrap();
+    let rotated = rotated.unwrap();
+    assert!(!env.sim.is_refresh_token_live(&first_refresh.unwrap()));
+    // The first instance needs a fresh access token: Kakao refuses its old refresh token, the
+    // keychain has the newer one, and the first instance goes on with it.
+    let v = env.session.refresh_profile().await;
+    assert_eq!(v.status, Status::SignedIn, "{v:#?}");
+    assert!(v.error.is_none(), "{v:#?}");
+    assert_eq!(
+        env.stored().await.unwrap().1.as_deref(),
+        Some(rotated.as_str()),
+        "the other instance's rotated token is kept, not cleared"
+    );
+    assert!(env.sim.is_refresh_token_live(&rotated));
+    assert_eq!(env.accounts().len(), 2, "{:?}", env.accounts());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn running_without_the_single_instance_guard_is_said_in_the_window_until_dismissed() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    let guard = kakao_signin_core::messages::session::no_single_instance_guard();
+    env.session.set_standing_notice(guard.clone());
+    // Restore and sign-in clear the notices of earlier commands, not this one.
+    assert_eq!(env.session.restore().await.notice.as_ref(), Some(&guard));
+    assert_eq!(env.sign_in().await.notice.as_ref(), Some(&guard));
+    // Another notice is shown in its place while there is one...
+    let v = env.session.logout(false).await;
+    assert!(v.notice.unwrap().en.contains("Logged out"));
+    // ...and dismissing ends both.
+    assert_eq!(env.session.dismiss_error().notice, None);
+    assert_eq!(env.session.restore().await.notice, None);
     env.cleanup().await;
 }
 
@@ -423,6 +470,52 @@ async fn logout_revokes_the_tokens_at_kakao() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_with_an_access_token_expired_by_the_clock_refreshes_first_and_revokes_at_kakao() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    env.sim.advance_clock(7 * HOUR); // REST API access tokens live 6 h
+    let before = env.sim.request_log().len();
+    let v = env.session.logout(false).await;
+    assert_eq!(v.status, Status::SignedOut);
+    let paths: Vec<String> = env.sim.request_log()[before..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/oauth/token", "/v1/user/logout"],
+        "refresh first, then tell Kakao with the fresh access token"
+    );
+    assert!(env
+        .sim
+        .request_log()
+        .last()
+        .is_some_and(|r| r.status == 200));
+    let notice = v.notice.expect("a notice");
+    assert!(!notice.en.contains("could not be told"), "{notice:?}");
+    assert!(env.accounts().is_empty());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn logout_that_cannot_refresh_an_expired_access_token_does_not_claim_kakao_was_told() {
+    let env = Env::new(script(FULL, Consent::All)).await;
+    env.sign_in().await;
+    let (_, refresh) = env.stored().await.unwrap();
+    env.sim.advance_clock(7 * HOUR);
+    env.sim.set_fault(Endpoint::Token, Fault::Drop);
+    let v = env.session.logout(false).await;
+    assert_eq!(v.status, Status::SignedOut);
+    let notice = v.notice.expect("a notice");
+    assert!(notice.en.contains("could not be told"), "{notice:?}");
+    assert!(notice.ko.contains("알리지 못했습니다"), "{notice:?}");
+    // Kakao was not told: the refresh token it issued is still alive there.
+    assert!(env.sim.is_refresh_token_live(&refresh.unwrap()));
+    assert!(env.accounts().is_empty(), "removed locally all the same");
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn unlink_withdraws_consent_and_deletes_tokens_and_local_data() {
     let env = Env::new(script(NO_EMAIL, Consent::All)).await;
     let v = env.sign_in().await;
@@ -485,7 +578,7 @@ async fn additional_consent_accepted_swaps_tokens_and_shows_the_field() {
         .request_consent(vec!["account_email".into()])
         .await;
     assert_eq!(v.waiting.as_ref().unwrap().purpose, WaitPurpose::Consent);
-    let url = env.browser.opened().pop().unwrap();
+    let url = env.browser.last_kakao_url().await;
     assert!(
         url.contains("scope=account_email%2Copenid") || url.contains("scope=account_email,openid"),
         "{url}"
@@ -556,8 +649,8 @@ async fn cancel_on_kakaos_consent_page_is_access_denied_and_stores_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn cancel_frees_the_port_at_once_and_all_ports_busy_is_named() {
-    let env = Env::new(None).await; // a browser nobody answers
+async fn after_cancel_the_port_stays_ours_and_a_late_redirect_is_answered_cancelled() {
+    let env = Env::new(None).await; // a browser nobody answers at first
     let v = env.session.sign_in(None).await;
     assert_eq!(v.status, Status::Waiting);
     assert_eq!(
@@ -565,19 +658,145 @@ async fn cancel_frees_the_port_at_once_and_all_ports_busy_is_named() {
         format!("http://127.0.0.1:{}/callback", env.port),
         "S01: the exact redirect URI is shown"
     );
+    // The browser went to Kakao; then the person cancels in the app.
+    let start = env.browser.opened().pop().unwrap();
+    let kakao = kakao_signin_test_support::follow_start(&start).await;
+    assert!(kakao.starts_with(&env.sim.base_url()), "{kakao}");
     let v = env.session.cancel_sign_in();
     assert_eq!(v.status, Status::SignedOut);
-    let deadline = Instant::now() + Duration::from_secs(2);
-    let held = loop {
-        if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", env.port)) {
-            break l;
-        }
-        assert!(Instant::now() < deadline, "port not freed after cancel");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
-    // Now the only port is taken by someone else.
+    // The Kakao tab is still open and the person finishes there after the cancel: Kakao
+    // issues a code and redirects to our port. Another program must not be able to take the
+    // port meanwhile and receive it.
+    // Tried for a while, not once: the old listener closed a moment after the cancel.
+    let until = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < until {
+        let bind = std::net::TcpListener::bind(("127.0.0.1", env.port));
+        assert!(
+            bind.is_err(),
+            "the port was given up after cancel: {bind:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let codes = env.sim.stats().codes_issued;
+    env.browser.set_script(script(FULL, Consent::All));
+    kakao_signin_test_support::Opener(env.browser.clone())
+        .open(&kakao)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while env.browser.finished.load(Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the late redirect was not answered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let page = env.browser.last_page.lock().unwrap().clone();
+    assert!(
+        page.contains("This sign-in was cancelled") && page.contains("취소된 로그인"),
+        "{page}"
+    );
+    assert_eq!(
+        env.sim.stats().codes_issued,
+        codes + 1,
+        "Kakao did redirect a code"
+    );
+    assert_eq!(
+        env.sim.stats().token_requests.get("authorization_code"),
+        None,
+        "and nobody used it"
+    );
+    let v = env.session.view();
+    assert_eq!(v.status, Status::SignedOut, "{v:#?}");
+    assert!(env.accounts().is_empty());
+
+    // A new attempt takes the same port over and signs in.
+    let v = env.sign_in().await;
+    assert_eq!(v.status, Status::SignedIn);
+    env.cleanup().await;
+}
+
+/// `curl` run as the unprivileged user `nobody`: another local user's request to the app's
+/// listener. Returns the HTTP status and the body.
+fn curl_as_nobody(url: &str) -> (String, String) {
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "curl",
+            "-sS",
+            "--noproxy",
+            "*",
+            "-w",
+            "\n%{http_code}",
+            url,
+        ])
+        .output()
+        .expect("setpriv and curl are installed");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "curl as nobody: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (body, status) = text.rsplit_once('\n').unwrap();
+    (status.to_owned(), body.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn another_local_user_can_neither_end_nor_complete_the_attempt() {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!(
+            "SKIPPED: connecting as another user (nobody) needs root; the CI suite runs as root"
+        );
+        return;
+    }
+    let env = Env::new(None).await;
     let v = env.session.sign_in(None).await;
-    assert_eq!(v.status, Status::SignedOut);
+    assert_eq!(v.status, Status::Waiting);
+    let opened = env.browser.opened().pop().unwrap();
+    // What another user could learn (on the old code, from the opener's command line): the
+    // authorize URL with `state`. Here it is taken from the one-time URL by the app's own user.
+    let kakao = kakao_signin_test_support::follow_start(&opened).await;
+    let state = reqwest::Url::parse(&kakao)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let callback = |q: &str| format!("http://127.0.0.1:{}/callback?{q}", env.port);
+    // Ending the attempt with a forged error, or completing it with a code of their own.
+    for q in [
+        format!("error=access_denied&state={state}"),
+        format!("code=FORGED&state={state}"),
+    ] {
+        let (status, body) = curl_as_nobody(&callback(&q));
+        assert_eq!(status, "403", "{q}: {body}");
+        assert_eq!(body.trim_end(), "Forbidden", "{q}");
+    }
+    // The start URL too (it is on the opener's command line).
+    let (status, _) = curl_as_nobody(&opened);
+    assert_eq!(status, "403", "{opened}");
+    let v = env.session.view();
+    assert_eq!(v.status, Status::Waiting, "{v:#?}");
+    assert!(v.error.is_none(), "{v:#?}");
+    // The person's own browser (this user) finishes the same attempt.
+    env.browser.set_script(script(FULL, Consent::All));
+    kakao_signin_test_support::Opener(env.browser.clone())
+        .open(&kakao)
+        .unwrap();
+    env.wait_for("signed in", |v| v.status == Status::SignedIn)
+        .await;
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn all_ports_busy_is_named() {
+    let env = Env::new(None).await;
+    let held = std::net::TcpListener::bind(("127.0.0.1", env.port)).unwrap();
+    let v = env.session.sign_in(None).await;
+    assert_ne!(v.status, Status::Waiting);
     let e = v.error.expect("ports busy");
     assert_eq!(e.kind, "ports_busy");
     assert!(e.message.en.contains(&env.port.to_string()), "{e:?}");
@@ -646,7 +865,7 @@ async fn nothing_that_reaches_the_window_carries_a_secret() {
         .last_id_token()
         .expect("OIDC is on: an ID token was issued");
     // The authorize URL's state and the PKCE challenge are one-time values the window never needs.
-    let url = env.browser.opened().pop().unwrap();
+    let url = env.browser.last_kakao_url().await;
     let query: BTreeMap<String, String> = reqwest::Url::parse(&url)
         .unwrap()
         .query_pairs()

@@ -194,7 +194,8 @@ async fn the_largest_profile_signs_in_with_windows_keychain_limits() {
     let opened = rig.browser.opened().len();
     let v = again.request_consent(vec!["account_email".into()]).await;
     assert_eq!(v.status, Status::Waiting, "{v:#?}");
-    let url = rig.browser.opened()[opened].clone();
+    assert_eq!(rig.browser.opened().len(), opened + 1);
+    let url = rig.browser.last_kakao_url().await;
     let scope = reqwest::Url::parse(&url)
         .unwrap()
         .query_pairs()

@@ -557,6 +557,18 @@ impl UrlInbox {
         )
     }
 
+    /// Like [`UrlInbox::browser_command_saving_env`], and it also writes its whole command line,
+    /// as every local user can read it (`/proc/<pid>/cmdline`, NUL-separated), to `argv_file`
+    /// (complete once the URL is in the inbox).
+    pub fn browser_command_saving_env_and_argv(&self, env_file: &Path, argv_file: &Path) -> String {
+        format!(
+            "sh -c 'env > \"{env}.tmp\" && mv \"{env}.tmp\" \"{env}\"; cat /proc/$$/cmdline > \"{argv}.tmp\" && mv \"{argv}.tmp\" \"{argv}\"; printf \"%s\\n\" \"$0\" >> \"{}\"'",
+            self.path.display(),
+            env = env_file.display(),
+            argv = argv_file.display(),
+        )
+    }
+
     /// How many URLs the app has opened so far.
     pub fn len(&self) -> usize {
         std::fs::read_to_string(&self.path)
@@ -675,6 +687,12 @@ impl Rig {
             data: std::env::temp_dir().join(format!("kakao-signin-e2e-data-{unique}")),
             inbox: UrlInbox::new(&unique),
         })
+    }
+
+    /// Whether `url` is one of the app's one-time loopback start URLs on this rig's port (what
+    /// the app opens the browser at, instead of Kakao's URL: issue 17).
+    pub fn is_start_url(&self, url: &str) -> bool {
+        url.starts_with(&format!("http://127.0.0.1:{}/start/", self.port))
     }
 
     pub fn redirect_uri(&self) -> String {

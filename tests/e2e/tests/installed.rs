@@ -77,7 +77,7 @@ async fn installed_app_signs_in_shows_its_version_and_keeps_tokens_in_the_keycha
     let url = rig
         .sign_in(&app, &browser, "#signin", "full@kakao.test", Consent::All)
         .await?;
-    ensure!(url.starts_with(&rig.sim.base_url()), "opened {url}");
+    ensure!(rig.is_start_url(&url), "opened {url}");
     app.wait_screen("signed_in").await?;
     let member = app.text("#profile-member-id").await?;
     let id = demo_member_id("full@kakao.test").to_string();

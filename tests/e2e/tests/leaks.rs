@@ -122,11 +122,15 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
     let browser_env =
         std::env::temp_dir().join(format!("ks-leaks-browser-env-{}", std::process::id()));
     let _ = std::fs::remove_file(&browser_env);
+    let browser_argv =
+        std::env::temp_dir().join(format!("ks-leaks-browser-argv-{}", std::process::id()));
+    let _ = std::fs::remove_file(&browser_argv);
     let mut env = rig.env();
     env.retain(|(k, _)| k != "KAKAO_SIGNIN_BROWSER");
     env.push((
         "KAKAO_SIGNIN_BROWSER".into(),
-        rig.inbox.browser_command_saving_env(&browser_env),
+        rig.inbox
+            .browser_command_saving_env_and_argv(&browser_env, &browser_argv),
     ));
     env.push(("KAKAO_SIGNIN_LOG".into(), "trace".into()));
     env.push(("KAKAO_SIGNIN_LOG_DIR".into(), log_dir.display().to_string()));
@@ -154,9 +158,16 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
 
     // Sign in: Chromium logs in; the consent form is posted from here so the code is seen.
     app.click("#signin").await?;
-    let url = rig.inbox.nth(1).await?;
+    let start = rig.inbox.nth(1).await?;
+    assert!(
+        rig.is_start_url(&start),
+        "the browser was opened at {start}"
+    );
     let browser = Chromium::launch().await?;
-    browser.client.goto(&url).await?;
+    browser.client.goto(&start).await?;
+    // Kakao's login page, reached through the start URL's 303: the authorize URL is only here.
+    let url = browser.client.current_url().await?.to_string();
+    assert!(url.contains("/oauth/authorize?"), "{url}");
     browser.log_in("full@kakao.test", "demo1234").await?;
     browser.wait_visible("#consent-agree").await?;
     let page = browser.client.source().await?;
@@ -201,11 +212,11 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
         .last_id_token()
         .expect("OIDC is on: an ID token was issued");
     let refresh = keychain_field(service, "refresh", "refresh_token").expect("refresh token");
-    let challenge = url::Url::parse(&url)?
+    let query: std::collections::BTreeMap<String, String> = url::Url::parse(&url)?
         .query_pairs()
-        .find(|(k, _)| k == "code_challenge")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let challenge = query["code_challenge"].clone();
     let secrets = [
         ("access token", access.as_str()),
         ("refresh token", refresh.as_str()),
@@ -308,6 +319,60 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
         std::fs::read(&rig.inbox.path)?,
     ));
     let browser_env_bytes = std::fs::read(&browser_env)?;
+    // What every local user can read of the browser (issue 17): its command line and its
+    // environment hold nothing of the attempt and no value of the app's settings.
+    let argv_bytes = std::fs::read(&browser_argv)?;
+    assert!(
+        argv_bytes
+            .windows(start.len())
+            .any(|w| w == start.as_bytes()),
+        "the argv capture holds the URL the app passed"
+    );
+    let mut exposed = Vec::new();
+    let attempt_values = [
+        ("state", query["state"].as_str()),
+        ("nonce", query["nonce"].as_str()),
+        ("code challenge", challenge.as_str()),
+        ("authorization code", code.as_str()),
+    ];
+    let setting_values: Vec<(String, String)> = rig
+        .env()
+        .into_iter()
+        .chain([(
+            "KAKAO_SIGNIN_CLIENT_SECRET".to_owned(),
+            CLIENT_SECRET.to_owned(),
+        )])
+        .filter(|(k, v)| {
+            // Values long enough to mean something; the browser command and the redirect
+            // ports are what the browser is started with and at, by design.
+            k.starts_with("KAKAO_SIGNIN_")
+                && k != "KAKAO_SIGNIN_BROWSER"
+                && k != "KAKAO_SIGNIN_REDIRECT_PORTS"
+                && v.len() >= 8
+        })
+        .collect();
+    for (place, bytes) in [("argv", &argv_bytes), ("environment", &browser_env_bytes)] {
+        for (name, value) in attempt_values
+            .iter()
+            .map(|(n, v)| (n.to_string(), *v))
+            .chain(setting_values.iter().map(|(k, v)| (k.clone(), v.as_str())))
+        {
+            assert!(value.len() >= 8, "{name} looks empty");
+            // Whole values: the simulator's `http://127.0.0.1:4123` is not in `…:41234/start`.
+            let found = (0..bytes.len().saturating_sub(value.len() - 1)).any(|i| {
+                bytes[i..].starts_with(value.as_bytes())
+                    && !bytes
+                        .get(i + value.len())
+                        .is_some_and(|b| b.is_ascii_digit())
+            });
+            if found {
+                exposed.push(format!("{name} in the browser's {place}"));
+            }
+        }
+    }
+    assert!(exposed.is_empty(), "readable by other users: {exposed:?}");
+    places.push(("the browser's command line".into(), argv_bytes));
+    let _ = std::fs::remove_file(&browser_argv);
     let settings: Vec<String> = String::from_utf8_lossy(&browser_env_bytes)
         .lines()
         .filter(|l| l.starts_with("KAKAO_SIGNIN_"))
@@ -372,8 +437,10 @@ async fn no_secret_reaches_logs_webview_files_or_the_browser_command_line() -> a
         leaks.len()
     );
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
-    // The scan can see: the URL the browser got does hold the challenge and state, by design.
+    // The scan can see: the inbox holds the one-time start URL the browser got, and that URL
+    // holds nothing of the attempt (its 303 to Kakao does).
     let inbox = std::fs::read_to_string(&rig.inbox.path)?;
-    assert!(inbox.contains(&challenge), "the scan reads the inbox");
+    assert!(inbox.contains(&start), "the scan reads the inbox");
+    assert!(!inbox.contains(&challenge) && !inbox.contains(&query["state"]));
     Ok(())
 }

@@ -39,7 +39,10 @@ async fn sign_in_through_the_browser_shows_the_profile_and_keeps_tokens_in_the_k
     app.screenshot("waiting-en").await?;
 
     let url = inbox.nth(1).await?;
-    assert!(url.starts_with(&sim.base_url()), "opened {url}");
+    assert!(
+        url.starts_with(&format!("http://127.0.0.1:{port}/start/")),
+        "opened {url}: not the one-time loopback start URL"
+    );
     let browser = Chromium::launch().await?;
     browser.client.goto(&url).await?;
     browser.log_in("full@kakao.test", "demo1234").await?;

@@ -46,6 +46,8 @@ pub struct SimBrowser {
     /// Where a browser that cannot reach `127.0.0.1` writes Kakao's final redirect instead of
     /// loading it ([`SimBrowser::hold_redirect_in`]).
     hold_redirect: Mutex<Option<PathBuf>>,
+    /// Where each one-time loopback start URL it followed redirected it (Kakao's URL).
+    resolved: Mutex<BTreeMap<String, String>>,
 }
 
 impl SimBrowser {
@@ -60,6 +62,7 @@ impl SimBrowser {
             last_page: Mutex::new(String::new()),
             callback_sent_at: Mutex::new(None),
             hold_redirect: Mutex::new(None),
+            resolved: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -75,9 +78,32 @@ impl SimBrowser {
         *self.script.lock().unwrap() = script;
     }
 
-    /// Every URL it was asked to open, in order.
+    /// Every URL it was asked to open, in order (the app opens its one-time loopback start
+    /// URLs, never Kakao's).
     pub fn opened(&self) -> Vec<String> {
         self.opened.lock().unwrap().clone()
+    }
+
+    /// The Kakao URL behind the last URL opened: where its one-time start URL redirected the
+    /// browser (waiting for a scripted run to get there), or, if no run follows it, where it
+    /// redirects now (which uses it up).
+    pub async fn last_kakao_url(&self) -> String {
+        let start = self.opened().pop().expect("a URL was opened");
+        let scripted = self.script.lock().unwrap().is_some();
+        if !scripted {
+            return follow_start(&start).await;
+        }
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Some(url) = self.resolved.lock().unwrap().get(&start) {
+                return url.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the browser never followed {start}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 }
 
@@ -162,6 +188,14 @@ async fn run_browser(
         if r.status().is_redirection() {
             let loc = r.headers()["location"].to_str().unwrap().to_owned();
             let abs = reqwest::Url::parse(&url).unwrap().join(&loc).unwrap();
+            if url == start {
+                if let Some(b) = b {
+                    b.resolved
+                        .lock()
+                        .unwrap()
+                        .insert(start.to_owned(), abs.to_string());
+                }
+            }
             next = (abs.to_string(), None);
             continue;
         }
@@ -216,4 +250,23 @@ async fn run_browser(
         }
     }
     "too many steps".into()
+}
+
+/// Where the app's one-time loopback start URL `url` redirects (`Location` of its `303`); a URL
+/// that is not a start URL is returned as it is. Using it uses the start URL up.
+pub async fn follow_start(url: &str) -> String {
+    if !url.contains(kakao_signin_core::signin::START_PATH) {
+        return url.to_owned();
+    }
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "{url}");
+    r.headers()["location"].to_str().unwrap().to_owned()
 }

@@ -12,7 +12,9 @@ mod secret_service;
 #[cfg(feature = "x11")]
 pub mod xscreen;
 
-pub use browser::{follow_to_redirect, Consent, Opener, Script, SimBrowser, PASSWORD};
+pub use browser::{
+    follow_start, follow_to_redirect, Consent, Opener, Script, SimBrowser, PASSWORD,
+};
 pub use gates::{Gate, GatedHttp, GatedStore, RequestFilter};
 pub use kakao_sim::{free_loopback_port, Sim, SimConfig};
 pub use secret_service::{KeychainState, PrivateSecretService};

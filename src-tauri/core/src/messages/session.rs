@@ -160,3 +160,12 @@ pub fn internal_error_fix() -> Text {
         "Try again. If it keeps happening, use Copy diagnostics and report the problem.",
     )
 }
+
+/// At start, when the single-instance lock could not be taken (no private directory for it):
+/// two windows could then each refresh and rotate the same tokens (issue 17).
+pub fn no_single_instance_guard() -> Text {
+    Text::fixed(
+        "다른 창이 이미 실행 중인지 확인할 수 없습니다(개인 잠금 폴더를 만들 수 없음). 이 앱을 한 창에서만 여세요.",
+        "Could not check whether another window of this app is running (no private lock folder could be made). Keep this app open in one window only.",
+    )
+}

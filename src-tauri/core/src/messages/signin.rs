@@ -331,3 +331,26 @@ pub fn page_not_found() -> PageWords {
         ),
     )
 }
+
+/// Kakao's redirect for an attempt that was cancelled, timed out or replaced: the port is kept
+/// so the code reaches nobody else, and the code is not used.
+pub fn page_cancelled() -> PageWords {
+    page(
+        ("취소된 로그인입니다", "This sign-in was cancelled"),
+        (
+            "이 로그인은 앱에서 취소되었거나 시간이 지나 끝났습니다. 받은 응답은 사용하지 않았습니다. 로그인하려면 앱에서 새로 시작하세요.",
+            "This sign-in was cancelled in the app or timed out. The response was not used. To sign in, start again in the app.",
+        ),
+    )
+}
+
+/// The one-time start address was opened a second time.
+pub fn page_start_used() -> PageWords {
+    page(
+        ("이미 사용된 주소입니다", "Address already used"),
+        (
+            "이 로그인 시작 주소는 한 번만 쓸 수 있으며 이미 사용되었습니다. 다시 로그인하려면 앱에서 새로 시작하세요.",
+            "This sign-in start address works once and was already used. To sign in again, start again in the app.",
+        ),
+    )
+}

@@ -11,21 +11,18 @@ use super::{Error, Event, Session};
 use crate::kakao::{self, AuthorizeParams, Nonce, PkceVerifier, Prompt, StateToken};
 use crate::messages::session as words;
 use crate::secret::Secret;
-use crate::signin::{self, CallbackOutcome, Loopback};
+use crate::signin::{self, Armed, CallbackOutcome, CancelHandle, Loopback, PortKeeper};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// One sign-in-like attempt's secrets and listener, owned by its task.
 struct Attempt {
-    loopback: Loopback,
-    state: StateToken,
+    armed: Armed,
     nonce: Nonce,
     verifier: PkceVerifier,
     redirect_uri: String,
     purpose: WaitPurpose,
     id: u64,
-    /// Kakao's issuer identifier, for an `iss` on the callback (RFC 9207).
-    issuer: String,
 }
 
 /// How an attempt ended, for the caller to turn into a status.
@@ -72,7 +69,9 @@ impl Session {
         match self.ways_in() {
             None => self.set_error(signin::Error::NotWaiting),
             Some(w) => {
-                if let Err(e) = self.deps.browser.open(w.url.expose()) {
+                // Again through a one-time loopback address: Kakao's URL never goes on a
+                // command line (SECURITY.md, other local users).
+                if let Err(e) = self.deps.browser.open(&w.start.issue(w.url.expose())) {
                     self.set_error(e);
                 } else {
                     tracing::info!("Kakao's page was opened again for the same attempt");
@@ -158,15 +157,17 @@ impl Session {
         &self,
         purpose: WaitPurpose,
         redirect_uri: &str,
-        loopback: &Loopback,
+        cancel: CancelHandle,
         before_wait: Option<Status>,
         url: &str,
+        armed: &Armed,
     ) -> u64 {
         let mut s = self.lock();
         s.ways_in = Some(WaysIn {
             url: Secret::new(url),
+            start: armed.start_urls(),
             // A pasted address goes only to a sign-in's callback, never to the logout's.
-            door: (purpose != WaitPurpose::KakaoLogout).then(|| loopback.paste_door()),
+            door: (purpose != WaitPurpose::KakaoLogout).then(|| armed.paste_door()),
         });
         // Where a cancel or refusal returns to: only a settled state, never "restoring".
         s.before_wait = before_wait.unwrap_or(match s.status {
@@ -182,7 +183,7 @@ impl Session {
             redirect_uri: redirect_uri.to_owned(),
             timeout_secs: self.deps.signin_timeout.as_secs(),
         });
-        s.attempt = Some(loopback.cancel_handle());
+        s.attempt = Some(cancel);
         s.attempt_id += 1;
         s.attempt_id
     }
@@ -198,7 +199,7 @@ impl Session {
         if let Some(previous) = previous {
             previous.cancel();
         }
-        bind_with_retry(&self.deps.redirect_ports)
+        bind_with_retry(&self.ports, &self.deps.redirect_ports)
     }
 
     /// Checks the keychain, binds the listener, opens the browser at Kakao's authorize URL and
@@ -246,28 +247,47 @@ impl Session {
             login_hint: None,
         };
         let url = kakao.authorize_url(&params, &state, Some(&nonce));
-        let id = self.begin_wait(purpose, &redirect_uri, &loopback, None, url.as_str());
-        if let Err(e) = self.deps.browser.open(url.as_str()) {
-            drop(loopback);
+        let cancel = loopback.cancel_handle();
+        // An `iss` on the callback must be Kakao's (RFC 9207), when present.
+        let expected =
+            signin::ExpectedState::new(state.as_str()).with_issuer(kakao.endpoints().issuer());
+        let armed = match loopback.arm_callback(expected, self.lang()) {
+            Ok(a) => a,
+            Err(e) => {
+                self.set_error(e);
+                return self.changed();
+            }
+        };
+        let id = self.begin_wait(
+            purpose,
+            &redirect_uri,
+            cancel.clone(),
+            None,
+            url.as_str(),
+            &armed,
+        );
+        // The browser gets the one-time loopback address, never Kakao's URL: that carries
+        // `state`, nonce and challenge, and a command line is readable by every local user.
+        if let Err(e) = self.deps.browser.open(&armed.start_url(url.as_str())) {
+            cancel.cancel();
+            let _ = armed.wait_for_callback(Duration::ZERO).await;
             self.lock().end_wait();
             self.set_error(e);
             return self.changed();
         }
         tracing::info!(
-            port = loopback.port(),
+            port = armed.port(),
             ?purpose,
             "waiting for Kakao's redirect"
         );
         let view = self.changed();
         let attempt = Attempt {
-            loopback,
-            state,
+            armed,
             nonce,
             verifier,
             redirect_uri,
             purpose,
             id,
-            issuer: kakao.endpoints().issuer(),
         };
         let this = self.clone();
         // A panic in the background ends this attempt with an error the window shows, not the
@@ -283,15 +303,7 @@ impl Session {
     }
 
     async fn run_attempt(self: Arc<Self>, a: Attempt) {
-        let lang = self.lang();
-        let outcome = a
-            .loopback
-            .wait_for_callback(
-                signin::ExpectedState::new(a.state.as_str()).with_issuer(a.issuer.clone()),
-                lang,
-                self.deps.signin_timeout,
-            )
-            .await;
+        let outcome = a.armed.wait_for_callback(self.deps.signin_timeout).await;
         // A newer attempt may have replaced this one: then this one says nothing more.
         if self.lock().attempt_id != a.id {
             return;
@@ -444,14 +456,26 @@ impl Session {
         let state = StateToken::generate();
         let logout_uri = loopback.logout_redirect_uri();
         let url = kakao.account_logout_url(&logout_uri, &state);
+        let cancel = loopback.cancel_handle();
+        let armed = match loopback.arm_logout(state.as_str(), self.lang()) {
+            Ok(a) => a,
+            Err(e) => {
+                self.set_error(e);
+                return self.changed();
+            }
+        };
         let id = self.begin_wait(
             WaitPurpose::KakaoLogout,
             &logout_uri,
-            &loopback,
+            cancel.clone(),
             Some(Status::SignedOut),
             url.as_str(),
+            &armed,
         );
-        if let Err(e) = self.deps.browser.open(url.as_str()) {
+        // Kakao's logout URL carries `state`: the browser gets the one-time address instead.
+        if let Err(e) = self.deps.browser.open(&armed.start_url(url.as_str())) {
+            cancel.cancel();
+            tokio::spawn(armed.wait_for_logout(Duration::ZERO));
             self.lock().end_wait();
             self.set_error(e);
             return self.changed();
@@ -459,10 +483,7 @@ impl Session {
         let view = self.changed();
         let this = self.clone();
         tokio::spawn(async move {
-            let lang = this.lang();
-            let result = loopback
-                .wait_for_logout(state.as_str(), lang, this.deps.signin_timeout)
-                .await;
+            let result = armed.wait_for_logout(this.deps.signin_timeout).await;
             if this.lock().attempt_id != id {
                 return;
             }
@@ -485,12 +506,13 @@ impl Session {
 /// screen explains (REFERENCE §3, §1: KOE006 is a page; the others are configuration errors).
 const KAKAO_ERROR_PAGES: [&str; 6] = ["KOE101", "KOE004", "KOE005", "KOE205", "KOE006", "KOE007"];
 
-/// A cancelled attempt's listener frees its port as it shuts down; a new attempt started at
-/// the same moment waits briefly for it rather than reporting "all ports busy".
-fn bind_with_retry(ports: &[u16]) -> Result<Loopback, signin::Error> {
+/// A new attempt takes over a port the session keeps (an ended attempt's); a port another
+/// attempt's listener is still letting go of is waited for briefly rather than reported as
+/// "all ports busy".
+fn bind_with_retry(keeper: &PortKeeper, ports: &[u16]) -> Result<Loopback, signin::Error> {
     let mut last = None;
     for _ in 0..10 {
-        match Loopback::bind(ports) {
+        match keeper.bind(ports) {
             Ok(l) => return Ok(l),
             Err(e) if some_port_busy(&e) => {
                 last = Some(e);

@@ -92,6 +92,8 @@ pub struct Session {
     kakao: Option<Arc<KakaoClient>>,
     state: Mutex<State>,
     keeper: Keeper,
+    /// Loopback ports kept bound after an attempt ended without a code (issue 17).
+    ports: crate::signin::PortKeeper,
     notify: Notify,
 }
 
@@ -123,6 +125,7 @@ impl Session {
             state: Mutex::new(State::new(status, deps.lang)),
             kakao,
             keeper,
+            ports: crate::signin::PortKeeper::default(),
             deps,
             notify,
         })
@@ -136,9 +139,17 @@ impl Session {
         self.deps.clock.now_unix()
     }
 
-    /// Clears the error and the notice.
+    /// Clears the error and the notice (a standing notice too).
     pub fn dismiss_error(&self) -> SessionView {
         self.begin();
+        self.lock().standing_notice = None;
+        self.changed()
+    }
+
+    /// Says something about this whole run in the window (e.g. that it runs without the
+    /// single-instance guard): shown whenever no other notice is, until dismissed.
+    pub fn set_standing_notice(&self, notice: Text) -> SessionView {
+        self.lock().standing_notice = Some(notice);
         self.changed()
     }
 
@@ -556,19 +567,10 @@ impl Session {
         self.begin();
         {
             let mut lane = self.keeper.lane().await;
-            let mut told_kakao = true;
-            if let (Ok(kakao), Ok(access)) = (self.kakao(), lane.access()) {
-                if let Err(e) = kakao.logout(&access.token).await {
-                    // -401: the token was already dead; Kakao has nothing to forget.
-                    if !e.is_access_token_invalid() {
-                        tracing::warn!(
-                            kind = %e.kind(),
-                            "Kakao logout call failed; logging out locally"
-                        );
-                        told_kakao = false;
-                    }
-                }
-            }
+            let told_kakao = match self.kakao() {
+                Ok(kakao) if lane.tokens().is_some() => tell_kakao_logout(&mut lane, kakao).await,
+                _ => true,
+            };
             let notice = if told_kakao {
                 words::logged_out()
             } else {
@@ -684,6 +686,47 @@ impl Session {
             let _ = writeln!(out, "{k}: {v}");
         }
         out
+    }
+}
+
+/// Tells Kakao (`/v1/user/logout`, REFERENCE §4c) that this device's tokens are done with, in
+/// the lane. An access token expired by Kakao's clock, or refused with -401, is refreshed first
+/// (once): `/v1/user/logout` revokes the refresh token issued with the access token it is
+/// given, so skipping it would leave the refresh token alive at Kakao. `true` when Kakao was
+/// told or has already forgotten the grant (a dead refresh token); `false` when Kakao could
+/// not be reached or answered otherwise, so the notice must not claim it was told.
+async fn tell_kakao_logout(lane: &mut Lane<'_>, kakao: &KakaoClient) -> bool {
+    let not_told = |what: &str, e: &dyn std::fmt::Display| {
+        tracing::warn!("Kakao logout: {what} failed ({e}); logging out locally");
+        false
+    };
+    let mut refreshed = false;
+    if lane.access_expired() {
+        match lane.refresh(kakao).await {
+            Ok(()) => refreshed = true,
+            // Kakao has already ended this grant: nothing left to revoke.
+            Err(Error::SessionEnded) => return true,
+            Err(e) => return not_told("the refresh before it", &e.kind()),
+        }
+    }
+    loop {
+        let Ok(access) = lane.access() else {
+            return true;
+        };
+        match kakao.logout(&access.token).await {
+            Ok(_) => return true,
+            Err(e) if e.is_access_token_invalid() && !refreshed => {
+                refreshed = true;
+                match lane.refresh(kakao).await {
+                    Ok(()) => continue,
+                    Err(Error::SessionEnded) => return true,
+                    Err(e) => return not_told("the refresh before it", &e.kind()),
+                }
+            }
+            // -401 right after a refresh: the grant is gone (unlinked elsewhere).
+            Err(e) if e.is_access_token_invalid() => return true,
+            Err(e) => return not_told("the call", &e.kind()),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use super::view::{ConsentView, ErrorView, ProfileView, SessionView, Status, WaitingView};
 use super::{Error, Event, Session};
 use crate::secret::Secret;
-use crate::signin::{self, CancelHandle, PasteDoor};
+use crate::signin::{self, CancelHandle, PasteDoor, StartUrls};
 use crate::text::{Lang, Text};
 use crate::vault::PairId;
 
@@ -24,6 +24,9 @@ pub(super) struct State {
     pub consents: Option<Vec<ConsentView>>,
     pub error: Option<ErrorView>,
     pub notice: Option<Text>,
+    /// Said at start about this run (no single-instance guard): shown whenever no other notice
+    /// is, until the person dismisses it.
+    pub standing_notice: Option<Text>,
     pub lang: Lang,
     pub last_error_kind: Option<super::error::ErrorKind>,
     /// The next sign-in asks Kakao for the login again (`prompt=login`): a Kakao account logout
@@ -39,6 +42,8 @@ pub(super) struct State {
 #[derive(Clone)]
 pub(super) struct WaysIn {
     pub url: Secret,
+    /// One-time loopback start URLs for "Open again" (Kakao's URL is never on a command line).
+    pub start: StartUrls,
     pub door: Option<PasteDoor>,
 }
 
@@ -55,6 +60,7 @@ impl State {
             consents: None,
             error: None,
             notice: None,
+            standing_notice: None,
             lang,
             last_error_kind: None,
             login_next: false,
@@ -127,7 +133,7 @@ impl Session {
             profile: s.profile.clone(),
             consents: s.consents.clone(),
             error: s.error.clone(),
-            notice: s.notice.clone(),
+            notice: s.notice.clone().or_else(|| s.standing_notice.clone()),
             clock_offset_secs: self
                 .kakao
                 .as_ref()

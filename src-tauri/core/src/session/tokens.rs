@@ -199,7 +199,8 @@ impl Lane<'_> {
 
     /// Refreshes the access token (RFC 6749 §6) while holding the lane. A dead refresh token
     /// (KOE322, or none stored) ends the session: [`Error::SessionEnded`], tokens deleted here
-    /// and in the keychain. One past the expiry Kakao stated is still offered to Kakao: a
+    /// and in the keychain — unless the keychain holds a newer refresh token of the same member
+    /// (another instance rotated it), which is adopted and used instead. One past the expiry Kakao stated is still offered to Kakao: a
     /// clock can be wrong, Kakao's answer can't. Any other failure keeps every token.
     pub async fn refresh(&mut self, kakao: &KakaoClient) -> Result<(), Error> {
         let (refresh, pair, member) = {
@@ -219,6 +220,17 @@ impl Lane<'_> {
         let response = match kakao.refresh(&refresh.refresh_token).await {
             Ok(r) => r,
             Err(e) if e.is_refresh_token_dead() => {
+                if self.adopt_newer(member, &refresh.refresh_token).await {
+                    tracing::info!(
+                        "the refresh token was refused, but another instance had stored a newer \
+                         one: using that"
+                    );
+                    if self.access_expired() {
+                        // Once: the adopted token is another one, so this can't loop.
+                        return Box::pin(self.refresh(kakao)).await;
+                    }
+                    return Ok(());
+                }
                 tracing::info!("refresh token is no longer valid; signing out on this device");
                 self.end().await;
                 return Err(Error::SessionEnded);
@@ -269,6 +281,27 @@ impl Lane<'_> {
         self.held.generation += 1;
         self.keeper.vault.save_session(&stored).await?;
         Ok(())
+    }
+
+    /// After Kakao refused `refused` as dead: whether the keychain holds another refresh token
+    /// of the same member (another instance of the app refreshed, Kakao rotated, and ours is
+    /// the old one), which is then loaded into the lane in place of ours. Clearing instead
+    /// would delete the other instance's live session. A keychain that can't be read adopts
+    /// nothing.
+    async fn adopt_newer(&mut self, member: i64, refused: &Secret) -> bool {
+        let newer = match self.keeper.vault.load().await {
+            Ok(Some((session, Some(r)))) => {
+                session.member_id == member
+                    && r.member_id == member
+                    && r.refresh_token.expose() != refused.expose()
+            }
+            Ok(_) => false,
+            Err(e) => {
+                tracing::debug!(kind = %e.kind(), "re-reading the keychain after a dead refresh: {e}");
+                false
+            }
+        };
+        newer && self.load().await.is_ok_and(|loaded| loaded)
     }
 
     /// Makes the tokens of a completed sign-in (or additional consent) the session. The same

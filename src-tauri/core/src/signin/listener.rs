@@ -6,22 +6,32 @@
 //! - `state` is checked first, in constant time, and is good for one callback only;
 //! - a request with a missing or wrong `state`, a stray path or method gets a page and changes
 //!   nothing: an attacker's request can't end the person's real attempt;
-//! - a code is answered with `302 /done` so it leaves the address bar and the history.
+//! - a code is answered with `302 /done` so it leaves the address bar and the history;
+//! - the browser is opened at a one-time `/start/<random>` that answers `303` to Kakao, so
+//!   nothing of the attempt is on a command line ([`Armed::start_url`]);
+//! - on Linux only connections of the app's own user are served (`peer.rs`), others get `403`;
+//! - a [`PortKeeper`] keeps a port after an attempt ended without a code for [`KEEP_PORT`],
+//!   answering late redirects "this sign-in was cancelled" (issue 17).
 
 use super::pages::Response;
 use super::pages::{self, DeniedReason, Page};
 use super::Error;
 use crate::secret::Secret;
 use crate::text::Lang;
+use base64::Engine as _;
+use http::HeaderValue;
 use http::{header, HeaderMap, Method, Request, StatusCode, Uri};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use rand::rngs::OsRng;
+use rand::RngCore;
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 use tokio::sync::{oneshot, watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
@@ -111,13 +121,14 @@ impl From<&Secret> for ExpectedState {
     }
 }
 
-/// Ends a wait at once with [`Error::Cancelled`] and frees the port. Cheap to clone; a cancel
-/// before the wait starts counts too.
+/// Ends a wait at once with [`Error::Cancelled`]. Cheap to clone; a cancel before the wait
+/// starts counts too. The port is freed at once, or, for a port a [`PortKeeper`] holds, kept
+/// bound for [`KEEP_PORT`] answering late redirects with "this sign-in was cancelled".
 #[derive(Debug, Clone)]
 pub struct CancelHandle(Arc<watch::Sender<bool>>);
 
 impl CancelHandle {
-    /// Ends the attempt: its wait returns [`Error::Cancelled`] and the port is freed.
+    /// Ends the attempt: its wait returns [`Error::Cancelled`].
     pub fn cancel(&self) {
         self.0.send_replace(true);
     }
@@ -128,16 +139,32 @@ impl CancelHandle {
     }
 }
 
+/// How long a [`PortKeeper`] keeps a port bound after its attempt ended without a code
+/// (cancelled, timed out, refused, replaced): as long as a code Kakao issues for it in a tab
+/// still open could be redeemed (codes live 10 minutes, REFERENCE §1 and decision 7). Another
+/// local user who bound the port meanwhile would receive that `code` and `state`.
+pub const KEEP_PORT: Duration = Duration::from_secs(10 * 60);
+
+/// Path prefix of the one-time start URL (`http://127.0.0.1:<port>/start/<random>`).
+pub const START_PATH: &str = "/start/";
+
 /// A bound loopback socket, ready for one sign-in (or one logout) redirect.
 ///
-/// Dropping it without waiting closes the socket.
-#[derive(Debug)]
+/// Dropping it without waiting closes the socket (a port from a [`PortKeeper`] stays with the
+/// keeper).
 pub struct Loopback {
-    listener: TcpListener,
-    port: u16,
+    station: Arc<Station>,
     cancel: Arc<watch::Sender<bool>>,
-    /// The attempt being served, for [`PasteDoor`]s; set when the wait starts.
-    door: watch::Sender<Option<Arc<Attempt>>>,
+    keeper: Option<PortKeeper>,
+}
+
+impl std::fmt::Debug for Loopback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loopback")
+            .field("port", &self.station.port)
+            .field("kept", &self.keeper.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Longest pasted address taken, in bytes: a real redirect back is a few hundred bytes.
@@ -145,12 +172,12 @@ pub const MAX_PASTED_BYTES: usize = 8 * 1024;
 
 /// The second way in for Kakao's redirect: the address a person pasted into the window because
 /// the browser could not reach `127.0.0.1` (WSL2, a remote desktop, a container). It goes
-/// through the listener's own check ([`Loopback`]'s `/callback`: the one-time `state` in
-/// constant time first, then `error` or `code`), so whichever of the two arrives first
-/// completes the attempt and the other is refused. Cheap to clone.
+/// through the listener's own check (`/callback`: the one-time `state` in constant time
+/// first, then `error` or `code`), so whichever of the two arrives first completes the attempt
+/// and the other is refused. Cheap to clone; from [`Armed::paste_door`].
 #[derive(Clone)]
 pub struct PasteDoor {
-    attempt: watch::Receiver<Option<Arc<Attempt>>>,
+    attempt: Arc<Attempt>,
     port: u16,
 }
 
@@ -172,24 +199,13 @@ impl PasteDoor {
     /// keeps waiting: [`Error::PastedNotCallback`] (not this attempt's redirect address, or
     /// longer than [`MAX_PASTED_BYTES`]), [`Error::PastedWrongState`] (no match for the
     /// one-time `state`), [`Error::PastedAlreadyUsed`] (the browser or an earlier paste came
-    /// first); [`Error::NotWaiting`] when the attempt has ended.
+    /// first); [`Error::NotWaiting`] when the attempt has ended or waits for a logout.
     pub async fn deliver(&self, pasted: &str) -> Result<(), Error> {
         let query = pasted_callback_query(pasted, self.port)?;
-        let mut rx = self.attempt.clone();
-        // The attempt's task starts serving a moment after the window showed the wait.
-        let attempt = match tokio::time::timeout(
-            Duration::from_secs(5),
-            rx.wait_for(|a| a.is_some()),
-        )
-        .await
-        {
-            Ok(Ok(a)) => a.clone(),
-            _ => None,
-        };
-        let Some(attempt) = attempt.filter(|a| a.mode == Mode::Callback) else {
+        if self.attempt.mode != Mode::Callback {
             return Err(Error::NotWaiting);
-        };
-        match accept(&attempt, &query) {
+        }
+        match accept(&self.attempt, &query) {
             Accepted::BadState => Err(Error::PastedWrongState),
             Accepted::AlreadyUsed => Err(Error::PastedAlreadyUsed),
             Accepted::Ended => Err(Error::NotWaiting),
@@ -197,6 +213,39 @@ impl PasteDoor {
                 Ok(())
             }
         }
+    }
+}
+
+/// Issues one-time start URLs for an armed attempt after the first ("Open again"): each
+/// replaces the one before ([`Armed::start_url`]). Cheap to clone; from [`Armed::start_urls`].
+#[derive(Clone)]
+pub struct StartUrls {
+    attempt: Arc<Attempt>,
+    port: u16,
+}
+
+impl std::fmt::Debug for StartUrls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartUrls")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StartUrls {
+    /// A new one-time `http://127.0.0.1:<port>/start/<random>` answering `303` to `target`
+    /// (see [`Armed::start_url`]).
+    pub fn issue(&self, target: &str) -> String {
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let url = format!("http://127.0.0.1:{}{START_PATH}{token}", self.port);
+        *lock(&self.attempt.start) = Some(StartEntry {
+            token: ExpectedState::new(token),
+            target: Secret::new(target),
+            used: false,
+        });
+        url
     }
 }
 
@@ -255,30 +304,13 @@ impl Loopback {
         ports: &[u16],
         mut bind: impl FnMut(SocketAddrV4) -> io::Result<TcpListener>,
     ) -> Result<Loopback, Error> {
-        if ports.is_empty() {
-            return Err(Error::PortsInvalid {
-                reason: "no ports configured",
-            });
-        }
-        if ports.contains(&0) {
-            return Err(Error::PortsInvalid {
-                reason: "port 0 would be a random port",
-            });
-        }
+        check_ports(ports)?;
         let mut busy = Vec::new();
         let mut reserved = Vec::new();
         let mut other: Option<io::Error> = None;
         for &port in ports {
             match bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)) {
-                Ok(listener) => {
-                    let (cancel, _) = watch::channel(false);
-                    return Ok(Loopback {
-                        listener,
-                        port,
-                        cancel: Arc::new(cancel),
-                        door: watch::channel(None).0,
-                    });
-                }
+                Ok(listener) => return Ok(Loopback::on(Station::new(listener, port), None)),
                 Err(e) if e.kind() == io::ErrorKind::AddrInUse => busy.push(port),
                 // Nothing need listen there: Windows refuses ports in its excluded ranges
                 // (Hyper-V, WSL2, Docker) and ports another program holds exclusively with
@@ -296,24 +328,41 @@ impl Loopback {
         }
     }
 
+    fn on(station: Arc<Station>, keeper: Option<PortKeeper>) -> Loopback {
+        let (cancel, _) = watch::channel(false);
+        Loopback {
+            station,
+            cancel: Arc::new(cancel),
+            keeper,
+        }
+    }
+
+    /// Replaces who may connect (tests fake another user with it). Default: the app's own
+    /// user only, where the platform says whose a connection is ([`super::peer`]).
+    #[cfg(test)]
+    pub(crate) fn with_peer_check(self, check: super::peer::PeerCheck) -> Loopback {
+        *lock(&self.station.shared.peer_check) = check;
+        self
+    }
+
     /// The loopback port bound (one of the configured ones).
     pub fn port(&self) -> u16 {
-        self.port
+        self.station.port
     }
 
     /// The socket's address; always `127.0.0.1:<port>`.
     pub fn local_addr(&self) -> SocketAddr {
-        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port))
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.station.port))
     }
 
     /// `http://127.0.0.1:<port>/callback`: the IP literal, as registered in the Kakao console.
     pub fn redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.port)
+        format!("http://127.0.0.1:{}{CALLBACK_PATH}", self.station.port)
     }
 
     /// `http://127.0.0.1:<port>/logout`, for `/oauth/logout`'s `logout_redirect_uri`.
     pub fn logout_redirect_uri(&self) -> String {
-        format!("http://127.0.0.1:{}{LOGOUT_PATH}", self.port)
+        format!("http://127.0.0.1:{}{LOGOUT_PATH}", self.station.port)
     }
 
     /// A handle that cancels this attempt from elsewhere (the window's Cancel).
@@ -321,92 +370,183 @@ impl Loopback {
         CancelHandle(self.cancel.clone())
     }
 
-    /// A door for a pasted redirect address into this listener's sign-in wait
-    /// ([`Loopback::wait_for_callback`]); it refuses with [`Error::NotWaiting`] once the wait
-    /// has ended.
-    pub fn paste_door(&self) -> PasteDoor {
-        PasteDoor {
-            attempt: self.door.subscribe(),
-            port: self.port,
-        }
+    /// Makes this attempt the one the port serves, expecting `GET /callback` with
+    /// `expected_state`, and starts serving. From now on a redirect with an earlier attempt's
+    /// `state` on this port is answered "this sign-in was cancelled" (or "already used").
+    /// Needs a Tokio runtime. Errors: [`Error::ListenerFailed`] if the socket can't be served.
+    pub fn arm_callback(
+        self,
+        expected_state: impl Into<ExpectedState>,
+        lang: Lang,
+    ) -> Result<Armed, Error> {
+        self.arm(Mode::Callback, expected_state.into(), lang)
+    }
+
+    /// Like [`Loopback::arm_callback`], for `GET /logout?state=…` (Kakao's redirect after the
+    /// Kakao account logout, REFERENCE §6).
+    pub fn arm_logout(
+        self,
+        expected_state: impl Into<ExpectedState>,
+        lang: Lang,
+    ) -> Result<Armed, Error> {
+        self.arm(Mode::Logout, expected_state.into(), lang)
+    }
+
+    fn arm(self, mode: Mode, expected: ExpectedState, lang: Lang) -> Result<Armed, Error> {
+        let (tx, rx) = oneshot::channel();
+        let attempt = Arc::new(Attempt {
+            mode,
+            expected,
+            lang,
+            slot: Mutex::new(Some(tx)),
+            succeeded: AtomicBool::new(false),
+            done_served: Notify::new(),
+            start: Mutex::new(None),
+        });
+        let lease = self.station.install(attempt.clone(), self.cancel.clone());
+        self.station.serve()?;
+        Ok(Armed {
+            station: self.station,
+            attempt,
+            rx,
+            cancel: self.cancel,
+            keeper: self.keeper,
+            lease,
+        })
     }
 
     /// Serves `/callback` until one request with the right `state` arrives, then returns what it
-    /// carried. The listener lingers in the background only to serve `/done` (until it was
-    /// served or [`DONE_LINGER`]), then closes. On timeout, cancel or error the port is free
-    /// when this returns. Dropping the future also shuts the listener down (a moment later).
+    /// carried ([`Loopback::arm_callback`] then [`Armed::wait_for_callback`]).
     pub async fn wait_for_callback(
         self,
         expected_state: impl Into<ExpectedState>,
         lang: Lang,
         timeout: Duration,
     ) -> Result<CallbackOutcome, Error> {
-        match self
-            .serve(Mode::Callback, expected_state.into(), lang, timeout)
-            .await?
-        {
-            Delivered::Callback(outcome) => Ok(outcome),
-            Delivered::LoggedOut => unreachable!("callback mode never delivers a logout"),
-        }
+        self.arm_callback(expected_state, lang)?
+            .wait_for_callback(timeout)
+            .await
     }
 
-    /// Serves `/logout` until `GET /logout?state=<expected>` arrives (Kakao's redirect after the
-    /// Kakao account logout), shows a "logged out" page and closes.
+    /// Serves `/logout` until `GET /logout?state=<expected>` arrives, shows a "logged out"
+    /// page ([`Loopback::arm_logout`] then [`Armed::wait_for_logout`]).
     pub async fn wait_for_logout(
         self,
         expected_state: impl Into<ExpectedState>,
         lang: Lang,
         timeout: Duration,
     ) -> Result<(), Error> {
-        self.serve(Mode::Logout, expected_state.into(), lang, timeout)
+        self.arm_logout(expected_state, lang)?
+            .wait_for_logout(timeout)
             .await
-            .map(|_| ())
+    }
+}
+
+fn check_ports(ports: &[u16]) -> Result<(), Error> {
+    if ports.is_empty() {
+        return Err(Error::PortsInvalid {
+            reason: "no ports configured",
+        });
+    }
+    if ports.contains(&0) {
+        return Err(Error::PortsInvalid {
+            reason: "port 0 would be a random port",
+        });
+    }
+    Ok(())
+}
+
+/// An attempt the port serves now ([`Loopback::arm_callback`]): give the browser its
+/// [`Armed::start_url`], then wait.
+pub struct Armed {
+    station: Arc<Station>,
+    attempt: Arc<Attempt>,
+    rx: oneshot::Receiver<Result<Delivered, Error>>,
+    cancel: Arc<watch::Sender<bool>>,
+    keeper: Option<PortKeeper>,
+    lease: u64,
+}
+
+impl std::fmt::Debug for Armed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Armed")
+            .field("port", &self.station.port)
+            .field("mode", &self.attempt.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Armed {
+    /// `http://127.0.0.1:<port>/start/<random>`: what the browser is opened at instead of
+    /// `target` (Kakao's authorize or logout URL), so no `state`, nonce or PKCE challenge is
+    /// on a command line, where every local user can read it (`/proc/<pid>/cmdline`). The
+    /// random part is 32 bytes from the OS CSPRNG; the URL answers once with `303` to
+    /// `target` (`no-store`), then "already used". A later call replaces the earlier URL.
+    pub fn start_url(&self, target: &str) -> String {
+        self.start_urls().issue(target)
     }
 
-    async fn serve(
-        self,
-        mode: Mode,
-        expected: ExpectedState,
-        lang: Lang,
-        timeout: Duration,
-    ) -> Result<Delivered, Error> {
-        let Loopback {
-            listener,
-            port,
+    /// Issues further start URLs for this attempt ("Open again") after it is moved into its wait.
+    pub fn start_urls(&self) -> StartUrls {
+        StartUrls {
+            attempt: self.attempt.clone(),
+            port: self.station.port,
+        }
+    }
+
+    /// The door for a pasted redirect address into this attempt ([`PasteDoor`]); it refuses
+    /// with [`Error::NotWaiting`] for a logout or once the wait has ended.
+    pub fn paste_door(&self) -> PasteDoor {
+        PasteDoor {
+            attempt: self.attempt.clone(),
+            port: self.station.port,
+        }
+    }
+
+    /// The loopback port served.
+    pub fn port(&self) -> u16 {
+        self.station.port
+    }
+
+    /// Waits until one `GET /callback` with the right `state` arrives and returns what it
+    /// carried. After a code the port serves `/done` briefly ([`DONE_LINGER`]). On timeout,
+    /// cancel or error the port is freed when this returns, or, from a [`PortKeeper`], kept
+    /// for [`KEEP_PORT`] answering "cancelled".
+    pub async fn wait_for_callback(self, timeout: Duration) -> Result<CallbackOutcome, Error> {
+        match self.wait(timeout).await? {
+            Delivered::Callback(outcome) => Ok(outcome),
+            Delivered::LoggedOut => Err(Error::ListenerFailed(io::Error::other(
+                "a logout redirect on a sign-in attempt",
+            ))),
+        }
+    }
+
+    /// Waits for `GET /logout?state=<expected>`; the browser is shown a "logged out" page.
+    pub async fn wait_for_logout(self, timeout: Duration) -> Result<(), Error> {
+        self.wait(timeout).await.map(|_| ())
+    }
+
+    async fn wait(self, timeout: Duration) -> Result<Delivered, Error> {
+        let Armed {
+            station,
+            attempt,
+            rx,
             cancel,
-            door,
+            keeper,
+            lease,
         } = self;
         // Holding `cancel` keeps the sender alive, so `wait_for` below only ends on a real cancel.
         let mut cancel_rx = cancel.subscribe();
-        if *cancel_rx.borrow() {
-            return Err(Error::Cancelled);
-        }
-        listener
-            .set_nonblocking(true)
-            .map_err(Error::ListenerFailed)?;
-        let listener =
-            tokio::net::TcpListener::from_std(listener).map_err(Error::ListenerFailed)?;
-
-        let (tx, rx) = oneshot::channel();
-        let attempt = Arc::new(Attempt {
-            mode,
-            expected,
-            lang,
-            host: format!("127.0.0.1:{port}"),
-            slot: Mutex::new(Some(tx)),
-            succeeded: AtomicBool::new(false),
-            done_served: Notify::new(),
-        });
-        let mut server = Server::start(listener, attempt.clone());
-        door.send_replace(Some(attempt.clone()));
-
-        let result = tokio::select! {
-            // A delivered outcome wins over a cancel or timeout that fires in the same instant.
-            biased;
-            r = rx => r.unwrap_or_else(|_| Err(Error::ListenerFailed(io::Error::other("the listener stopped")))),
-            _ = cancel_rx.wait_for(|c| *c) => Err(Error::Cancelled),
-            _ = tokio::time::sleep(timeout) => Err(Error::TimedOut(timeout)),
-            e = server.finished() => Err(Error::ListenerFailed(e)),
+        let result = if *cancel_rx.borrow() {
+            Err(Error::Cancelled)
+        } else {
+            tokio::select! {
+                // A delivered outcome wins over a cancel or timeout that fires in the same instant.
+                biased;
+                r = rx => r.unwrap_or_else(|_| Err(Error::ListenerFailed(io::Error::other("the listener stopped")))),
+                _ = cancel_rx.wait_for(|c| *c) => Err(Error::Cancelled),
+                _ = tokio::time::sleep(timeout) => Err(Error::TimedOut(timeout)),
+            }
         };
 
         if matches!(result, Ok(Delivered::Callback(CallbackOutcome::Code(_)))) {
@@ -418,54 +558,252 @@ impl Loopback {
                     _ = tokio::time::sleep(DONE_LINGER) => {}
                     _ = cancel_rx.wait_for(|c| *c) => {}
                 }
-                server.shutdown().await;
+                // A code was delivered: nothing more can come for this attempt.
+                station.release(lease, keeper, false).await;
             });
         } else {
-            server.shutdown().await;
+            station.release(lease, keeper, true).await;
         }
         result
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Callback,
-    Logout,
+/// Keeps loopback ports bound between attempts (issue 17): an attempt that ends without a code
+/// leaves its port here for [`KEEP_PORT`], answering late redirects with "this sign-in was
+/// cancelled", and the next attempt on one of the same ports takes it over (the old
+/// attempt's late redirects still get "cancelled"). Cheap to clone; ports go when the
+/// process exits.
+#[derive(Clone)]
+pub struct PortKeeper {
+    stations: Arc<Mutex<Vec<Arc<Station>>>>,
+    keep: Duration,
 }
 
-enum Delivered {
-    Callback(CallbackOutcome),
-    LoggedOut,
-}
-
-struct Attempt {
-    mode: Mode,
-    expected: ExpectedState,
-    lang: Lang,
-    /// `Host` a browser sends for our redirect URI; anything else (DNS rebinding) gets 404.
-    host: String,
-    /// Taken by the one request with the right state: exactly-once delivery by construction.
-    slot: Mutex<Option<oneshot::Sender<Result<Delivered, Error>>>>,
-    /// `/done` shows the success page only after a code arrived.
-    succeeded: AtomicBool,
-    done_served: Notify,
-}
-
-impl std::fmt::Debug for Attempt {
+impl std::fmt::Debug for PortKeeper {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Attempt")
-            .field("mode", &self.mode)
-            .field("host", &self.host)
-            .finish_non_exhaustive()
+        f.debug_struct("PortKeeper")
+            .field("ports", &self.ports())
+            .field("keep", &self.keep)
+            .finish()
     }
 }
 
-impl Attempt {
-    fn take_slot(&self) -> Option<oneshot::Sender<Result<Delivered, Error>>> {
-        self.slot
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take()
+impl Default for PortKeeper {
+    fn default() -> Self {
+        PortKeeper::new(KEEP_PORT)
+    }
+}
+
+impl PortKeeper {
+    /// A keeper that holds an ended attempt's port for `keep`.
+    pub fn new(keep: Duration) -> PortKeeper {
+        PortKeeper {
+            stations: Arc::default(),
+            keep,
+        }
+    }
+
+    /// A port for a new attempt: one of `ports` this keeper already holds (its attempt, if
+    /// any, is cancelled), else [`Loopback::bind`]. Errors as [`Loopback::bind`].
+    pub fn bind(&self, ports: &[u16]) -> Result<Loopback, Error> {
+        check_ports(ports)?;
+        let kept = {
+            let stations = lock(&self.stations);
+            let kept = ports
+                .iter()
+                .find_map(|p| stations.iter().find(|s| s.port == *p).cloned());
+            if let Some(station) = &kept {
+                // Reserved from now on: a keep timer expiring at this moment must not close it.
+                lock(&station.current).lease += 1;
+            }
+            kept
+        };
+        if let Some(station) = kept {
+            return Ok(Loopback::on(station, Some(self.clone())));
+        }
+        let mut loopback = Loopback::bind(ports)?;
+        lock(&self.stations).push(loopback.station.clone());
+        loopback.keeper = Some(self.clone());
+        Ok(loopback)
+    }
+
+    /// The ports held now, in the order they were bound.
+    pub fn ports(&self) -> Vec<u16> {
+        lock(&self.stations).iter().map(|s| s.port).collect()
+    }
+
+    /// After `keep`, frees the station unless another attempt has taken it since.
+    fn keep(&self, station: Arc<Station>, lease: u64) {
+        let keeper = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(keeper.keep).await;
+            let still_idle = {
+                let mut stations = lock(&keeper.stations);
+                let idle = lock(&station.current).lease == lease;
+                if idle {
+                    stations.retain(|s| !Arc::ptr_eq(s, &station));
+                }
+                idle
+            };
+            if still_idle {
+                station.shutdown().await;
+            }
+        });
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One bound port: its socket and server, and the attempts served on it in turn.
+struct Station {
+    port: u16,
+    /// The socket until the server takes it.
+    listener: Mutex<Option<TcpListener>>,
+    server: Mutex<Option<Server>>,
+    shared: Arc<Shared>,
+    current: Arc<Mutex<Current>>,
+}
+
+/// The attempt the port serves now, and the lease that says which attempt may end it.
+struct Current {
+    lease: u64,
+    attempt: Option<Arc<Attempt>>,
+    holder: Option<Arc<watch::Sender<bool>>>,
+}
+
+/// What the server reads for every request.
+struct Shared {
+    /// `Host` a browser sends for our URLs; anything else (DNS rebinding) gets 404.
+    host: String,
+    current: Arc<Mutex<Current>>,
+    /// `state`s of attempts that ended on this port, with the page a late redirect gets.
+    retired: Mutex<VecDeque<(ExpectedState, Page, Instant)>>,
+    peer_check: Mutex<super::peer::PeerCheck>,
+}
+
+/// How many ended attempts' `state`s a port remembers (each for [`KEEP_PORT`]).
+const RETIRED_MAX: usize = 32;
+
+impl Station {
+    fn new(listener: TcpListener, port: u16) -> Arc<Station> {
+        let current = Arc::new(Mutex::new(Current {
+            lease: 0,
+            attempt: None,
+            holder: None,
+        }));
+        Arc::new(Station {
+            port,
+            listener: Mutex::new(Some(listener)),
+            server: Mutex::new(None),
+            shared: Arc::new(Shared {
+                host: format!("127.0.0.1:{port}"),
+                current: current.clone(),
+                retired: Mutex::new(VecDeque::new()),
+                peer_check: Mutex::new(super::peer::default_check()),
+            }),
+            current,
+        })
+    }
+
+    /// Makes `attempt` the one served; the attempt before it (if any) is cancelled and its
+    /// `state` retired. Returns the new lease.
+    fn install(&self, attempt: Arc<Attempt>, holder: Arc<watch::Sender<bool>>) -> u64 {
+        let mut current = lock(&self.current);
+        if let Some(previous) = current.holder.take() {
+            if !Arc::ptr_eq(&previous, &holder) {
+                previous.send_replace(true);
+            }
+        }
+        if let Some(previous) = current.attempt.take() {
+            self.shared.retire(&previous);
+        }
+        current.lease += 1;
+        current.attempt = Some(attempt);
+        current.holder = Some(holder);
+        current.lease
+    }
+
+    /// Starts the server the first time; later attempts find it running.
+    fn serve(&self) -> Result<(), Error> {
+        let mut server = lock(&self.server);
+        if server.is_some() {
+            return Ok(());
+        }
+        let Some(listener) = lock(&self.listener).take() else {
+            return Err(Error::ListenerFailed(io::Error::other(
+                "the listener was shut down",
+            )));
+        };
+        listener
+            .set_nonblocking(true)
+            .map_err(Error::ListenerFailed)?;
+        let listener =
+            tokio::net::TcpListener::from_std(listener).map_err(Error::ListenerFailed)?;
+        *server = Some(Server::start(listener, self.shared.clone()));
+        Ok(())
+    }
+
+    /// The attempt with `lease` ended: unless another attempt has the port since, its `state`
+    /// is retired and the port either kept by `keeper` (when `keep`) or closed now.
+    async fn release(self: Arc<Self>, lease: u64, keeper: Option<PortKeeper>, keep: bool) {
+        {
+            let mut current = lock(&self.current);
+            if current.lease != lease {
+                return;
+            }
+            current.holder = None;
+            if let Some(attempt) = current.attempt.take() {
+                self.shared.retire(&attempt);
+            }
+        }
+        match keeper {
+            Some(keeper) if keep => keeper.keep(self, lease),
+            Some(keeper) => {
+                lock(&keeper.stations).retain(|s| !Arc::ptr_eq(s, &self));
+                self.shutdown().await;
+            }
+            None => self.shutdown().await,
+        }
+    }
+
+    /// Closes the port (see [`Server::shutdown`]).
+    async fn shutdown(&self) {
+        lock(&self.listener).take();
+        let server = lock(&self.server).take();
+        if let Some(mut server) = server {
+            server.shutdown().await;
+        }
+    }
+}
+
+impl Shared {
+    fn retire(&self, attempt: &Attempt) {
+        let page = if attempt.succeeded.load(Ordering::SeqCst) {
+            Page::AlreadyUsed
+        } else {
+            Page::Cancelled
+        };
+        let mut retired = lock(&self.retired);
+        let now = Instant::now();
+        retired.retain(|(_, _, at)| now.duration_since(*at) < KEEP_PORT);
+        if retired.len() >= RETIRED_MAX {
+            retired.pop_front();
+        }
+        retired.push_back((attempt.expected.clone(), page, now));
+    }
+
+    /// The page for a redirect whose `state` belongs to an attempt that ended on this port.
+    fn retired_page(&self, query: &str) -> Option<Page> {
+        let retired = lock(&self.retired);
+        retired.iter().rev().find_map(|(expected, page, _)| {
+            (classify_callback_query(query, expected) != CallbackQuery::BadState).then_some(*page)
+        })
+    }
+
+    fn current(&self) -> Option<Arc<Attempt>> {
+        lock(&self.current).attempt.clone()
     }
 
     fn is_ours(&self, method: &Method, uri: &Uri, headers: &HeaderMap) -> bool {
@@ -485,6 +823,43 @@ impl Attempt {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Callback,
+    Logout,
+}
+
+enum Delivered {
+    Callback(CallbackOutcome),
+    LoggedOut,
+}
+
+/// The one-time start URL of an attempt.
+struct StartEntry {
+    token: ExpectedState,
+    /// Kakao's authorize (or logout) URL: it carries `state`, nonce and challenge.
+    target: Secret,
+    used: bool,
+}
+
+struct Attempt {
+    mode: Mode,
+    expected: ExpectedState,
+    lang: Lang,
+    /// Taken by the one request with the right state: exactly-once delivery by construction.
+    slot: Mutex<Option<oneshot::Sender<Result<Delivered, Error>>>>,
+    /// `/done` shows the success page only after a code arrived.
+    succeeded: AtomicBool,
+    done_served: Notify,
+    start: Mutex<Option<StartEntry>>,
+}
+
+impl Attempt {
+    fn take_slot(&self) -> Option<oneshot::Sender<Result<Delivered, Error>>> {
+        lock(&self.slot).take()
+    }
+}
+
 /// Speculative loads (Chrome/Safari `Sec-Purpose`/`Purpose`, Firefox `X-Moz`) must not consume
 /// the one-time state.
 fn is_prefetch(headers: &HeaderMap) -> bool {
@@ -501,39 +876,118 @@ fn is_prefetch(headers: &HeaderMap) -> bool {
         || has("x-purpose", "preview")
 }
 
-/// Every answer: the attempt's path, the done page or 404, each with the security headers.
-fn respond(a: &Attempt, req: &Request<Incoming>) -> Response {
-    let path = match a.mode {
-        Mode::Callback => CALLBACK_PATH,
-        Mode::Logout => LOGOUT_PATH,
-    };
+/// Every answer: the start URL, the attempt's path, the done page or 404, each with the
+/// security headers.
+fn respond(shared: &Shared, req: &Request<Incoming>) -> Response {
     let (method, uri, headers) = (req.method(), req.uri(), req.headers());
-    let mut res = if uri.path() == path {
-        redirect_back(a, method, uri, headers)
-    } else if uri.path() == DONE_PATH {
-        done(a, method, uri, headers)
+    let current = shared.current();
+    let lang = current.as_ref().map_or(Lang::Ko, |a| a.lang);
+    let path = uri.path();
+    let mut res = if let Some(token) = path.strip_prefix(START_PATH) {
+        start(shared, current.as_deref(), token, method, uri, headers)
+    } else if path == CALLBACK_PATH || path == LOGOUT_PATH {
+        match current.as_deref() {
+            Some(a) if path == a.mode.path() => redirect_back(shared, a, method, uri, headers),
+            // The other kind of redirect (e.g. a late sign-in one while a logout waits).
+            Some(_) => late_redirect(shared, lang, method, uri, headers, NOT_WAITED_FOR),
+            None => late_redirect(shared, lang, method, uri, headers, BAD_STATE),
+        }
+    } else if path == DONE_PATH {
+        match current.as_deref() {
+            Some(a) => done(shared, a, method, uri, headers),
+            None => pages::page(StatusCode::NOT_FOUND, Page::NotFound, lang),
+        }
     } else {
-        pages::page(StatusCode::NOT_FOUND, Page::NotFound, a.lang)
+        pages::page(StatusCode::NOT_FOUND, Page::NotFound, lang)
     };
     pages::harden(res.headers_mut());
     res
 }
 
-fn done(a: &Attempt, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
-    if !a.is_ours(method, uri, headers) || !a.succeeded.load(Ordering::SeqCst) {
+impl Mode {
+    fn path(self) -> &'static str {
+        match self {
+            Mode::Callback => CALLBACK_PATH,
+            Mode::Logout => LOGOUT_PATH,
+        }
+    }
+}
+
+/// `GET /start/<random>`: once, `303` to Kakao; then "already used"; anything else 404.
+fn start(
+    shared: &Shared,
+    a: Option<&Attempt>,
+    token: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response {
+    let lang = a.map_or(Lang::Ko, |a| a.lang);
+    let not_found = || pages::page(StatusCode::NOT_FOUND, Page::NotFound, lang);
+    let Some(a) = a.filter(|_| shared.is_ours(method, uri, headers)) else {
+        return not_found();
+    };
+    let mut entry = lock(&a.start);
+    let Some(entry) = entry.as_mut().filter(|e| e.token.matches(token)) else {
+        return not_found();
+    };
+    if entry.used {
+        return pages::page(StatusCode::GONE, Page::StartUsed, lang);
+    }
+    match HeaderValue::from_str(entry.target.expose()) {
+        Ok(location) => {
+            entry.used = true;
+            pages::see_other(location)
+        }
+        Err(_) => not_found(),
+    }
+}
+
+const BAD_STATE: (StatusCode, Page) = (StatusCode::BAD_REQUEST, Page::BadState);
+const NOT_WAITED_FOR: (StatusCode, Page) = (StatusCode::NOT_FOUND, Page::NotFound);
+
+/// A redirect to a path no current attempt waits on, or with a `state` that is not the
+/// current attempt's: "cancelled" for an attempt that ended on this port, else `unknown`.
+fn late_redirect(
+    shared: &Shared,
+    lang: Lang,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    unknown: (StatusCode, Page),
+) -> Response {
+    if !shared.is_ours(method, uri, headers) {
+        return pages::page(StatusCode::NOT_FOUND, Page::NotFound, lang);
+    }
+    match shared.retired_page(uri.query().unwrap_or_default()) {
+        Some(Page::AlreadyUsed) => pages::page(StatusCode::CONFLICT, Page::AlreadyUsed, lang),
+        Some(page) => pages::page(StatusCode::GONE, page, lang),
+        None => pages::page(unknown.0, unknown.1, lang),
+    }
+}
+
+fn done(shared: &Shared, a: &Attempt, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
+    if !shared.is_ours(method, uri, headers) || !a.succeeded.load(Ordering::SeqCst) {
         return pages::page(StatusCode::NOT_FOUND, Page::NotFound, a.lang);
     }
     a.done_served.notify_one();
     pages::page(StatusCode::OK, Page::Done, a.lang)
 }
 
-fn redirect_back(a: &Attempt, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
+fn redirect_back(
+    shared: &Shared,
+    a: &Attempt,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Response {
     let lang = a.lang;
-    if !a.is_ours(method, uri, headers) {
+    if !shared.is_ours(method, uri, headers) {
         return pages::page(StatusCode::NOT_FOUND, Page::NotFound, lang);
     }
     match accept(a, uri.query().unwrap_or_default()) {
-        Accepted::BadState => pages::page(StatusCode::BAD_REQUEST, Page::BadState, lang),
+        // Not this attempt's `state`: perhaps an attempt that ended on this port.
+        Accepted::BadState => late_redirect(shared, lang, method, uri, headers, BAD_STATE),
         Accepted::AlreadyUsed | Accepted::Ended => {
             pages::page(StatusCode::CONFLICT, Page::AlreadyUsed, lang)
         }
@@ -686,7 +1140,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(listener: tokio::net::TcpListener, attempt: Arc<Attempt>) -> Server {
+    fn start(listener: tokio::net::TcpListener, shared: Arc<Shared>) -> Server {
         let (stop, mut stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let (drain, draining) = watch::channel(false);
@@ -695,10 +1149,11 @@ impl Server {
                 tokio::select! {
                     _ = &mut stopped => break,
                     accepted = listener.accept() => match accepted {
-                        Ok((stream, _)) => {
+                        Ok((stream, peer)) => {
                             connections.spawn(serve_connection(
                                 stream,
-                                attempt.clone(),
+                                peer,
+                                shared.clone(),
                                 draining.clone(),
                             ));
                         }
@@ -725,20 +1180,6 @@ impl Server {
         }
     }
 
-    /// Resolves only if the server ends on its own (it shouldn't); never resolves afterwards.
-    async fn finished(&mut self) -> io::Error {
-        let Some(task) = self.task.as_mut() else {
-            return std::future::pending().await;
-        };
-        let r = task.await;
-        self.task = None;
-        match r {
-            Ok(Ok(())) => io::Error::other("the listener stopped"),
-            Ok(Err(e)) => e,
-            Err(e) => io::Error::other(format!("the listener task failed: {e}")),
-        }
-    }
-
     /// Stops accepting, lets in-flight responses finish for a moment, then aborts the task and
     /// with it every connection. When this returns the listening socket is closed, so the port
     /// can be bound again at once.
@@ -762,11 +1203,29 @@ impl Server {
 /// to finish (answer the request in flight, then close) once the server drains.
 async fn serve_connection(
     stream: tokio::net::TcpStream,
-    attempt: Arc<Attempt>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
     mut draining: watch::Receiver<bool>,
 ) {
+    // Another user's connection gets a plain 403 for every request and changes nothing: the
+    // attempt keeps waiting (issue 17; signin/peer.rs).
+    let allowed = match stream.local_addr() {
+        Ok(local) => {
+            let check = lock(&shared.peer_check).clone();
+            tokio::task::spawn_blocking(move || check(peer, local))
+                .await
+                .unwrap_or(false)
+        }
+        Err(_) => false,
+    };
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-        std::future::ready(Ok::<_, Infallible>(respond(&attempt, &req)))
+        let mut res = if allowed {
+            respond(&shared, &req)
+        } else {
+            pages::forbidden()
+        };
+        pages::harden(res.headers_mut());
+        std::future::ready(Ok::<_, Infallible>(res))
     });
     let conn =
         hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);

@@ -67,6 +67,10 @@ pub(crate) enum Page {
     AlreadyUsed,
     Malformed,
     NotFound,
+    /// A late redirect for an attempt that ended without a code.
+    Cancelled,
+    /// The one-time start URL, opened again.
+    StartUsed,
 }
 
 /// The `error` values Kakao (or OAuth) documents; anything else is `Other`, shown without its name.
@@ -117,6 +121,8 @@ fn words_of(page: Page) -> words::PageWords {
         Page::AlreadyUsed => words::page_already_used(),
         Page::Malformed => words::page_malformed(),
         Page::NotFound => words::page_not_found(),
+        Page::Cancelled => words::page_cancelled(),
+        Page::StartUsed => words::page_start_used(),
     }
 }
 
@@ -195,6 +201,27 @@ pub(crate) fn page(status: StatusCode, page: Page, lang: Lang) -> Response {
     res
 }
 
+/// `303` to Kakao's authorize (or logout) URL: the answer of the one-time start URL. The
+/// listener adds `Cache-Control: no-store`, so the browser keeps no copy of where it went.
+pub(crate) fn see_other(location: HeaderValue) -> Response {
+    let mut res = response(StatusCode::SEE_OTHER, bytes::Bytes::new());
+    res.headers_mut().insert(header::LOCATION, location);
+    res
+}
+
+/// A plain `403` for a connection of another user: no page, nothing about the attempt.
+pub(crate) fn forbidden() -> Response {
+    let mut res = response(
+        StatusCode::FORBIDDEN,
+        bytes::Bytes::from_static(b"Forbidden\n"),
+    );
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    res
+}
+
 /// `302` to the local done page, so the code leaves the address bar and the history entry.
 pub(crate) fn redirect_to(path: &'static str) -> Response {
     let mut res = response(StatusCode::FOUND, bytes::Bytes::new());
@@ -232,6 +259,8 @@ mod tests {
             Page::AlreadyUsed,
             Page::Malformed,
             Page::NotFound,
+            Page::Cancelled,
+            Page::StartUsed,
         ] {
             let h = html(p, Lang::Ko);
             for bad in ["http:", "https:", "src=", "href=", "//", "url("] {

@@ -723,8 +723,9 @@ fn start_with_door() -> (Running, PasteDoor) {
     let loopback = Loopback::bind(&[free_port()]).unwrap();
     let port = loopback.port();
     let cancel = loopback.cancel_handle();
-    let door = loopback.paste_door();
-    let task = tokio::spawn(loopback.wait_for_callback(STATE, Lang::En, Duration::from_secs(30)));
+    let armed = loopback.arm_callback(STATE, Lang::En).unwrap();
+    let door = armed.paste_door();
+    let task = tokio::spawn(armed.wait_for_callback(Duration::from_secs(30)));
     (Running { port, cancel, task }, door)
 }
 
@@ -882,10 +883,185 @@ async fn nothing_waits_after_cancel_or_for_a_logout() {
     assert_eq!(e.kind(), "not_waiting");
 
     let logout = Loopback::bind(&[free_port()]).unwrap();
-    let door = logout.paste_door();
-    let task = tokio::spawn(logout.wait_for_logout(STATE, Lang::En, Duration::from_secs(30)));
+    let armed = logout.arm_logout(STATE, Lang::En).unwrap();
+    let door = armed.paste_door();
+    let task = tokio::spawn(armed.wait_for_logout(Duration::from_secs(30)));
     let e = door.deliver(&format!("?state={STATE}")).await.unwrap_err();
     assert_eq!(e.kind(), "not_waiting");
     assert!(!task.is_finished());
     task.abort();
+}
+
+// ---- issue 17: the one-time start URL, other users, the port kept after an attempt
+
+/// An armed attempt on a fresh port whose start URL redirects to `target`.
+fn start_armed(target: &str) -> (Running, String) {
+    let loopback = Loopback::bind(&[free_port()]).unwrap();
+    let port = loopback.port();
+    let cancel = loopback.cancel_handle();
+    let armed = loopback.arm_callback(STATE, Lang::En).unwrap();
+    let start = armed.start_url(target);
+    let task = tokio::spawn(armed.wait_for_callback(Duration::from_secs(30)));
+    (Running { port, cancel, task }, start)
+}
+
+#[tokio::test]
+async fn the_start_url_redirects_to_kakao_once_and_nothing_of_the_attempt_is_in_it() {
+    let target = format!("https://kauth.kakao.com/oauth/authorize?state={STATE}&nonce=n1");
+    let (r, start) = start_armed(&target);
+    let prefix = format!("http://127.0.0.1:{}{START_PATH}", r.port);
+    let token = start.strip_prefix(&prefix).expect("a loopback start URL");
+    assert_eq!(token.len(), 43, "32 random bytes, base64url: {token}");
+    assert!(
+        !start.contains(STATE) && !start.contains("nonce"),
+        "{start}"
+    );
+    // A wrong token, a prefetch, another method: 404, and the URL is not used up.
+    let (status, _, _) = get(&format!("{prefix}{}", "A".repeat(43))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let res = client()
+        .get(&start)
+        .header("sec-purpose", "prefetch")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = client().post(&start).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // Once: 303 to Kakao, not stored.
+    let (status, headers, _) = get(&start).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], target.as_str());
+    assert_hardened(&headers);
+    // Then "already used", in both languages.
+    let (status, headers, body) = get(&start).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(headers.get("location").is_none());
+    assert!(
+        body.contains("already used") && body.contains("이미 사용된 주소"),
+        "{body}"
+    );
+    // The attempt still waits for its callback, and takes it.
+    assert_still_waiting(&r).await;
+    let (status, _, _) = get(&r.url(&format!("/callback?code=C1&state={STATE}"))).await;
+    assert_eq!(status, StatusCode::FOUND);
+    assert!(matches!(r.outcome().await, Ok(CallbackOutcome::Code(c)) if c.expose() == "C1"));
+}
+
+#[tokio::test]
+async fn another_users_connection_gets_a_plain_403_and_changes_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let stranger = Arc::new(AtomicBool::new(true));
+    let s = stranger.clone();
+    let loopback = Loopback::bind(&[free_port()])
+        .unwrap()
+        .with_peer_check(Arc::new(move |_, _| !s.load(Ordering::SeqCst)));
+    let port = loopback.port();
+    let cancel = loopback.cancel_handle();
+    let armed = loopback.arm_callback(STATE, Lang::En).unwrap();
+    let start = armed.start_url("https://kauth.kakao.com/oauth/authorize?state=x");
+    let task = tokio::spawn(armed.wait_for_callback(Duration::from_secs(30)));
+    let r = Running { port, cancel, task };
+    // Every path: the start URL, the callback with the right state, an error, done.
+    for path in [
+        start
+            .strip_prefix(&format!("http://127.0.0.1:{port}"))
+            .unwrap()
+            .to_owned(),
+        format!("/callback?code=STOLEN&state={STATE}"),
+        format!("/callback?error=access_denied&state={STATE}"),
+        "/done".to_owned(),
+    ] {
+        let (status, headers, body) = get(&r.url(&path)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(body, "Forbidden\n", "{path}");
+        assert_hardened(&headers);
+    }
+    assert_still_waiting(&r).await;
+    // The start URL was not used up by the stranger, and our own user completes.
+    stranger.store(false, Ordering::SeqCst);
+    let (status, _, _) = get(&start).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    get(&r.url(&format!("/callback?code=MINE&state={STATE}"))).await;
+    assert!(matches!(r.outcome().await, Ok(CallbackOutcome::Code(c)) if c.expose() == "MINE"));
+}
+
+#[tokio::test]
+async fn a_kept_port_stays_bound_after_cancel_answers_cancelled_and_serves_the_next_attempt() {
+    let keeper = PortKeeper::new(Duration::from_millis(1500));
+    let ports = [free_port()];
+    let first = keeper.bind(&ports).unwrap();
+    let port = first.port();
+    let cancel = first.cancel_handle();
+    let first = first
+        .arm_callback("first-state-0123456789", Lang::En)
+        .unwrap();
+    cancel.cancel();
+    assert!(matches!(
+        first.wait_for_callback(Duration::from_secs(30)).await,
+        Err(Error::Cancelled)
+    ));
+    // Still ours: nobody else can bind it and receive the code of the tab still open.
+    assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err());
+    assert_eq!(keeper.ports(), [port]);
+    let late = format!("http://127.0.0.1:{port}/callback?code=LATE&state=first-state-0123456789");
+    let (status, headers, body) = get(&late).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert_hardened(&headers);
+    assert!(
+        body.contains("This sign-in was cancelled") && body.contains("취소된 로그인"),
+        "{body}"
+    );
+    // A stranger's state is still just refused.
+    let (status, _, _) = get(&format!(
+        "http://127.0.0.1:{port}/callback?code=X&state=other"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // The next attempt takes the same port over; the first one's redirect still says cancelled.
+    let second = keeper.bind(&ports).unwrap();
+    assert_eq!(second.port(), port);
+    let second = second.arm_callback(STATE, Lang::En).unwrap();
+    let task = tokio::spawn(second.wait_for_callback(Duration::from_secs(30)));
+    let (status, _, _) = get(&late).await;
+    assert_eq!(status, StatusCode::GONE);
+    let (status, _, _) = get(&format!(
+        "http://127.0.0.1:{port}/callback?code=C2&state={STATE}"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::FOUND);
+    let outcome = tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(outcome, Ok(CallbackOutcome::Code(c)) if c.expose() == "C2"));
+    // After a code nothing more can come: the port is let go (after `/done`'s linger).
+    eventually_port_free(port, DONE_LINGER + Duration::from_secs(2)).await;
+    assert!(keeper.ports().is_empty());
+}
+
+#[tokio::test]
+async fn a_kept_port_is_freed_when_a_code_could_no_longer_be_used() {
+    let keeper = PortKeeper::new(Duration::from_millis(300));
+    let loopback = keeper.bind(&[free_port()]).unwrap();
+    let port = loopback.port();
+    let started = Instant::now();
+    let r = loopback
+        .wait_for_callback(STATE, Lang::Ko, Duration::from_millis(50))
+        .await;
+    assert!(matches!(r, Err(Error::TimedOut(_))));
+    assert!(
+        TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err(),
+        "kept after the timeout"
+    );
+    eventually_port_free(port, Duration::from_secs(3)).await;
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    assert!(keeper.ports().is_empty());
+    assert_eq!(
+        KEEP_PORT,
+        Duration::from_secs(600),
+        "Kakao's codes live 10 minutes"
+    );
 }
