@@ -281,9 +281,13 @@ mod tests {
         // No home at all: no guard (the window says so), rather than a guessable path.
         assert_eq!(dir_from(None, None, "app.id"), None);
         assert_eq!(dir_from(None, Some("relative".into()), "app.id"), None);
-        // This process's own answer is not in the shared temp dir either.
+        // This process's own answer: in its runtime dir when it has one (a private 0700
+        // folder, wherever it lives), else not in the shared temp dir.
         if let Some(d) = default_dir("app.id") {
-            assert!(!d.starts_with(std::env::temp_dir()), "{}", d.display());
+            match std::env::var_os("XDG_RUNTIME_DIR").filter(|r| !r.is_empty()) {
+                Some(runtime) => assert!(d.starts_with(runtime), "{}", d.display()),
+                None => assert!(!d.starts_with(std::env::temp_dir()), "{}", d.display()),
+            }
         }
     }
 
