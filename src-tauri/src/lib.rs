@@ -7,6 +7,7 @@ mod command_list;
 mod commands;
 mod feed;
 mod logging;
+mod raise;
 mod webview;
 
 use kakao_signin_core::config::Config;
@@ -82,7 +83,7 @@ pub fn run() {
             Event::Changed(_) => notify_feed.changed(),
             Event::BringToFront => {
                 if let Some(app) = notify_handle.get() {
-                    bring_to_front(app);
+                    raise::bring_to_front(app);
                 }
             }
         }),
@@ -94,7 +95,7 @@ pub fn run() {
     #[cfg(windows)]
     let builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
         tracing::info!("a second launch was folded into this window");
-        bring_to_front(app);
+        raise::bring_to_front(app);
     }));
     #[cfg(unix)]
     if let Some(first) = first {
@@ -102,7 +103,7 @@ pub fn run() {
         first.serve(move || {
             tracing::info!("a second launch was folded into this window");
             if let Some(app) = handle.get() {
-                bring_to_front(app);
+                raise::bring_to_front(app);
             }
         });
     }
@@ -179,15 +180,6 @@ fn show_once(window: &tauri::Window) {
     static SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if window.label() == "main" && !SHOWN.swap(true, std::sync::atomic::Ordering::SeqCst) {
         let _ = window.show();
-    }
-}
-
-/// S03: after the browser comes back, the window comes to the front by itself.
-fn bring_to_front(app: &tauri::AppHandle) {
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.unminimize();
-        let _ = w.show();
-        let _ = w.set_focus();
     }
 }
 

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 pub use kakao_signin_test_support::xscreen;
 
+pub mod desktop;
+
 /// The workspace's target directory (honours `CARGO_TARGET_DIR`).
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
