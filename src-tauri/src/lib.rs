@@ -9,6 +9,7 @@ mod feed;
 mod logging;
 mod raise;
 mod webview;
+mod window_state;
 
 use kakao_signin_core::config::Config;
 use kakao_signin_core::session::view::Status;
@@ -108,6 +109,7 @@ pub fn run() {
         });
     }
     builder
+        .plugin(window_state::plugin())
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 show_once(&webview.window());
@@ -121,6 +123,10 @@ pub fn run() {
         .invoke_handler(app_commands!(command_handler))
         .setup(move |app| {
             let _ = handle.set(app.handle().clone());
+            // The window-state plugin has restored the saved size and place by now.
+            if let Some(w) = app.get_webview_window("main") {
+                window_state::keep_on_screen(&w);
+            }
             // The window waits hidden for its page (tauri.conf.json), but never longer than this,
             // so a page that fails to load still shows the window and its error.
             let fallback = app.handle().clone();
