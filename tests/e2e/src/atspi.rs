@@ -67,11 +67,18 @@ impl Node {
     fn from_json(v: &Value) -> Node {
         let strings = |k: &str| -> Vec<String> {
             v[k].as_array()
-                .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let extents = v["extents"].as_array().and_then(|a| {
-            let n: Vec<i32> = a.iter().filter_map(|x| x.as_i64().map(|x| x as i32)).collect();
+            let n: Vec<i32> = a
+                .iter()
+                .filter_map(|x| x.as_i64().map(|x| x as i32))
+                .collect();
             (n.len() == 4).then(|| (n[0], n[1], n[2], n[3]))
         });
         Node {
@@ -110,10 +117,9 @@ pub fn tree() -> Result<Vec<Node>> {
     // The web process registers its tree shortly after the page loads: try for a few seconds.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let out = probe()
-            .args(["tree", APP_NAME])
-            .output()
-            .context("could not run the AT-SPI probe (apt-get install python3-pyatspi at-spi2-core)")?;
+        let out = probe().args(["tree", APP_NAME]).output().context(
+            "could not run the AT-SPI probe (apt-get install python3-pyatspi at-spi2-core)",
+        )?;
         let text = String::from_utf8_lossy(&out.stdout);
         let values: Vec<Value> = text
             .lines()
@@ -159,7 +165,8 @@ impl Event {
         if self.is_focus() {
             normalize(&self.name).contains(&needle)
         } else {
-            self.live.is_some() && normalize(&format!("{} {}", self.name, self.text)).contains(&needle)
+            self.live.is_some()
+                && normalize(&format!("{} {}", self.name, self.text)).contains(&needle)
         }
     }
 }
@@ -184,7 +191,9 @@ impl Listener {
         ));
         let out = std::fs::File::create(&file)?;
         let mut cmd = probe();
-        cmd.arg("listen").stdout(Stdio::from(out)).stderr(Stdio::null());
+        cmd.arg("listen")
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::null());
         let proc_ = ProcessGroup::spawn("the AT-SPI listener", cmd)?;
         let listener = Listener { _proc: proc_, file };
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -241,9 +250,17 @@ impl Listener {
                 let heard: Vec<String> = events
                     .iter()
                     .skip(mark)
-                    .map(|e| format!("{} {} {:?} {:?} live={:?}", e.kind, e.role, e.name, e.text, e.live))
+                    .map(|e| {
+                        format!(
+                            "{} {} {:?} {:?} live={:?}",
+                            e.kind, e.role, e.name, e.text, e.live
+                        )
+                    })
                     .collect();
-                bail!("AT-SPI never announced {what} within {within:?}; heard:\n{}", heard.join("\n"));
+                bail!(
+                    "AT-SPI never announced {what} within {within:?}; heard:\n{}",
+                    heard.join("\n")
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -194,6 +194,16 @@ pub fn geometry(id: &str) -> Result<(i32, i32, u32, u32)> {
     ))
 }
 
+/// The screen's width and height in pixels.
+pub fn screen_size() -> Result<(i32, i32)> {
+    let out = output("xdotool", &["getdisplaygeometry"])?;
+    let mut it = out.split_whitespace().map(str::parse::<i32>);
+    match (it.next(), it.next()) {
+        (Some(Ok(w)), Some(Ok(h))) => Ok((w, h)),
+        _ => bail!("xdotool getdisplaygeometry said {out:?}"),
+    }
+}
+
 /// Runs `prog args` and returns its stdout; fails with its stderr.
 pub fn output(prog: &str, args: &[&str]) -> Result<String> {
     let out = Command::new(prog)

@@ -143,7 +143,10 @@ async fn check_screen(app: &App, lang: Lang, screen: &str) -> Result<()> {
             break nodes;
         }
         if Instant::now() > deadline {
-            bail!("{screen}: AT-SPI never showed the heading {heading:?}; tree:\n{}", dump(&nodes));
+            bail!(
+                "{screen}: AT-SPI never showed the heading {heading:?}; tree:\n{}",
+                dump(&nodes)
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
@@ -151,9 +154,17 @@ async fn check_screen(app: &App, lang: Lang, screen: &str) -> Result<()> {
     eprintln!(
         "{screen} ({lang:?}): {} controls: {}",
         controls.len(),
-        controls.iter().map(Node::label).collect::<Vec<_>>().join(", ")
+        controls
+            .iter()
+            .map(Node::label)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    assert!(!controls.is_empty(), "{screen}: no controls heard; tree:\n{}", dump(&nodes));
+    assert!(
+        !controls.is_empty(),
+        "{screen}: no controls heard; tree:\n{}",
+        dump(&nodes)
+    );
 
     // A role and a name, in the window's language.
     for c in &controls {
@@ -174,7 +185,11 @@ async fn check_screen(app: &App, lang: Lang, screen: &str) -> Result<()> {
     // Tree order is reading order: top to bottom, left to right within a row.
     for pair in controls.windows(2) {
         let (Some(a), Some(b)) = (pair[0].extents, pair[1].extents) else {
-            bail!("{screen}: {} or {} has no place on screen", pair[0].label(), pair[1].label());
+            bail!(
+                "{screen}: {} or {} has no place on screen",
+                pair[0].label(),
+                pair[1].label()
+            );
         };
         let same_row = b.1 < a.1 + a.3 && a.1 < b.1 + b.3;
         let in_order = if same_row { b.0 >= a.0 } else { b.1 >= a.1 };
@@ -208,11 +223,18 @@ async fn tab_walk(app: &App, screen: &str, controls: &[Node]) -> Result<()> {
             .await?
             .send_keys("\u{E004}")
             .await?;
-        let got = listener.wait_for(mark, Duration::from_secs(5), &format!("focus on {}", want.label()), |e| {
-            e.is_focus() && e.role != "document web" && e.role != "frame"
-        });
+        let got = listener.wait_for(
+            mark,
+            Duration::from_secs(5),
+            &format!("focus on {}", want.label()),
+            |e| e.is_focus() && e.role != "document web" && e.role != "frame",
+        );
         let got = got.map_err(|e| {
-            anyhow::anyhow!("{screen}: Tab #{} did not move focus to {} ({e})", i + 1, want.label())
+            anyhow::anyhow!(
+                "{screen}: Tab #{} did not move focus to {} ({e})",
+                i + 1,
+                want.label()
+            )
         })?;
         assert!(
             got.role == want.role && got.name == want.name,

@@ -1,13 +1,10 @@
 //! The window remembers its size and place across runs (Tauri's window-state plugin), under a
-//! real window manager on the suite's Xvfb screen (1280x1024), and never comes back off screen.
+//! real window manager on the suite's Xvfb screen, and never comes back off screen.
 
 use kakao_signin_e2e::desktop::{self, WindowManager};
 use kakao_signin_e2e::{serial, App, AppOptions, Lang, Rig};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The suite's Xvfb screen (xtask's `start_xvfb`, `/tmp/inside.sh`).
-const SCREEN: (i32, i32) = (1280, 1024);
 
 /// The app's environment with its own config directory, where the plugin keeps the state.
 fn env_with_config(rig: &Rig, config: &Path) -> Vec<(String, String)> {
@@ -79,6 +76,7 @@ async fn size_and_place_are_restored_at_the_next_start() -> anyhow::Result<()> {
 async fn a_saved_place_off_screen_is_brought_onto_the_screen() -> anyhow::Result<()> {
     let _one = serial().await;
     let rig = Rig::start("window-offscreen", Lang::Ko).await?;
+    let screen = desktop::screen_size()?;
     // Half off the bottom-right corner (a monitor since unplugged, a smaller screen), then
     // entirely off it.
     for (x, y) in [(1100, 900), (5000, 4000)] {
@@ -99,10 +97,10 @@ async fn a_saved_place_off_screen_is_brought_onto_the_screen() -> anyhow::Result
         let window = desktop::app_window()?;
         let (wx, wy, ww, wh) = desktop::geometry(&window)?;
         assert!(
-            wx >= 0 && wy >= 0 && wx + ww as i32 <= SCREEN.0 && wy + wh as i32 <= SCREEN.1,
+            wx >= 0 && wy >= 0 && wx + ww as i32 <= screen.0 && wy + wh as i32 <= screen.1,
             "saved at {x},{y}: the window is at {wx},{wy} ({ww}x{wh}), not all on the {}x{} screen",
-            SCREEN.0,
-            SCREEN.1
+            screen.0,
+            screen.1
         );
         app.close().await?;
         let _ = std::fs::remove_dir_all(&config);
