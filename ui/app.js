@@ -17,7 +17,9 @@ let view = null;
 let chosenLang = null; // set when the person switches; wins over view.lang from then on
 let localError = null; // an ErrorView from a rejected command, shown until the next view
 let dismissedNotice = null;
-let shownStatus = null;
+// The page starts on the restoring screen (index.html): a first view with another status (the
+// app restored before its page loaded, e.g. straight to offline) is a change to announce too.
+let shownStatus = 'restoring';
 
 const tauri = window.__TAURI__;
 
@@ -313,7 +315,7 @@ function render() {
       row.tabIndex = -1;
       row.focus();
     }
-    if (!visible(document.activeElement) && status !== shownStatus && shownStatus !== null) {
+    if (!visible(document.activeElement) && status !== shownStatus) {
       document.querySelector(`main > [data-screen="${status}"] h1`)?.focus();
     }
   }

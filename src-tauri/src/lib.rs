@@ -11,7 +11,9 @@ mod command_list;
 mod commands;
 mod feed;
 mod logging;
+mod raise;
 mod webview;
+mod window_state;
 
 use kakao_signin_core::config::Config;
 use kakao_signin_core::session::view::Status;
@@ -95,7 +97,7 @@ pub fn run() {
             Event::Changed(_) => notify_feed.changed(),
             Event::BringToFront => {
                 if let Some(app) = notify_handle.get() {
-                    bring_to_front(app);
+                    raise::bring_to_front(app);
                 }
             }
         }),
@@ -113,7 +115,7 @@ pub fn run() {
     #[cfg(windows)]
     let builder = builder.plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
         tracing::info!("a second launch was folded into this window");
-        bring_to_front(app);
+        raise::bring_to_front(app);
     }));
     #[cfg(unix)]
     if let Some(first) = first {
@@ -121,11 +123,12 @@ pub fn run() {
         first.serve(move || {
             tracing::info!("a second launch was folded into this window");
             if let Some(app) = handle.get() {
-                bring_to_front(app);
+                raise::bring_to_front(app);
             }
         });
     }
     builder
+        .plugin(window_state::plugin())
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 show_once(&webview.window());
@@ -139,6 +142,10 @@ pub fn run() {
         .invoke_handler(app_commands!(command_handler))
         .setup(move |app| {
             let _ = handle.set(app.handle().clone());
+            // The window-state plugin has restored the saved size and place by now.
+            if let Some(w) = app.get_webview_window("main") {
+                window_state::keep_on_screen(&w);
+            }
             // The window waits hidden for its page (tauri.conf.json), but never longer than this,
             // so a page that fails to load still shows the window and its error.
             let fallback = app.handle().clone();
@@ -210,15 +217,6 @@ fn show_once(window: &tauri::Window) {
     static SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if window.label() == "main" && !SHOWN.swap(true, std::sync::atomic::Ordering::SeqCst) {
         let _ = window.show();
-    }
-}
-
-/// S03: after the browser comes back, the window comes to the front by itself.
-fn bring_to_front(app: &tauri::AppHandle) {
-    if let Some(w) = app.get_webview_window("main") {
-        let _ = w.unminimize();
-        let _ = w.show();
-        let _ = w.set_focus();
     }
 }
 

@@ -54,6 +54,15 @@ const TEST_PACKAGES: &[&str] = &[
     "fonts-nanum",
     // `node --test tests/ui-preview/`.
     "nodejs",
+    // The accessibility suite (tests/e2e/tests/accessibility.rs): the accessibility bus (started
+    // on demand by D-Bus) and the AT-SPI client its probe uses, for Debian's /usr/bin/python3.
+    "at-spi2-core",
+    "python3-pyatspi",
+    // The desktop and window-state suites: a window manager with focus-stealing prevention,
+    // and tools to act as the person (xdotool) and close a window through it (wmctrl).
+    "metacity",
+    "xdotool",
+    "wmctrl",
 ];
 
 /// Extra packages `test-installed` needs: `desktop-file-validate` for the installed entry.

@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 pub use kakao_signin_test_support::xscreen;
 
+pub mod atspi;
+pub mod desktop;
+
 /// The workspace's target directory (honours `CARGO_TARGET_DIR`).
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -153,13 +156,28 @@ impl App {
         App::launch_with(options, None).await
     }
 
+    /// Like [`App::launch`], with the window's accessibility bridge on (the suites otherwise run
+    /// with `NO_AT_BRIDGE=1`): the AT-SPI suite reads it through the accessibility bus, which
+    /// D-Bus starts on demand in the suite's private session.
+    pub async fn launch_accessible(options: AppOptions) -> Result<App> {
+        App::launch_checked(options, None, true).await
+    }
+
     async fn launch_with(options: AppOptions, stderr_log: Option<&Path>) -> Result<App> {
+        App::launch_checked(options, stderr_log, false).await
+    }
+
+    async fn launch_checked(
+        options: AppOptions,
+        stderr_log: Option<&Path>,
+        at_bridge: bool,
+    ) -> Result<App> {
         check_environment()?;
-        match App::launch_once(&options, stderr_log).await {
+        match App::launch_once(&options, stderr_log, at_bridge).await {
             Ok(app) => Ok(app),
             Err(first) => {
                 eprintln!("the app's window did not start ({first:#}); trying once more");
-                App::launch_once(&options, stderr_log)
+                App::launch_once(&options, stderr_log, at_bridge)
                     .await
                     .with_context(|| format!("second attempt; the first failed with: {first:#}"))
             }
@@ -168,7 +186,11 @@ impl App {
 
     /// One start: tauri-driver (the app's stderr inherited, or appended to `stderr_log`), then
     /// the WebDriver session that opens the window.
-    async fn launch_once(options: &AppOptions, stderr_log: Option<&Path>) -> Result<App> {
+    async fn launch_once(
+        options: &AppOptions,
+        stderr_log: Option<&Path>,
+        at_bridge: bool,
+    ) -> Result<App> {
         let bin = app_binary()?;
         let port = free_port();
         let native_port = free_port();
@@ -199,6 +221,9 @@ impl App {
         .env("GIO_USE_PROXY_RESOLVER", "dummy");
         for (k, v) in &options.env {
             cmd.env(k, v);
+        }
+        if at_bridge {
+            cmd.env_remove("NO_AT_BRIDGE");
         }
         let mut driver = ProcessGroup::spawn("tauri-driver", cmd)?;
         wait_for_status(port, "tauri-driver", &mut driver).await?;

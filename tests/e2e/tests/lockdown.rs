@@ -124,6 +124,8 @@ async fn the_window_may_call_only_the_apps_commands_and_its_prototypes_are_froze
               r.webview_print = await attempt("plugin:webview|print", { label: "main" });
               r.event_emit = await attempt("plugin:event|emit", { event: "session-changed", payload: {} });
               r.shell_open = await attempt("plugin:shell|open", { path: "https://example.com" });
+              // Registered (the window's size and place) but not granted to the window.
+              r.window_state_save = await attempt("plugin:window-state|save_window_state", { flags: 31 });
               r.unknown = await attempt("read_tokens");
               r.own = await attempt("app_state");
               r.object_frozen = Object.isFrozen(Object.prototype);
@@ -142,6 +144,7 @@ async fn the_window_may_call_only_the_apps_commands_and_its_prototypes_are_froze
         "webview_print",
         "event_emit",
         "shell_open",
+        "window_state_save",
         "unknown",
     ] {
         let r = results[cmd].as_str().unwrap_or("");
