@@ -1102,7 +1102,7 @@ async fn after_a_kakao_account_logout_the_next_sign_in_asks_for_the_login() {
     let env = Env::new(script(FULL, Consent::All)).await;
     env.sign_in().await;
     env.session.logout(true).await;
-    let url = env.browser.opened().pop().unwrap();
+    let url = env.browser.last_kakao_url().await;
     assert!(url.contains("/oauth/logout"), "{url}");
     let v = env
         .wait_for("back from Kakao's logout page", |v| {
@@ -1120,12 +1120,12 @@ async fn after_a_kakao_account_logout_the_next_sign_in_asks_for_the_login() {
         .en
         .contains("Logged out on this device and of the Kakao account"));
     env.sign_in().await;
-    let url = env.browser.opened().pop().unwrap();
+    let url = env.browser.last_kakao_url().await;
     assert!(url.contains("prompt=login"), "{url}");
     // Once: a plain logout later does not ask for the login again.
     env.session.logout(false).await;
     env.sign_in().await;
-    let url = env.browser.opened().pop().unwrap();
+    let url = env.browser.last_kakao_url().await;
     assert!(!url.contains("prompt="), "{url}");
     env.cleanup().await;
 }
@@ -1243,7 +1243,7 @@ async fn oidc_switched_off_later_stops_asking_for_openid() {
     env.session
         .request_consent(vec!["account_email".into()])
         .await;
-    let url = env.browser.opened().pop().unwrap();
+    let url = env.browser.last_kakao_url().await;
     assert!(url.contains("scope=account_email"), "{url}");
     assert!(!url.contains("openid"), "{url}");
     let v = env
@@ -1300,9 +1300,13 @@ async fn open_again_hands_the_browser_the_same_attempt_and_it_completes() {
     assert_eq!(v.status, Status::Waiting);
     let first = env.browser.opened();
     assert_eq!(first.len(), 1);
-    // The sign-in link is Kakao's authorize URL of this attempt, without the verifier.
+    // The sign-in link is Kakao's authorize URL of this attempt (behind the one-time start URL
+    // the browser was given), without the verifier.
     let link = env.session.sign_in_link().unwrap();
-    assert_eq!(link, first[0]);
+    assert_eq!(
+        link,
+        kakao_signin_test_support::follow_start(&first[0]).await
+    );
     assert!(link.contains("code_challenge=") && !link.contains("code_verifier"));
 
     env.browser.set_script(script(FULL, Consent::All));
@@ -1310,8 +1314,10 @@ async fn open_again_hands_the_browser_the_same_attempt_and_it_completes() {
     assert!(v.error.is_none(), "{v:#?}");
     let opened = env.browser.opened();
     assert_eq!(opened.len(), 2);
-    // Same state, PKCE challenge and nonce: the same attempt, opened again.
-    assert_eq!(opened[1], opened[0]);
+    // A new one-time start URL (the first is used up), behind it the same Kakao URL: same
+    // state, PKCE challenge and nonce, the same attempt opened again.
+    assert_ne!(opened[1], opened[0]);
+    assert_eq!(env.browser.last_kakao_url().await, link);
     env.wait_for("signed in", |v| {
         v.status == Status::SignedIn && v.profile.is_some()
     })
