@@ -27,8 +27,7 @@ pub(crate) fn default_check() -> PeerCheck {
 /// effective user. Linux only; elsewhere `true` (see the module docs).
 #[cfg(target_os = "linux")]
 pub(crate) fn same_user(peer: SocketAddr, local: SocketAddr) -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
+    let me = rustix::process::geteuid().as_raw();
     match owner_uid(peer, local) {
         Some(uid) if uid == me => true,
         Some(uid) => {
@@ -77,8 +76,10 @@ mod tests {
         let client = TcpStream::connect(local).unwrap();
         let (_accepted, peer) = listener.accept().unwrap();
         assert_eq!(peer, client.local_addr().unwrap());
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        assert_eq!(owner_uid(peer, local), Some(unsafe { libc::geteuid() }));
+        assert_eq!(
+            owner_uid(peer, local),
+            Some(rustix::process::geteuid().as_raw())
+        );
         assert!(same_user(peer, local));
         // A peer with no socket in the table: unknown owner, refused.
         let nobody: SocketAddr = "127.0.0.1:1".parse().unwrap();
