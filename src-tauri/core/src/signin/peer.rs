@@ -49,19 +49,47 @@ pub(crate) fn same_user(_peer: SocketAddr, _local: SocketAddr) -> bool {
 
 /// The uid of the socket whose local end is `peer` and remote end is `local`, from
 /// `/proc/net/tcp` and `/proc/net/tcp6`.
+///
+/// Reading the tables costs time in the number of open sockets, so concurrent checks share
+/// one read: a snapshot taken after this call began holds every connection accepted before it
+/// (500 connections at once would otherwise read the tables 500 times; see the hostile
+/// listener tests). One read at a time; callers that arrive during a read use the next one.
 #[cfg(target_os = "linux")]
 fn owner_uid(peer: SocketAddr, local: SocketAddr) -> Option<u32> {
-    let same = |a: SocketAddr, b: SocketAddr| {
-        a.port() == b.port() && a.ip().to_canonical() == b.ip().to_canonical()
-    };
-    let find = |table: procfs::ProcResult<Vec<procfs::net::TcpNetEntry>>| {
-        table.ok().and_then(|rows| {
-            rows.into_iter()
-                .find(|r| same(r.local_address, peer) && same(r.remote_address, local))
-                .map(|r| r.uid)
-        })
-    };
-    find(procfs::net::tcp()).or_else(|| find(procfs::net::tcp6()))
+    use std::sync::Mutex;
+    use std::time::Instant;
+    static SNAPSHOT: Mutex<Option<Snapshot>> = Mutex::new(None);
+    let asked = Instant::now();
+    let key = (canonical(peer), canonical(local));
+    let mut snapshot = SNAPSHOT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(s) = snapshot.as_ref().filter(|s| s.taken >= asked) {
+        return s.owners.get(&key).copied();
+    }
+    let taken = Instant::now();
+    let mut owners = std::collections::HashMap::new();
+    for table in [procfs::net::tcp(), procfs::net::tcp6()] {
+        for row in table.into_iter().flatten() {
+            owners
+                .entry((canonical(row.local_address), canonical(row.remote_address)))
+                .or_insert(row.uid);
+        }
+    }
+    let uid = owners.get(&key).copied();
+    *snapshot = Some(Snapshot { taken, owners });
+    uid
+}
+
+/// One read of the TCP tables: (socket's local end, its remote end) → owner uid.
+#[cfg(target_os = "linux")]
+struct Snapshot {
+    taken: std::time::Instant,
+    owners: std::collections::HashMap<(SocketAddr, SocketAddr), u32>,
+}
+
+/// `a` with a v4-mapped IPv6 address as plain IPv4, so both tables' rows compare alike.
+#[cfg(target_os = "linux")]
+fn canonical(a: SocketAddr) -> SocketAddr {
+    SocketAddr::new(a.ip().to_canonical(), a.port())
 }
 
 #[cfg(all(test, target_os = "linux"))]
