@@ -78,11 +78,14 @@ pub enum Endpoint {
     OauthLogout,
     /// `GET /v1/user/shipping_address` (the simulator's `-402` trigger).
     ShippingAddress,
+    /// `GET /__sim/img/{name}`: the profile pictures (Kakao's CDN, `k.kakaocdn.net`, in real
+    /// life), so a latency fault can cost the picture its round trip too.
+    ProfileImage,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 14] = [
+    pub const ALL: [Endpoint; 15] = [
         Endpoint::Authorize,
         Endpoint::Token,
         Endpoint::TokenInfo,
@@ -97,6 +100,7 @@ impl Endpoint {
         Endpoint::OidcUserInfo,
         Endpoint::OauthLogout,
         Endpoint::ShippingAddress,
+        Endpoint::ProfileImage,
     ];
 
     /// snake_case name (as used in JSON and in [`Stats::endpoint_hits`]).
@@ -116,6 +120,7 @@ impl Endpoint {
             Endpoint::OidcUserInfo => "oidc_user_info",
             Endpoint::OauthLogout => "oauth_logout",
             Endpoint::ShippingAddress => "shipping_address",
+            Endpoint::ProfileImage => "profile_image",
         }
     }
 
@@ -297,6 +302,14 @@ pub struct LoggedRequest {
     pub has_authorization: bool,
     /// Response status (`0` when the connection was dropped).
     pub status: u16,
+    /// When the request arrived, microseconds since the simulator started (its monotonic
+    /// clock, not the simulated one): with `end_us`, which requests overlapped.
+    #[serde(default)]
+    pub start_us: u64,
+    /// When the answer was handed to the connection (or dropped), microseconds since the
+    /// simulator started.
+    #[serde(default)]
+    pub end_us: u64,
 }
 
 pub(crate) struct Clock {
@@ -308,6 +321,11 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
+    /// Real time since the simulator started, in microseconds (for the request log).
+    pub(crate) fn elapsed_us(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
     fn now(&self) -> i64 {
         let stopped = self.stopped_at.load(Ordering::SeqCst);
         let elapsed = if stopped >= 0 {

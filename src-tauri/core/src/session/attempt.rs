@@ -5,6 +5,7 @@
 //! only while it is current, and the tokens it brings home go through the lane like every
 //! other change ([`super::tokens`]).
 
+use super::profile;
 use super::view::{Status, WaitPurpose, WaitingView};
 use super::{Error, Event, Session};
 use crate::kakao::{self, AuthorizeParams, Nonce, PkceVerifier, Prompt, StateToken};
@@ -157,6 +158,13 @@ impl Session {
             purpose,
             id,
         };
+        // While the person is at Kakao: the keys for the ID token check, unless a fresh JWKS
+        // is held (memory or the cache file), so the check after the code exchange is local.
+        tokio::spawn(async move {
+            if let Err(e) = kakao.prefetch_jwks().await {
+                tracing::debug!(kind = %e.kind(), "JWKS prefetch failed; the check will fetch");
+            }
+        });
         let this = self.clone();
         tokio::spawn(async move { this.run_attempt(attempt).await });
         view
@@ -221,8 +229,10 @@ impl Session {
         self.changed();
     }
 
-    /// Code → tokens → ID token check → the lane (keychain, then memory) → profile. Nothing is
-    /// stored unless every check passed.
+    /// Code → tokens → ID token check, then at once: the lane (keychain, then memory),
+    /// `/v2/user/me`, `/v2/user/scopes` and the picture (the ID token's `picture`), so a sign-in
+    /// costs the code exchange and one more round trip. Nothing is stored unless every check
+    /// passed; without an ID token the member id comes from `/v2/user/me` first.
     async fn complete(
         &self,
         code: &Secret,
@@ -232,25 +242,93 @@ impl Session {
     ) -> Result<(), Error> {
         let kakao = self.kakao()?.clone();
         let response = kakao.exchange_code(code, redirect_uri, verifier).await?;
-        let member_id = match &response.id_token {
-            Some(id) => kakao.verify_id_token(id, nonce).await?.member_id,
-            None => kakao.user_me(&response.access_token).await?.id,
-        };
-        {
-            let mut lane = self.keeper.lane().await;
-            lane.install(&response, member_id).await?;
-            let mut s = self.lock();
-            if s.shown != lane.pair() {
-                // Another session: nothing of the previous one stays on screen, nor what was
-                // said about it.
-                s.profile = None;
-                s.notice = None;
-                s.shown = lane.pair();
+        let token = &response.access_token;
+        let http = &*self.deps.http;
+        let (pair, me, scopes, picture) = match &response.id_token {
+            Some(id) => {
+                let claims = kakao.verify_id_token(id, nonce).await?;
+                let picture = async {
+                    match &claims.picture {
+                        Some(url) => Some(profile::fetch_image_at(http, url).await),
+                        None => None,
+                    }
+                };
+                let (pair, me, scopes, picture) = tokio::join!(
+                    self.install(&response, claims.member_id),
+                    kakao.user_me(token),
+                    kakao.scopes(token, None),
+                    picture,
+                );
+                // The ID token and `/v2/user/me` name the same member, or the profile is not
+                // this session's: it is fetched again through the lane below.
+                let me = me.ok().filter(|me| me.id == claims.member_id);
+                (
+                    pair?,
+                    me,
+                    scopes,
+                    picture.map(|p| (claims.picture.clone(), p)),
+                )
             }
-            s.consents = None;
+            None => {
+                let me = kakao.user_me(token).await?;
+                let picture = async {
+                    match profile::image_url(&me) {
+                        Some(url) => Some(profile::fetch_image_at(http, url).await),
+                        None => None,
+                    }
+                };
+                let (pair, scopes, picture) = tokio::join!(
+                    self.install(&response, me.id),
+                    kakao.scopes(token, None),
+                    picture,
+                );
+                let url = profile::image_url(&me).map(str::to_owned);
+                (pair?, Some(me), scopes, picture.map(|p| (url, p)))
+            }
+        };
+        if let Ok(s) = scopes {
+            let views = profile::consent_views(&s.scopes);
+            self.apply(pair, |st| st.consents = Some(views));
         }
-        self.load_profile().await;
+        match me {
+            Some(me) => {
+                // The picture fetched early counts when it is the one `/v2/user/me` names;
+                // otherwise (none, or another URL) it is fetched now.
+                let wanted = profile::image_url(&me);
+                let picture = match (wanted, picture) {
+                    (None, _) => Some(None),
+                    (Some(w), Some((Some(url), p))) if url == w => Some(p),
+                    _ => None,
+                };
+                self.show_profile(&me, pair, picture).await;
+            }
+            // `/v2/user/me` failed: once more through the lane (-401 refreshes), its failure
+            // shown as for any profile fetch.
+            None => self.load_profile().await,
+        }
         Ok(())
+    }
+
+    /// Makes the tokens of a completed round trip the session (keychain, then memory) and
+    /// returns its pair. A session other than the one shown clears what was shown of it.
+    async fn install(
+        &self,
+        response: &kakao::TokenResponse,
+        member_id: i64,
+    ) -> Result<crate::vault::PairId, Error> {
+        let mut lane = self.keeper.lane().await;
+        lane.install(response, member_id).await?;
+        let pair = lane.pair().ok_or(Error::NotSignedIn)?;
+        let mut s = self.lock();
+        if s.shown != Some(pair) {
+            // Another session: nothing of the previous one stays on screen, nor what was
+            // said about it.
+            s.profile = None;
+            s.notice = None;
+            s.shown = Some(pair);
+        }
+        s.consents = None;
+        Ok(pair)
     }
 
     /// S07: `/oauth/logout` in the browser, back to a loopback logout page.

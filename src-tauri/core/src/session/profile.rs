@@ -52,10 +52,13 @@ fn value(field: ProfileField, a: &KakaoAccount) -> Option<String> {
     }
 }
 
+/// `image_pending`: the picture is still being fetched (it follows in the next view), so no
+/// "not loaded" note yet.
 pub(super) fn profile_view(
     me: &UserMe,
     entered: &BTreeMap<String, EnteredValue>,
     image: Option<String>,
+    image_pending: bool,
     now: i64,
 ) -> ProfileView {
     let account = me.kakao_account.as_ref();
@@ -77,7 +80,7 @@ pub(super) fn profile_view(
                     .unwrap_or(false);
                 note = if default {
                     Some(words::default_picture())
-                } else if image.is_none() {
+                } else if image.is_none() && !image_pending {
                     Some(words::picture_not_loaded())
                 } else {
                     None
@@ -143,17 +146,26 @@ pub(super) fn consent_views(scopes: &[ScopeInfo]) -> Vec<ConsentView> {
 /// Largest picture we turn into a data URL (Kakao's are 110×110 thumbnails, a few KB).
 const MAX_IMAGE_BYTES: usize = 512 * 1024;
 
-/// Fetches the profile picture so the window shows it as a `data:` URL and its CSP need not
-/// allow remote images. Any failure just means the placeholder is shown.
-pub(super) async fn fetch_image(http: &dyn HttpClient, me: &UserMe) -> Option<String> {
+/// The picture `/v2/user/me` names, unless it is Kakao's default one (shown as a note).
+pub(super) fn image_url(me: &UserMe) -> Option<&str> {
     let profile = me.kakao_account.as_ref()?.profile.as_ref()?;
     if profile.is_default_image == Some(true) {
         return None;
     }
-    let raw = profile
+    profile
         .thumbnail_image_url
-        .as_ref()
-        .or(profile.profile_image_url.as_ref())?;
+        .as_deref()
+        .or(profile.profile_image_url.as_deref())
+}
+
+/// Fetches the profile picture so the window shows it as a `data:` URL and its CSP need not
+/// allow remote images. Any failure just means the placeholder is shown.
+pub(super) async fn fetch_image(http: &dyn HttpClient, me: &UserMe) -> Option<String> {
+    fetch_image_at(http, image_url(me)?).await
+}
+
+/// [`fetch_image`] for a URL known before `/v2/user/me` answers (the ID token's `picture`).
+pub(super) async fn fetch_image_at(http: &dyn HttpClient, raw: &str) -> Option<String> {
     let url = Url::parse(raw).ok()?;
     // HTTPS, or plain HTTP to loopback (the simulator).
     let allowed =
@@ -222,7 +234,7 @@ mod tests {
                 entered_at: 1,
             },
         );
-        let p = profile_view(&m, &entered, None, 42);
+        let p = profile_view(&m, &entered, None, false, 42);
         assert_eq!(p.member_id, "3000000000000000001");
         assert_eq!(state_of(&p, "nickname"), FieldState::Agreed);
         assert_eq!(state_of(&p, "email"), FieldState::AgreedEmpty);
@@ -254,7 +266,7 @@ mod tests {
                 }
             }
         }));
-        let p = profile_view(&m, &BTreeMap::new(), None, 0);
+        let p = profile_view(&m, &BTreeMap::new(), None, false, 0);
         let pic = p.fields.iter().find(|f| f.id == "profile_image").unwrap();
         assert_eq!(pic.state, FieldState::Agreed);
         assert_eq!(pic.value, None, "no URL shown as a value");
@@ -263,6 +275,7 @@ mod tests {
             &m,
             &BTreeMap::new(),
             Some("data:image/png;base64,AA".into()),
+            false,
             0,
         );
         let json = serde_json::to_string(&shown).unwrap();
@@ -283,7 +296,7 @@ mod tests {
                 "is_email_verified": true
             }
         }));
-        let p = profile_view(&m, &BTreeMap::new(), None, 0);
+        let p = profile_view(&m, &BTreeMap::new(), None, false, 0);
         let email = p.fields.iter().find(|f| f.id == "email").unwrap();
         assert_eq!(email.state, FieldState::Agreed);
         assert_eq!(email.email_valid, Some(false));
@@ -293,7 +306,13 @@ mod tests {
 
     #[test]
     fn no_kakao_account_means_nothing_requested() {
-        let p = profile_view(&me(serde_json::json!({"id": 7})), &BTreeMap::new(), None, 0);
+        let p = profile_view(
+            &me(serde_json::json!({"id": 7})),
+            &BTreeMap::new(),
+            None,
+            false,
+            0,
+        );
         assert!(p.fields.iter().all(|f| f.state == FieldState::NotRequested));
     }
 
