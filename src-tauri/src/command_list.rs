@@ -22,6 +22,7 @@ macro_rules! app_commands {
             retry,
             dismiss_error,
             diagnostics,
+            mark_painted,
         }
     };
 }

@@ -452,6 +452,12 @@ impl Sim {
         self.addr
     }
 
+    /// The instant the request log's `start_us` and `end_us` count from (the simulator's start,
+    /// on this process's monotonic clock).
+    pub fn log_epoch(&self) -> Instant {
+        self.shared.clock.started
+    }
+
     /// Moves the simulator clock forward (tokens, codes and sessions expire accordingly).
     pub fn advance_clock(&self, secs: i64) {
         self.shared.clock.offset.fetch_add(secs, Ordering::SeqCst);

@@ -102,8 +102,9 @@ impl std::fmt::Debug for RsaKey {
 /// (REFERENCE §7); a key it rotates in before then is fetched on its unknown `kid`.
 pub const JWKS_MAX_AGE_SECS: i64 = 24 * 3600;
 
-/// An ID token whose `kid` is not in a fresh JWKS causes a refetch at most this often
-/// (seconds since the last fetch), so tokens with made-up `kid`s can't hammer Kakao's JWKS.
+/// An ID token whose `kid` is not in a fresh JWKS causes a refetch at most this often (seconds
+/// since the last such refetch), so tokens with made-up `kid`s can't hammer Kakao's JWKS; the
+/// first one after a regular fetch goes at once (Kakao may just have rotated its key).
 pub const JWKS_REFETCH_MIN_SECS: i64 = 60;
 
 /// Largest cache file read back (bytes); Kakao's JWKS is about 1 KB.
@@ -127,6 +128,8 @@ struct Held {
     keys: HashMap<String, RsaKey>,
     /// Unix seconds (this computer's clock) of the fetch the keys came from; `None`: never.
     fetched_at: Option<i64>,
+    /// Unix seconds of the last fetch made for an unknown `kid`.
+    refetched_at: Option<i64>,
     /// The file has been read (once per process).
     file_read: bool,
 }
@@ -199,12 +202,21 @@ impl JwksCache {
     fn may_refetch(&self) -> bool {
         let now = self.clock.now_unix();
         self.lock()
-            .fetched_at
+            .refetched_at
             .is_none_or(|at| now.saturating_sub(at) >= JWKS_REFETCH_MIN_SECS || at > now)
     }
 
-    /// Fetches the JWKS, holds its keys and writes the file.
-    async fn fetch(&self, http: &dyn HttpClient, endpoints: &Endpoints) -> Result<(), Error> {
+    /// Fetches the JWKS, holds its keys and writes the file. `for_unknown_kid`: a refetch,
+    /// counted against [`JWKS_REFETCH_MIN_SECS`] (whether or not it succeeds).
+    async fn fetch(
+        &self,
+        http: &dyn HttpClient,
+        endpoints: &Endpoints,
+        for_unknown_kid: bool,
+    ) -> Result<(), Error> {
+        if for_unknown_kid {
+            self.lock().refetched_at = Some(self.clock.now_unix());
+        }
         let (keys, raw) = fetch_jwks(http, endpoints).await?;
         let now = self.clock.now_unix();
         {
@@ -382,7 +394,7 @@ pub async fn prefetch(
     cache: &JwksCache,
 ) -> Result<(), Error> {
     if cache.needs_fetch() {
-        cache.fetch(http, endpoints).await?;
+        cache.fetch(http, endpoints, false).await?;
     }
     Ok(())
 }
@@ -507,8 +519,9 @@ fn verified_payload(
 }
 
 /// Full verification: header, key from the cached JWKS (fetched when missing or older than
-/// [`JWKS_MAX_AGE_SECS`], refetched when the `kid` is unknown unless it was fetched less than
-/// [`JWKS_REFETCH_MIN_SECS`] ago, then [`IdTokenError::UnknownKid`]), signature, claims.
+/// [`JWKS_MAX_AGE_SECS`], refetched when the `kid` is unknown unless such a refetch happened
+/// less than [`JWKS_REFETCH_MIN_SECS`] ago, then [`IdTokenError::UnknownKid`]), signature,
+/// claims.
 pub async fn verify(
     http: &dyn HttpClient,
     endpoints: &Endpoints,
@@ -523,10 +536,11 @@ pub async fn verify(
         None => {
             // Kakao rotates keys: one fetch, no more, and none for a kid it was asked about
             // within the last minute, so bad kids can't make us hammer the JWKS.
-            if !cache.needs_fetch() && !cache.may_refetch() {
+            let refetch = !cache.needs_fetch();
+            if refetch && !cache.may_refetch() {
                 return Err(IdTokenError::UnknownKid.into());
             }
-            cache.fetch(http, endpoints).await?;
+            cache.fetch(http, endpoints, refetch).await?;
             cache.fresh(&header.kid).ok_or(IdTokenError::UnknownKid)?
         }
     };
@@ -794,8 +808,7 @@ mod tests {
         );
         assert_eq!(reqs[0].method, crate::kakao::http::Method::Get);
 
-        // Rotation: k2 appears in the JWKS → one refetch, success (a minute after the fetch).
-        clock.advance(JWKS_REFETCH_MIN_SECS);
+        // Rotation: k2 appears in the JWKS → one refetch at once, success.
         fake.push_json(200, jwks(&["k1", "k2"]));
         let t2 = sign("k2", &claims(ISS, AUD, "nonce-1"));
         run(&fake, &cache, &t2).await.unwrap();
