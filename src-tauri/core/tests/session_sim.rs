@@ -342,18 +342,8 @@ async fn transient_failures_keep_every_token_and_say_offline() {
             Fault::Status(503),
             0,
         ),
-        (
-            "dropped /v2/user/me",
-            Endpoint::UserMe,
-            Fault::Drop,
-            0,
-        ),
-        (
-            "Kakao -1",
-            Endpoint::UserMe,
-            Fault::KakaoTransient,
-            0,
-        ),
+        ("dropped /v2/user/me", Endpoint::UserMe, Fault::Drop, 0),
+        ("Kakao -1", Endpoint::UserMe, Fault::KakaoTransient, 0),
         (
             "malformed /v2/user/me",
             Endpoint::UserMe,
@@ -391,9 +381,20 @@ async fn transient_failures_keep_every_token_and_say_offline() {
         env.sim.clear_faults();
         env.sim.set_fault(Endpoint::AccessTokenInfo, fault.clone());
         let v = env.new_session().restore().await;
-        assert_eq!(v.status, Status::SignedIn, "{fault:?} on token info: {v:#?}");
-        assert!(v.profile.is_some() && v.error.is_none(), "{fault:?}: {v:#?}");
-        assert_eq!(env.stored().await.as_ref(), Some(&stored), "{fault:?}: tokens kept");
+        assert_eq!(
+            v.status,
+            Status::SignedIn,
+            "{fault:?} on token info: {v:#?}"
+        );
+        assert!(
+            v.profile.is_some() && v.error.is_none(),
+            "{fault:?}: {v:#?}"
+        );
+        assert_eq!(
+            env.stored().await.as_ref(),
+            Some(&stored),
+            "{fault:?}: tokens kept"
+        );
     }
     env.sim.clear_faults();
     let v = env.new_session().restore().await;

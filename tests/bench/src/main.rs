@@ -728,6 +728,20 @@ fn why(target: &str) -> &'static str {
          webpki-roots, axum, zbus (the single-instance plugin), env-filter's regex, \
          jsonwebtoken and the toml crate. What is left would cost features: a hand-written \
          HTTP client (reqwest brings proxy support) or a plain-text Secret Service session."
+    } else if target.starts_with("sign-in: callback") {
+        "the path is the code exchange, then `/v2/user/me`, `/v2/user/scopes`, the picture and \
+         the keychain writes at once (the round-trip table's request list shows whether they \
+         overlapped). Beyond two RTTs: the keychain writes (two Secret Service items, see the \
+         keychain rows), the ID token check (local with the JWKS on disk; a fetch if it was \
+         not), and the window's IPC and paint."
+    } else if target.starts_with("restore:") {
+        "the restore's one request is `/v2/user/me` with the stored access token; the rest is \
+         the profile view, the IPC answer to the page's long poll and its paint. More than one \
+         round trip means a refresh (expired access token) or a JWKS fetch on the way."
+    } else if target.starts_with("click on") {
+        "between the click and the browser: the page's IPC call, the keychain check that it can \
+         store tokens (a Secret Service round trip, so a keychain that cannot is named before \
+         Kakao's pages open), binding the loopback listener and spawning the browser command."
     } else if target.starts_with("sign-in") {
         "the core bench's breakdown (code exchange, ID token check, two keychain writes, \
          /v2/user/me, picture) says where the time goes; keychain writes are the usual cost."

@@ -16,8 +16,8 @@
 use crate::{Line, Rig};
 use kakao_signin_core::signin::BrowserOpener;
 use kakao_signin_core::vault::Vault;
-use kakao_sim::{Endpoint, Fault, LoggedRequest, Sim};
 use kakao_signin_test_support::{xscreen, Consent, Opener, Script, SimBrowser};
+use kakao_sim::{Endpoint, Fault, LoggedRequest, Sim};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -66,7 +66,8 @@ pub fn run(
     rtts: &[u64],
     runs: usize,
 ) -> Vec<AtRtt> {
-    let fifo = std::env::temp_dir().join(format!("kakao-signin-bench-browser-{}", std::process::id()));
+    let fifo =
+        std::env::temp_dir().join(format!("kakao-signin-bench-browser-{}", std::process::id()));
     let _ = std::fs::remove_file(&fifo);
     let made = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes())
         .ok()
@@ -97,7 +98,11 @@ pub fn run(
         };
         for i in 0..runs {
             let r = restore_once(rig, app_bin);
-            eprintln!("bench: RTT {rtt} ms restore {}/{runs}: {}", i + 1, r.summary());
+            eprintln!(
+                "bench: RTT {rtt} ms restore {}/{runs}: {}",
+                i + 1,
+                r.summary()
+            );
             at.restore.push(r);
             std::thread::sleep(Duration::from_millis(500));
             let s = match &opened {
@@ -107,7 +112,11 @@ pub fn run(
                     ..SignIn::default()
                 },
             };
-            eprintln!("bench: RTT {rtt} ms sign-in {}/{runs}: {}", i + 1, s.summary());
+            eprintln!(
+                "bench: RTT {rtt} ms sign-in {}/{runs}: {}",
+                i + 1,
+                s.summary()
+            );
             at.signin.push(s);
             rt.block_on(async {
                 let _ = Vault::keyring(signin_service.clone()).clear().await;
@@ -563,7 +572,11 @@ pub fn render(results: &[AtRtt], targets: &mut Vec<(String, Option<bool>, String
                 "| {} ms | {label} | {} | {as_rtt} | {} | {target} | {} |",
                 at.rtt_ms,
                 crate::fmt_stats(s, samples.len(), n, "ms"),
-                if trips_s.is_empty() { "—".into() } else { trips_s },
+                if trips_s.is_empty() {
+                    "—".into()
+                } else {
+                    trips_s
+                },
                 if limit.is_some() {
                     crate::verdict(pass)
                 } else {
