@@ -130,7 +130,11 @@ pub type LogFile = FileRotate<AppendCount>;
 /// # Panics
 ///
 /// If `max_file_bytes` or `max_files` is 0.
-pub fn open(dir: &Path, max_file_bytes: u64, max_files: u64) -> std::io::Result<(PathBuf, LogFile)> {
+pub fn open(
+    dir: &Path,
+    max_file_bytes: u64,
+    max_files: u64,
+) -> std::io::Result<(PathBuf, LogFile)> {
     assert!(max_file_bytes > 0 && max_files > 0, "a log file needs room");
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);

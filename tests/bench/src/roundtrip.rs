@@ -2,8 +2,8 @@
 //! endpoint (its latency fault, the profile pictures included), at RTT 0 and e.g. 50 ms.
 //!
 //! - sign-in: the scripted browser sends Kakao's redirect to the app's listener → the page says
-//!   it has painted the profile (`bench-mark profile-painted`, two animation frames after the
-//!   view with the profile was rendered);
+//!   it has painted the profile (`bench-mark profile-painted`, in the task after the animation
+//!   frame that drew it);
 //! - restore: process start → the restored profile painted; and from the restore's first
 //!   request (the keychain has been read by then) → painted;
 //! - click: an XTest click on the Kakao Login button (found by its #FEE500 pixels) → the browser
@@ -678,7 +678,7 @@ pub fn method_note() -> &'static str {
      by its #FEE500 pixels), the app's browser command is a shell that writes the URL into a \
      FIFO (click → browser = the FIFO line's arrival), the scripted browser then logs in at the \
      simulator and sends the redirect to the app's listener; the end is `bench-mark \
-     profile-painted`, which the page sends two animation frames after rendering the profile. \
+     profile-painted`, which the page sends in the task after the animation frame that drew the profile. \
      Restore: process start (just before spawn) and the first request in the simulator's log \
      (the keychain has been read) to the same mark. Sequential round trips: the longest chain \
      of logged requests, each starting after the previous ended, among those that ended \
