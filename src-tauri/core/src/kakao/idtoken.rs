@@ -1,7 +1,7 @@
 //! ID token verification (REFERENCE §7): RS256 only, key by `kid` from the JWKS at
 //! `<auth>/.well-known/jwks.json`, then `iss`, `aud`, `exp`, `iat`, `nonce`.
 //!
-//! The header and every claim are checked here, times against the [`Clock`](crate::clock::Clock)
+//! The header and every claim are checked here, times against the [`Clock`]
 //! seam; the signature is RSASSA-PKCS1-v1_5 with SHA-256 checked by ring (2048–8192-bit keys).
 //! No general JWT library: one algorithm needs none, and none can be talked into another.
 
@@ -283,8 +283,11 @@ fn is_fresh(at: i64, now: i64) -> bool {
     at <= now.saturating_add(JWKS_REFETCH_MIN_SECS) && now < at.saturating_add(JWKS_MAX_AGE_SECS)
 }
 
+/// Keys by `kid`.
+type Keys = HashMap<String, RsaKey>;
+
 /// The cache file's fetch time and keys; `Ok(None)` when there is no file.
-fn read_cache_file(path: &Path) -> Result<Option<(i64, HashMap<String, RsaKey>)>, String> {
+fn read_cache_file(path: &Path) -> Result<Option<(i64, Keys)>, String> {
     use std::io::Read;
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
