@@ -721,13 +721,13 @@ fn why(target: &str) -> &'static str {
          this misses, check that nothing set WEBKIT_DISABLE_COMPOSITING_MODE=0 in the \
          environment."
     } else if target.starts_with("stripped release binary") || target.starts_with(".deb") {
-        "the app links what the blank app does not: the HTTPS client (reqwest + hyper over the \
-         platform's TLS), the loopback server (bare hyper), the keychain (libdbus + \
-         dbus-secret-service + num-bigint for the Secret Service session), ring's RSA check of \
-         ID tokens, and its own session and protocol code. Already removed: rustls + \
-         webpki-roots, axum, zbus (the single-instance plugin), env-filter's regex, \
-         jsonwebtoken and the toml crate. What is left would cost features: a hand-written \
-         HTTP client (reqwest brings proxy support) or a plain-text Secret Service session."
+        "the per-crate table says where the bytes are. Already done: no rustls/webpki-roots \
+         (the platform's TLS), no axum, no zbus, no regex (file-rotate for the log instead of \
+         logroller, tracing's `Targets` filter instead of `EnvFilter`), Tauri without \
+         `dynamic-acl`, `opt-level = \"z\"`. `panic = \"unwind\"` adds about 1 MB (unwind \
+         tables and landing pads in every crate). Left to weigh: Tauri's `compression` (the \
+         brotli decoder against compressed assets), the toml crate (~60 KB with its parser), \
+         ring next to OpenSSL for one RSA check."
     } else if target.starts_with("sign-in: callback") {
         "the path is the code exchange, then `/v2/user/me`, `/v2/user/scopes`, the picture and \
          the keychain writes at once (the round-trip table's request list shows whether they \
