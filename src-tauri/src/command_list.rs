@@ -26,6 +26,7 @@ macro_rules! app_commands {
             sign_in_link,
             paste_address,
             kakao_error_help,
+            mark_painted,
         }
     };
 }

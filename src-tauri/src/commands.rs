@@ -79,6 +79,16 @@ pub fn app_state(state: S<'_>) -> SessionView {
     view
 }
 
+/// The page says it has painted something the bench waits for (after the frame that drew it):
+/// `profile`, the first signed-in profile. Prints `bench-mark profile-painted` under
+/// `KAKAO_SIGNIN_BENCH_MARKS=1`; does nothing otherwise, and nothing for other words.
+#[tauri::command]
+pub fn mark_painted(what: String) {
+    if what == "profile" {
+        crate::bench_mark("profile-painted");
+    }
+}
+
 /// A view and the change number it follows; the window passes the number back as `after`.
 #[derive(Serialize)]
 pub struct ViewUpdate {

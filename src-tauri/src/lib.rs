@@ -94,7 +94,14 @@ pub fn run() {
     let session = Session::new(
         deps,
         Arc::new(move |event| match event {
-            Event::Changed(_) => notify_feed.changed(),
+            Event::Changed(view) => {
+                // `cargo xtask bench`: the core has the profile to show (the page paints it
+                // after its next `next_view` answer: `profile-painted`).
+                if shows_profile(&view) {
+                    bench_mark("profile-ready");
+                }
+                notify_feed.changed()
+            }
             Event::BringToFront => {
                 if let Some(app) = notify_handle.get() {
                     raise::bring_to_front(app);

@@ -14,7 +14,9 @@
 //! themselves), and reqwest, the one library here that could print request bytes, is capped at
 //! info whatever the filter says ([`library_cap`]).
 
-use logroller::{LogRoller, LogRollerBuilder, Rotation, RotationSize};
+use file_rotate::compression::Compression;
+use file_rotate::suffix::AppendCount;
+use file_rotate::{ContentLimit, FileRotate};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tracing_subscriber::filter::{FilterFn, LevelFilter, Targets};
@@ -29,9 +31,8 @@ pub const LOG_DIR_ENV: &str = "KAKAO_SIGNIN_LOG_DIR";
 /// The current log file's name in the log directory; rotated files add `.1`, `.2`.
 pub const FILE_NAME: &str = "kakao-signin.log";
 
-/// The most one log file holds, in bytes (1 MiB): a record that would take the file to this size
-/// goes to a fresh file instead, and the full one becomes `kakao-signin.log.1`. (A single record
-/// longer than that is still written whole, to a file of its own.)
+/// The most one log file holds, in bytes (1 MiB): the record that fills it goes on in a fresh
+/// file, and the full one becomes `kakao-signin.log.1`.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// How many log files are kept, the current one included: at most
@@ -116,14 +117,15 @@ pub fn default_dir() -> Option<PathBuf> {
     Some(base.join("logs"))
 }
 
+/// The rotating log file's writer.
+pub type LogFile = FileRotate<AppendCount>;
+
 /// Opens (creating it and its directory if needed) the rotating log file [`FILE_NAME`] in `dir`:
 /// a file holds at most `max_file_bytes` bytes, and at most `max_files` files are kept, the
-/// current one included. On Unix a directory this creates gets mode 0700 and every log file 0600:
-/// the log says what the app did, for its user only. Returns the file's path and its writer, which
-/// writes each record straight to the file (no buffer).
-///
-/// The writer renames the full file and opens a fresh one in place; moving, numbering and deleting
-/// the older files happens on a short-lived thread of its own, which `flush` waits for.
+/// current one included. On Unix a directory this creates gets mode 0700 and every log file 0600
+/// (a file left from before, or made by hand, is made 0600 here): the log says what the app did,
+/// for its user only. Returns the file's path and its writer, which writes each record straight
+/// to the file (no buffer) and rotates in the write that fills a file.
 ///
 /// # Panics
 ///
@@ -132,26 +134,36 @@ pub fn open(
     dir: &Path,
     max_file_bytes: u64,
     max_files: u64,
-) -> std::io::Result<(PathBuf, LogRoller)> {
+) -> std::io::Result<(PathBuf, LogFile)> {
     assert!(max_file_bytes > 0 && max_files > 0, "a log file needs room");
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)?;
-    let writer = LogRollerBuilder::new(dir, Path::new(FILE_NAME))
-        .rotation(Rotation::SizeBased(RotationSize::Bytes(max_file_bytes)))
-        // Counts the rotated files only.
-        .max_keep_files(max_files - 1)
-        // `flush` waits for the rotation thread: tests see the files settled. The app never
-        // flushes the log (each record is already in the file), so this costs it nothing.
-        .graceful_shutdown(true);
-    // Set on every file it creates, and on a file left from before (or made by hand) when it is
-    // opened. Unix only: elsewhere the crate would print a warning for each file.
+    let path = dir.join(FILE_NAME);
+    let mut options = std::fs::OpenOptions::new();
+    // What file-rotate needs of them (its docs), and the mode of every file it creates.
+    options.read(true).create(true).append(true);
     #[cfg(unix)]
-    let writer = writer.file_mode(0o600);
-    let writer = writer.build().map_err(std::io::Error::other)?;
-    Ok((dir.join(FILE_NAME), writer))
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    // file-rotate keeps an open failure to itself (it then writes nowhere): try it here, so the
+    // caller hears why there is no log file.
+    drop(options.open(&path)?);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    let writer = FileRotate::new(
+        &path,
+        // Counts the rotated files only.
+        AppendCount::new(usize::try_from(max_files - 1).unwrap_or(usize::MAX)),
+        ContentLimit::Bytes(usize::try_from(max_file_bytes).unwrap_or(usize::MAX)),
+        Compression::None,
+        Some(options),
+    );
+    Ok((path, writer))
 }
 
 /// The filter for a `KAKAO_SIGNIN_LOG` value: the value as `Targets` parses it, or, unset or
@@ -199,7 +211,7 @@ fn library_cap() -> FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
 /// follows the filter. Fails if a subscriber or a `log` logger is already set.
 fn install(
     filter: Targets,
-    file: Option<LogRoller>,
+    file: Option<LogFile>,
     stderr: bool,
 ) -> Result<(), tracing_subscriber::util::TryInitError> {
     use tracing_subscriber::layer::SubscriberExt;
@@ -260,7 +272,6 @@ mod tests {
             w.write_all(format!("{i:05} {}\n", "x".repeat(93)).as_bytes())
                 .unwrap();
         }
-        // Waits for the rotation thread to number and delete the older files.
         w.flush().unwrap();
         let found = files(&dir);
         let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();

@@ -25,7 +25,7 @@ macro_rules! command_names {
     };
 }
 
-const COMMANDS: [&str; 19] = app_commands!(command_names);
+const COMMANDS: [&str; 20] = app_commands!(command_names);
 
 /// Only the app's own commands: the window follows the session through `next_view`, not
 /// through events, so it needs no `core:event` permission.
@@ -104,7 +104,7 @@ fn capabilities_grant_only_the_apps_commands_to_main() {
         assert!(granted.insert(id.to_owned()), "{id} granted twice");
     }
     let expected = expected_permissions();
-    assert_eq!(granted.len(), 19);
+    assert_eq!(granted.len(), 20);
     let extra: Vec<_> = granted.difference(&expected).collect();
     let missing: Vec<_> = expected.difference(&granted).collect();
     assert!(

@@ -387,12 +387,53 @@ fn bench(args: &[String]) -> Result<()> {
     c.args(["build", "--release", "-p", "kakao-signin-bench"]);
     status(c, "cargo build --release -p kakao-signin-bench")?;
 
+    if let Err(e) = bloat() {
+        eprintln!("xtask: no per-crate size table: {e}");
+    }
+
     let mut c = Command::new(target_dir().join("release/kakao-signin-bench"));
     c.args(args.iter().skip_while(|a| *a == "--")).env(
         "CARGO",
         env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
     );
     in_private_desktop("bench-env", c, "the bench")
+}
+
+/// `cargo bloat --crates` of the app (the release profile, `custom-protocol`, not stripped so
+/// the symbols say which crate each byte is from) into `target/bench/bloat-crates.txt`, which
+/// the report shows. Its own target dir (`target/bloat`): `target/release` keeps the stripped
+/// binary the bench measures. Installs cargo-bloat when missing.
+fn bloat() -> Result<()> {
+    if !have("cargo-bloat") {
+        eprintln!("xtask: installing cargo-bloat (cargo install cargo-bloat --locked)");
+        let mut c = cargo();
+        c.args(["install", "cargo-bloat", "--locked"]);
+        status(c, "cargo install cargo-bloat")?;
+    }
+    let mut c = cargo();
+    c.args([
+        "bloat",
+        "--release",
+        "-p",
+        "kakao-signin",
+        "--features",
+        "custom-protocol",
+        "--crates",
+        "-n",
+        "40",
+    ])
+    .env("CARGO_PROFILE_RELEASE_STRIP", "false")
+    .env("CARGO_TARGET_DIR", target_dir().join("bloat"))
+    .stderr(Stdio::inherit());
+    let out = c
+        .output()
+        .map_err(|e| format!("could not start cargo bloat: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("cargo bloat failed ({})", out.status));
+    }
+    let dir = target_dir().join("bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("bloat-crates.txt"), &out.stdout).map_err(|e| e.to_string())
 }
 
 /// Inside the private D-Bus session: unlock a fresh keyring, then run the command in `args`.

@@ -254,13 +254,14 @@ fn cell_user_me(f: Fault) -> Cell {
     })
 }
 
-/// The start-up check (`access_token_info`) fails: offline, tokens kept, retry signs in.
+/// The restore's one call before the profile (`/v2/user/me` with the stored access token)
+/// fails: offline, tokens kept, retry signs in.
 fn cell_restore(f: Fault) -> Cell {
     Box::pin(async move {
         let w = World::new(Consent::All).await;
         w.sign_in_ok(&w.session()).await?;
         let before = w.refresh_token();
-        w.sim.set_fault(Endpoint::AccessTokenInfo, f);
+        w.sim.set_fault(Endpoint::UserMe, f);
         let s = w.session();
         let v = s.restore().await;
         let kind = says_error(&v)?;
@@ -808,7 +809,7 @@ async fn fault_matrix() {
         ("sign-in: token exchange", cell_token_exchange),
         ("sign-in: ID token/JWKS", cell_jwks),
         ("sign-in: user/me", cell_user_me),
-        ("restore: access_token_info", cell_restore),
+        ("restore: user/me", cell_restore),
         ("refresh: token call", cell_refresh),
         (
             "refresh (rotated): ID token/JWKS",

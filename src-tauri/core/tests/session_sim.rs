@@ -381,28 +381,19 @@ async fn transient_failures_keep_every_token_and_say_offline() {
     let env = Env::new(script(FULL, Consent::All)).await;
     env.sign_in().await;
     let stored = env.stored().await.unwrap();
+    // The restore's one call before the profile is `/v2/user/me` with the stored access token.
     let cases: Vec<(&str, Endpoint, Fault, i64)> = vec![
         (
-            "5xx on token info",
-            Endpoint::AccessTokenInfo,
+            "5xx on /v2/user/me",
+            Endpoint::UserMe,
             Fault::Status(503),
             0,
         ),
+        ("dropped /v2/user/me", Endpoint::UserMe, Fault::Drop, 0),
+        ("Kakao -1", Endpoint::UserMe, Fault::KakaoTransient, 0),
         (
-            "dropped token info",
-            Endpoint::AccessTokenInfo,
-            Fault::Drop,
-            0,
-        ),
-        (
-            "Kakao -1",
-            Endpoint::AccessTokenInfo,
-            Fault::KakaoTransient,
-            0,
-        ),
-        (
-            "malformed token info",
-            Endpoint::AccessTokenInfo,
+            "malformed /v2/user/me",
+            Endpoint::UserMe,
             Fault::Malformed,
             0,
         ),
@@ -426,6 +417,30 @@ async fn transient_failures_keep_every_token_and_say_offline() {
             env.stored().await.as_ref(),
             Some(&stored),
             "{name}: tokens kept"
+        );
+    }
+    // Kakao's `access_token_info` check follows the profile: its transient failure neither
+    // hides the profile nor touches a token.
+    env.sim.clear_faults();
+    env.new_session().restore().await;
+    let stored = env.stored().await.unwrap();
+    for fault in [Fault::Status(503), Fault::Drop, Fault::KakaoTransient] {
+        env.sim.clear_faults();
+        env.sim.set_fault(Endpoint::AccessTokenInfo, fault.clone());
+        let v = env.new_session().restore().await;
+        assert_eq!(
+            v.status,
+            Status::SignedIn,
+            "{fault:?} on token info: {v:#?}"
+        );
+        assert!(
+            v.profile.is_some() && v.error.is_none(),
+            "{fault:?}: {v:#?}"
+        );
+        assert_eq!(
+            env.stored().await.as_ref(),
+            Some(&stored),
+            "{fault:?}: tokens kept"
         );
     }
     env.sim.clear_faults();

@@ -462,8 +462,7 @@ async fn faq_s04_restore_without_browser() -> Result<()> {
 
     // 2. Kakao answers 503: offline, tokens kept.
     let before = keychain_tokens(&rig);
-    rig.sim
-        .set_fault(Endpoint::AccessTokenInfo, Fault::Status(503));
+    rig.sim.set_fault(Endpoint::UserMe, Fault::Status(503));
     let app = rig.launch().await?;
     app.wait_screen("offline").await?;
     app.wait_text(

@@ -684,8 +684,7 @@ async fn offline(lang: Lang) -> Result<()> {
     );
 
     // Kakao cannot be reached when the app starts again.
-    rig.sim
-        .set_fault(Endpoint::AccessTokenInfo, Fault::Status(503));
+    rig.sim.set_fault(Endpoint::UserMe, Fault::Status(503));
     let app = rig.launch().await?;
     app.wait_screen("offline").await?;
     let screen = app.text("main > [data-screen=\"offline\"]").await?;

@@ -78,7 +78,8 @@ pub enum Endpoint {
     OauthLogout,
     /// `GET /v1/user/shipping_address` (the simulator's `-402` trigger).
     ShippingAddress,
-    /// `GET /__sim/img/{name}`: the profile pictures (Kakao's image host, `*.kakaocdn.net`).
+    /// `GET /__sim/img/{name}`: the profile pictures (Kakao's CDN, `k.kakaocdn.net`, in real
+    /// life), so a latency fault can cost the picture its round trip too.
     ProfileImage,
 }
 
@@ -408,6 +409,14 @@ pub struct LoggedRequest {
     pub has_authorization: bool,
     /// Response status (`0` when the connection was dropped).
     pub status: u16,
+    /// When the request arrived, microseconds since the simulator started (its monotonic
+    /// clock, not the simulated one): with `end_us`, which requests overlapped.
+    #[serde(default)]
+    pub start_us: u64,
+    /// When the answer was handed to the connection (or dropped), microseconds since the
+    /// simulator started.
+    #[serde(default)]
+    pub end_us: u64,
 }
 
 pub(crate) struct Clock {
@@ -419,6 +428,11 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
+    /// Real time since the simulator started, in microseconds (for the request log).
+    pub(crate) fn elapsed_us(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
     fn now(&self) -> i64 {
         let stopped = self.stopped_at.load(Ordering::SeqCst);
         let elapsed = if stopped >= 0 {
@@ -543,6 +557,12 @@ impl Sim {
     /// The bound socket address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The instant the request log's `start_us` and `end_us` count from (the simulator's start,
+    /// on this process's monotonic clock).
+    pub fn log_epoch(&self) -> Instant {
+        self.shared.clock.started
     }
 
     /// Moves the simulator clock forward (tokens, codes and sessions expire accordingly).

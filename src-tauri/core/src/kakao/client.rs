@@ -58,9 +58,24 @@ impl KakaoClient {
             endpoints,
             client_id: client_id.into(),
             client_secret: client_secret.filter(|s| !s.is_empty()),
+            jwks: JwksCache::new(clock.clone(), None),
             clock: KakaoClock::new(clock),
-            jwks: JwksCache::default(),
         }
+    }
+
+    /// Keeps the JWKS in `file` across runs (REFERENCE §7: cache the keys), so the first
+    /// sign-in after a restart does not wait for it. See
+    /// [`JwksCache`](crate::kakao::idtoken::JwksCache).
+    pub fn with_jwks_file(mut self, file: std::path::PathBuf) -> Self {
+        self.jwks = self.jwks.with_file(file);
+        self
+    }
+
+    /// Fetches the JWKS now unless a fresh one is held (memory or file): done while the person
+    /// is at Kakao's pages, so the ID token check after the code exchange costs no round trip.
+    /// Errors as for the fetch in [`KakaoClient::verify_id_token`]; nothing else depends on it.
+    pub async fn prefetch_jwks(&self) -> Result<(), Error> {
+        idtoken::prefetch(&*self.http, &self.endpoints, &self.jwks).await
     }
 
     /// The kauth and kapi bases this client talks to.

@@ -1,7 +1,7 @@
 //! ID token verification (REFERENCE §7): RS256 only, key by `kid` from the JWKS at
 //! `<auth>/.well-known/jwks.json`, then `iss`, `aud`, `exp`, `iat`, `nonce`.
 //!
-//! The header and every claim are checked here, times against the [`Clock`](crate::clock::Clock)
+//! The header and every claim are checked here, times against the [`Clock`]
 //! seam; the signature is RSASSA-PKCS1-v1_5 with SHA-256 checked by ring (2048–8192-bit keys).
 //! No general JWT library: one algorithm needs none, and none can be talked into another.
 
@@ -9,13 +9,15 @@ use super::endpoints::Endpoints;
 use super::error::{Error, IdTokenError};
 use super::http::{HttpClient, HttpRequest};
 use super::pkce::{constant_time_eq, Nonce};
+use crate::clock::{Clock, SystemClock};
 use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ring::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Clock skew tolerated on `exp` and `iat`, in seconds, on top of judging them on Kakao's time
@@ -95,32 +97,241 @@ impl std::fmt::Debug for RsaKey {
     }
 }
 
-/// JWKS keys by `kid`. Shared by clones of the client.
-#[derive(Clone, Default)]
+/// How long a fetched JWKS is used before it is fetched again, in seconds (24 h). Kakao asks
+/// clients to cache its keys and warns that fetching them too often may be blocked
+/// (REFERENCE §7); a key it rotates in before then is fetched on its unknown `kid`.
+pub const JWKS_MAX_AGE_SECS: i64 = 24 * 3600;
+
+/// An ID token whose `kid` is not in a fresh JWKS causes a refetch at most this often (seconds
+/// since the last such refetch), so tokens with made-up `kid`s can't hammer Kakao's JWKS; the
+/// first one after a regular fetch goes at once (Kakao may just have rotated its key).
+pub const JWKS_REFETCH_MIN_SECS: i64 = 60;
+
+/// Largest cache file read back (bytes); Kakao's JWKS is about 1 KB.
+const JWKS_FILE_MAX_BYTES: u64 = 256 * 1024;
+
+/// JWKS keys by `kid`, with when they were fetched; shared by clones of the client.
+///
+/// With a file ([`JwksCache::new`]) the JWKS is also kept across runs: public keys, nothing
+/// secret, written 0600 with its fetch time as `{"fetched_at", "expires_at", "jwks"}` (Unix
+/// seconds, this computer's clock). The file is outside input: one that can't be read or parsed,
+/// or expired, is ignored with a log line and the JWKS fetched again.
+#[derive(Clone)]
 pub struct JwksCache {
-    keys: Arc<Mutex<HashMap<String, RsaKey>>>,
+    held: Arc<Mutex<Held>>,
+    file: Option<Arc<PathBuf>>,
+    clock: Arc<dyn Clock>,
+}
+
+#[derive(Default)]
+struct Held {
+    keys: HashMap<String, RsaKey>,
+    /// Unix seconds (this computer's clock) of the fetch the keys came from; `None`: never.
+    fetched_at: Option<i64>,
+    /// Unix seconds of the last fetch made for an unknown `kid`.
+    refetched_at: Option<i64>,
+    /// The file has been read (once per process).
+    file_read: bool,
+}
+
+impl Default for JwksCache {
+    /// In memory only, on the system clock.
+    fn default() -> Self {
+        JwksCache::new(Arc::new(SystemClock), None)
+    }
 }
 
 impl std::fmt::Debug for JwksCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let n = self.keys.lock().unwrap().len();
-        f.debug_struct("JwksCache").field("keys", &n).finish()
+        let n = self.lock().keys.len();
+        f.debug_struct("JwksCache")
+            .field("keys", &n)
+            .field("file", &self.file)
+            .finish()
     }
 }
 
+/// The cache file's shape.
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    fetched_at: i64,
+    expires_at: i64,
+    jwks: Value,
+}
+
 impl JwksCache {
-    fn get(&self, kid: &str) -> Option<RsaKey> {
-        self.keys.lock().unwrap().get(kid).cloned()
+    /// A cache judged on `clock` (this computer's), kept in `file` across runs when given
+    /// (read at the first verification, written after every fetch).
+    pub fn new(clock: Arc<dyn Clock>, file: Option<PathBuf>) -> JwksCache {
+        JwksCache {
+            held: Arc::new(Mutex::new(Held::default())),
+            file: file.map(Arc::new),
+            clock,
+        }
     }
 
-    fn replace(&self, keys: HashMap<String, RsaKey>) {
-        *self.keys.lock().unwrap() = keys;
+    /// The same clock, keeping the keys in `file` across runs (a new, empty cache).
+    pub fn with_file(&self, file: PathBuf) -> JwksCache {
+        JwksCache::new(self.clock.clone(), Some(file))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        // Nothing in the guarded block can panic half-way; a poisoned lock still holds keys.
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The key for `kid` from a JWKS fetched less than [`JWKS_MAX_AGE_SECS`] ago.
+    fn fresh(&self, kid: &str) -> Option<RsaKey> {
+        self.read_file_once();
+        let now = self.clock.now_unix();
+        let held = self.lock();
+        held.fetched_at
+            .filter(|&at| is_fresh(at, now))
+            .and_then(|_| held.keys.get(kid).cloned())
+    }
+
+    /// Whether the keys are missing or expired: a fetch is due whatever the `kid`.
+    pub fn needs_fetch(&self) -> bool {
+        self.read_file_once();
+        let now = self.clock.now_unix();
+        let held = self.lock();
+        !held.fetched_at.is_some_and(|at| is_fresh(at, now)) || held.keys.is_empty()
+    }
+
+    /// Whether a fetch for an unknown `kid` is allowed now ([`JWKS_REFETCH_MIN_SECS`]).
+    fn may_refetch(&self) -> bool {
+        let now = self.clock.now_unix();
+        self.lock()
+            .refetched_at
+            .is_none_or(|at| now.saturating_sub(at) >= JWKS_REFETCH_MIN_SECS || at > now)
+    }
+
+    /// Fetches the JWKS, holds its keys and writes the file. `for_unknown_kid`: a refetch,
+    /// counted against [`JWKS_REFETCH_MIN_SECS`] (whether or not it succeeds).
+    async fn fetch(
+        &self,
+        http: &dyn HttpClient,
+        endpoints: &Endpoints,
+        for_unknown_kid: bool,
+    ) -> Result<(), Error> {
+        if for_unknown_kid {
+            self.lock().refetched_at = Some(self.clock.now_unix());
+        }
+        let (keys, raw) = fetch_jwks(http, endpoints).await?;
+        let now = self.clock.now_unix();
+        {
+            let mut held = self.lock();
+            held.keys = keys;
+            held.fetched_at = Some(now);
+        }
+        self.write_file(now, raw);
+        Ok(())
+    }
+
+    fn read_file_once(&self) {
+        let Some(path) = &self.file else { return };
+        {
+            let mut held = self.lock();
+            if held.file_read {
+                return;
+            }
+            held.file_read = true;
+        }
+        let read = match read_cache_file(path) {
+            Ok(Some(c)) => c,
+            Ok(None) => return,
+            Err(why) => {
+                tracing::warn!(path = %path.display(), "ignoring the cached JWKS: {why}");
+                return;
+            }
+        };
+        let now = self.clock.now_unix();
+        if !is_fresh(read.0, now) {
+            tracing::info!("the cached JWKS has expired; it will be fetched again");
+            return;
+        }
+        let mut held = self.lock();
+        // A fetch in this run is newer than the file.
+        if held.fetched_at.is_none() {
+            held.keys = read.1;
+            held.fetched_at = Some(read.0);
+        }
+    }
+
+    fn write_file(&self, now: i64, jwks: Value) {
+        let Some(path) = &self.file else { return };
+        let file = CacheFile {
+            fetched_at: now,
+            expires_at: now.saturating_add(JWKS_MAX_AGE_SECS),
+            jwks,
+        };
+        if let Err(e) = write_private(path, &serde_json::to_vec(&file).unwrap_or_default()) {
+            // Only costs a fetch in the next run.
+            tracing::warn!(path = %path.display(), "could not write the JWKS cache: {e}");
+        }
     }
 
     /// `true` before the first JWKS fetch, or when the JWKS held no usable RS256 key.
     pub fn is_empty(&self) -> bool {
-        self.keys.lock().unwrap().is_empty()
+        self.lock().keys.is_empty()
     }
+}
+
+/// Fetched at `at` and still within [`JWKS_MAX_AGE_SECS`] at `now`; a fetch time in the future
+/// (the clock was set back) is not trusted.
+fn is_fresh(at: i64, now: i64) -> bool {
+    at <= now.saturating_add(JWKS_REFETCH_MIN_SECS) && now < at.saturating_add(JWKS_MAX_AGE_SECS)
+}
+
+/// Keys by `kid`.
+type Keys = HashMap<String, RsaKey>;
+
+/// The cache file's fetch time and keys; `Ok(None)` when there is no file.
+fn read_cache_file(path: &Path) -> Result<Option<(i64, Keys)>, String> {
+    use std::io::Read;
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut bytes = Vec::new();
+    f.take(JWKS_FILE_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > JWKS_FILE_MAX_BYTES {
+        return Err(format!("larger than {JWKS_FILE_MAX_BYTES} bytes"));
+    }
+    let file: CacheFile = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let body = serde_json::to_vec(&file.jwks).map_err(|e| e.to_string())?;
+    let keys = parse_jwks(&body)?;
+    if keys.is_empty() {
+        return Err("no usable RS256 key".into());
+    }
+    Ok(Some((file.fetched_at, keys)))
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed over it (never half a file), the
+/// file readable by this user only (0600 on Unix), creating the directory (0700) when needed.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        let mut b = std::fs::DirBuilder::new();
+        b.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(dir)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let written = o.open(&tmp).and_then(|mut f| f.write_all(bytes));
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -161,17 +372,34 @@ pub fn parse_jwks(body: &[u8]) -> Result<HashMap<String, RsaKey>, String> {
     Ok(keys)
 }
 
+/// The keys, and the JWKS as JSON for the cache file.
 async fn fetch_jwks(
     http: &dyn HttpClient,
     endpoints: &Endpoints,
-) -> Result<HashMap<String, RsaKey>, Error> {
+) -> Result<(HashMap<String, RsaKey>, Value), Error> {
     let response = http.send(HttpRequest::get(endpoints.jwks())).await?;
     if !response.is_success() {
         return Err(Error::Status {
             status: response.status,
         });
     }
-    parse_jwks(&response.body).map_err(|e| Error::decode(response.status, e))
+    let keys = parse_jwks(&response.body).map_err(|e| Error::decode(response.status, e))?;
+    let raw =
+        serde_json::from_slice(&response.body).map_err(|e| Error::decode(response.status, e))?;
+    Ok((keys, raw))
+}
+
+/// Fetches the JWKS unless a fresh one is held (in memory or in the cache file), so that the
+/// next ID token check needs no round trip: called while the person is still at Kakao.
+pub async fn prefetch(
+    http: &dyn HttpClient,
+    endpoints: &Endpoints,
+    cache: &JwksCache,
+) -> Result<(), Error> {
+    if cache.needs_fetch() {
+        cache.fetch(http, endpoints, false).await?;
+    }
+    Ok(())
 }
 
 struct Header {
@@ -299,8 +527,10 @@ fn verified_payload(
     }
 }
 
-/// Full verification: header, key from the cached JWKS (fetched when empty, refetched once when
-/// the `kid` is unknown, then [`IdTokenError::UnknownKid`]), signature, claims.
+/// Full verification: header, key from the cached JWKS (fetched when missing or older than
+/// [`JWKS_MAX_AGE_SECS`], refetched when the `kid` is unknown unless such a refetch happened
+/// less than [`JWKS_REFETCH_MIN_SECS`] ago, then [`IdTokenError::UnknownKid`]), signature,
+/// claims.
 pub async fn verify(
     http: &dyn HttpClient,
     endpoints: &Endpoints,
@@ -310,12 +540,17 @@ pub async fn verify(
 ) -> Result<IdTokenClaims, Error> {
     let token = token.expose();
     let header = parse_header(token)?;
-    let key = match cache.get(&header.kid) {
+    let key = match cache.fresh(&header.kid) {
         Some(key) => key,
         None => {
-            // Kakao rotates keys: one fetch, no more, so a bad kid can't make us hammer the JWKS.
-            cache.replace(fetch_jwks(http, endpoints).await?);
-            cache.get(&header.kid).ok_or(IdTokenError::UnknownKid)?
+            // Kakao rotates keys: one fetch, no more, and none for a kid it was asked about
+            // within the last minute, so bad kids can't make us hammer the JWKS.
+            let refetch = !cache.needs_fetch();
+            if refetch && !cache.may_refetch() {
+                return Err(IdTokenError::UnknownKid.into());
+            }
+            cache.fetch(http, endpoints, refetch).await?;
+            cache.fresh(&header.kid).ok_or(IdTokenError::UnknownKid)?
         }
     };
     Ok(verify_with_key(token, &key, expected)?)
@@ -386,6 +621,7 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::*;
     use super::*;
+    use crate::clock::ManualClock;
     use crate::kakao::http::testing::FakeHttp;
     use crate::kakao::http::HttpResponse;
     use serde_json::json;
@@ -561,10 +797,24 @@ mod tests {
         .await
     }
 
+    fn cache_at(clock: &ManualClock, file: Option<PathBuf>) -> JwksCache {
+        JwksCache::new(Arc::new(clock.clone()), file)
+    }
+
+    fn temp_file(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "kakao-signin-jwks-{name}-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        dir.join("data").join("jwks.json")
+    }
+
     #[tokio::test]
     async fn jwks_cached_then_refetched_once_on_unknown_kid() {
         let fake = FakeHttp::new();
-        let cache = JwksCache::default();
+        let clock = ManualClock::new(NOW);
+        let cache = cache_at(&clock, None);
         fake.push_json(200, jwks(&["k1"]));
         let t1 = sign("k1", &claims(ISS, AUD, "nonce-1"));
         run(&fake, &cache, &t1).await.unwrap();
@@ -577,13 +827,14 @@ mod tests {
         );
         assert_eq!(reqs[0].method, crate::kakao::http::Method::Get);
 
-        // Rotation: k2 appears in the JWKS → one refetch, success.
+        // Rotation: k2 appears in the JWKS → one refetch at once, success.
         fake.push_json(200, jwks(&["k1", "k2"]));
         let t2 = sign("k2", &claims(ISS, AUD, "nonce-1"));
         run(&fake, &cache, &t2).await.unwrap();
         assert_eq!(fake.requests().len(), 2);
 
-        // Unknown kid: one refetch, then fail.
+        // Unknown kid a minute later: one refetch, then fail.
+        clock.advance(JWKS_REFETCH_MIN_SECS);
         fake.push_json(200, jwks(&["k1", "k2"]));
         fake.push_json(200, jwks(&["k1", "k2"]));
         let t3 = sign("k3", &claims(ISS, AUD, "nonce-1"));
@@ -595,9 +846,114 @@ mod tests {
         assert_eq!(err.kind(), "id_token_invalid");
         assert_eq!(fake.requests().len(), 3, "exactly one refetch");
         assert_eq!(fake.remaining(), 1);
+        // Within the minute, more unknown kids fetch nothing.
+        clock.advance(JWKS_REFETCH_MIN_SECS - 1);
+        for _ in 0..5 {
+            run(&fake, &cache, &t3).await.unwrap_err();
+        }
+        assert_eq!(
+            fake.requests().len(),
+            3,
+            "rate-limited: at most one refetch a minute"
+        );
         // The earlier keys still work from the cache.
         run(&fake, &cache, &t1).await.unwrap();
         assert_eq!(fake.requests().len(), 3);
+        // After the minute, one more.
+        clock.advance(1);
+        run(&fake, &cache, &t3).await.unwrap_err();
+        assert_eq!(fake.requests().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn jwks_kept_on_disk_across_runs_until_it_expires() {
+        let file = temp_file("runs");
+        let fake = FakeHttp::new();
+        let clock = ManualClock::new(NOW);
+        let t1 = sign("k1", &claims(ISS, AUD, "nonce-1"));
+        fake.push_json(200, jwks(&["k1"]));
+        run(&fake, &cache_at(&clock, Some(file.clone())), &t1)
+            .await
+            .unwrap();
+        assert_eq!(fake.requests().len(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+        let on_disk: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(on_disk["fetched_at"], NOW);
+        assert_eq!(on_disk["expires_at"], NOW + JWKS_MAX_AGE_SECS);
+
+        // The next run: a new cache over the same file checks without a fetch, and prefetch
+        // has nothing to do.
+        clock.advance(JWKS_MAX_AGE_SECS - 1);
+        let next = cache_at(&clock, Some(file.clone()));
+        assert!(!next.needs_fetch());
+        prefetch(&fake, &Endpoints::kakao(), &next).await.unwrap();
+        run(&fake, &next, &t1).await.unwrap();
+        assert_eq!(fake.requests().len(), 1, "no fetch after a restart");
+
+        // A day after the fetch it has expired: fetched again (and written again).
+        clock.advance(1);
+        let later = cache_at(&clock, Some(file.clone()));
+        assert!(later.needs_fetch());
+        fake.push_json(200, jwks(&["k1"]));
+        prefetch(&fake, &Endpoints::kakao(), &later).await.unwrap();
+        assert_eq!(fake.requests().len(), 2);
+        run(&fake, &later, &t1).await.unwrap();
+        assert_eq!(fake.requests().len(), 2);
+        let on_disk: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(on_disk["fetched_at"], NOW + JWKS_MAX_AGE_SECS);
+        let _ = std::fs::remove_dir_all(file.parent().unwrap().parent().unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_corrupt_or_foreign_cache_file_is_ignored_and_replaced() {
+        let k = key();
+        let fresh = |jwks_value: Value| {
+            json!({"fetched_at": NOW, "expires_at": NOW + 10, "jwks": jwks_value}).to_string()
+        };
+        for (what, body) in [
+            ("not json", "{\"fetched_at\": 17".to_owned()),
+            (
+                "binary",
+                String::from_utf8_lossy(&[0xff, 0xfe, 0, 1]).into_owned(),
+            ),
+            ("wrong shape", json!({"keys": []}).to_string()),
+            (
+                "no usable key",
+                fresh(json!({"keys": [{"kid":"k1","kty":"EC"}]})),
+            ),
+            (
+                "fetched in the future",
+                json!({
+                    "fetched_at": NOW + 3600, "expires_at": NOW + 90000,
+                    "jwks": {"keys": [{"kid":"k1","kty":"RSA","n":k.n,"e":k.e}]}
+                })
+                .to_string(),
+            ),
+            (
+                "huge",
+                format!("{{\"pad\":\"{}\"}}", "a".repeat(300 * 1024)),
+            ),
+        ] {
+            let file = temp_file("corrupt");
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, body).unwrap();
+            let fake = FakeHttp::new();
+            let clock = ManualClock::new(NOW);
+            let cache = cache_at(&clock, Some(file.clone()));
+            assert!(cache.needs_fetch(), "{what}");
+            fake.push_json(200, jwks(&["k1"]));
+            let t1 = sign("k1", &claims(ISS, AUD, "nonce-1"));
+            run(&fake, &cache, &t1).await.unwrap();
+            assert_eq!(fake.requests().len(), 1, "{what}: fetched instead");
+            let rewritten: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+            assert_eq!(rewritten["fetched_at"], NOW, "{what}: replaced");
+            let _ = std::fs::remove_dir_all(file.parent().unwrap().parent().unwrap());
+        }
     }
 
     #[tokio::test]

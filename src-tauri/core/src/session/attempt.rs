@@ -5,6 +5,7 @@
 //! only while it is current, and the tokens it brings home go through the lane like every
 //! other change ([`super::tokens`]).
 
+use super::profile;
 use super::state::WaysIn;
 use super::view::{KakaoErrorHelp, Status, WaitPurpose, WaitingView};
 use super::{Error, Event, Session};
@@ -289,6 +290,13 @@ impl Session {
             purpose,
             id,
         };
+        // While the person is at Kakao: the keys for the ID token check, unless a fresh JWKS
+        // is held (memory or the cache file), so the check after the code exchange is local.
+        tokio::spawn(async move {
+            if let Err(e) = kakao.prefetch_jwks().await {
+                tracing::debug!(kind = %e.kind(), "JWKS prefetch failed; the check will fetch");
+            }
+        });
         let this = self.clone();
         // A panic in the background ends this attempt with an error the window shows, not the
         // task silently (the window would wait forever) nor the app.
@@ -358,9 +366,11 @@ impl Session {
         self.changed();
     }
 
-    /// Code → tokens → ID token check → the lane (keychain, then memory) → profile. Nothing is
-    /// stored unless every check passed. Additional consent keeps to the signed-in member: tokens
-    /// of another member (the browser held another Kakao account) are not adopted
+    /// Code → tokens → ID token check, then at once: the lane (keychain, then memory),
+    /// `/v2/user/me`, `/v2/user/scopes` and the picture (the ID token's `picture`), so a sign-in
+    /// costs the code exchange and one more round trip. Nothing is stored unless every check
+    /// passed; without an ID token the member id comes from `/v2/user/me` first. Additional
+    /// consent keeps to the signed-in member: tokens of another member are not adopted
     /// ([`Session::refuse_other_member`]).
     async fn complete(
         &self,
@@ -372,46 +382,97 @@ impl Session {
     ) -> Result<(), Error> {
         let kakao = self.kakao()?.clone();
         let response = kakao.exchange_code(code, redirect_uri, verifier).await?;
-        let (member_id, nickname) = match &response.id_token {
+        let token = &response.access_token;
+        let http = &*self.deps.http;
+        let api_base = kakao.endpoints().api_base();
+        // Additional consent keeps to the signed-in member (REFERENCE §5, Decision 15): tokens
+        // of another member (the browser held another Kakao account) are not adopted.
+        let current = self.keeper.lane().await.tokens().map(|t| t.member_id);
+        let other_member = |member_id: i64| {
+            purpose == WaitPurpose::Consent && current.is_some_and(|m| m != member_id)
+        };
+        let (pair, me, scopes, picture) = match &response.id_token {
             Some(id) => {
                 let claims = kakao.verify_id_token(id, nonce).await?;
-                (claims.member_id, claims.nickname)
+                if other_member(claims.member_id) {
+                    let nickname = claims.nickname.clone();
+                    self.refuse_other_member(&kakao, token, claims.member_id, nickname)
+                        .await;
+                    return Ok(());
+                }
+                let picture = async {
+                    match &claims.picture {
+                        Some(url) => Some(profile::fetch_image_at(http, api_base, url).await),
+                        None => None,
+                    }
+                };
+                let (pair, me, scopes, picture) = tokio::join!(
+                    self.install(&response, claims.member_id),
+                    kakao.user_me(token),
+                    kakao.scopes(token, None),
+                    picture,
+                );
+                // The ID token and `/v2/user/me` name the same member, or the profile is not
+                // this session's: it is fetched again through the lane below.
+                let me = me.ok().filter(|me| me.id == claims.member_id);
+                (
+                    pair?,
+                    me,
+                    scopes,
+                    picture.map(|p| (claims.picture.clone(), p)),
+                )
             }
             None => {
-                let me = kakao.user_me(&response.access_token).await?;
-                let nickname = me
-                    .kakao_account
-                    .as_ref()
-                    .and_then(|a| a.profile.as_ref())
-                    .and_then(|p| p.nickname.clone());
-                (me.id, nickname)
+                let me = kakao.user_me(token).await?;
+                if other_member(me.id) {
+                    let nickname = me
+                        .kakao_account
+                        .as_ref()
+                        .and_then(|a| a.profile.as_ref())
+                        .and_then(|p| p.nickname.clone());
+                    self.refuse_other_member(&kakao, token, me.id, nickname)
+                        .await;
+                    return Ok(());
+                }
+                let picture = async {
+                    match profile::image_url(&me) {
+                        Some(url) => Some(profile::fetch_image_at(http, api_base, url).await),
+                        None => None,
+                    }
+                };
+                let (pair, scopes, picture) = tokio::join!(
+                    self.install(&response, me.id),
+                    kakao.scopes(token, None),
+                    picture,
+                );
+                let url = profile::image_url(&me).map(str::to_owned);
+                (pair?, Some(me), scopes, picture.map(|p| (url, p)))
             }
         };
-        {
-            let mut lane = self.keeper.lane().await;
-            let current = lane.tokens().map(|t| t.member_id);
-            if purpose == WaitPurpose::Consent && current.is_some_and(|m| m != member_id) {
-                drop(lane);
-                self.refuse_other_member(&kakao, &response.access_token, member_id, nickname)
-                    .await;
-                return Ok(());
-            }
-            lane.install(&response, member_id).await?;
-            if purpose == WaitPurpose::SignIn {
-                // S07: the login Kakao was asked for after a Kakao account logout happened.
-                self.lock().login_next = false;
-            }
-            let mut s = self.lock();
-            if s.shown != lane.pair() {
-                // Another session: nothing of the previous one stays on screen, nor what was
-                // said about it.
-                s.profile = None;
-                s.notice = None;
-                s.shown = lane.pair();
-            }
-            s.consents = None;
+        if purpose == WaitPurpose::SignIn {
+            // S07: the login Kakao was asked for after a Kakao account logout happened.
+            self.lock().login_next = false;
         }
-        self.load_profile().await;
+        if let Ok(s) = scopes {
+            let views = profile::consent_views(&s.scopes);
+            self.apply(pair, |st| st.consents = Some(views));
+        }
+        match me {
+            Some(me) => {
+                // The picture fetched early counts when it is the one `/v2/user/me` names;
+                // otherwise (none, or another URL) it is fetched now.
+                let wanted = profile::image_url(&me);
+                let picture = match (wanted, picture) {
+                    (None, _) => Some(None),
+                    (Some(w), Some((Some(url), p))) if url == w => Some(p),
+                    _ => None,
+                };
+                self.show_profile(&me, pair, picture).await;
+            }
+            // `/v2/user/me` failed: once more through the lane (-401 refreshes), its failure
+            // shown as for any profile fetch.
+            None => self.load_profile().await,
+        }
         Ok(())
     }
 
@@ -439,6 +500,28 @@ impl Session {
             }
         };
         self.set_notice(notice);
+    }
+
+    /// Makes the tokens of a completed round trip the session (keychain, then memory) and
+    /// returns its pair. A session other than the one shown clears what was shown of it.
+    async fn install(
+        &self,
+        response: &kakao::TokenResponse,
+        member_id: i64,
+    ) -> Result<crate::vault::PairId, Error> {
+        let mut lane = self.keeper.lane().await;
+        lane.install(response, member_id).await?;
+        let pair = lane.pair().ok_or(Error::NotSignedIn)?;
+        let mut s = self.lock();
+        if s.shown != Some(pair) {
+            // Another session: nothing of the previous one stays on screen, nor what was
+            // said about it.
+            s.profile = None;
+            s.notice = None;
+            s.shown = Some(pair);
+        }
+        s.consents = None;
+        Ok(pair)
     }
 
     /// S07: `/oauth/logout` in the browser, back to a loopback logout page.

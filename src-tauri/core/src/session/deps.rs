@@ -40,6 +40,9 @@ pub struct AppInfo {
     pub app_only_env: Vec<&'static str>,
 }
 
+/// The JWKS cache file's name in the data directory.
+const JWKS_FILE: &str = "jwks.json";
+
 /// Every seam of the session. Each field is the real thing after [`Deps::from_config`]; tests
 /// replace single fields.
 pub struct Deps {
@@ -53,6 +56,9 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Values the person typed in, per member id.
     pub local: LocalData,
+    /// Where Kakao's JWKS (public keys, not secret) is kept across runs, with its fetch time;
+    /// `None` keeps it in memory only. See [`JwksCache`](crate::kakao::idtoken::JwksCache).
+    pub jwks_file: Option<std::path::PathBuf>,
     /// HTTP to kauth and kapi, and for profile pictures (so the window's CSP stays closed to
     /// remote images).
     pub http: Arc<dyn HttpClient>,
@@ -133,6 +139,7 @@ impl Deps {
             browser: Arc::from(browser),
             clock: Arc::new(SystemClock),
             local: LocalData::new(&config.data_dir),
+            jwks_file: Some(config.data_dir.join(JWKS_FILE)),
             http: Arc::new(http),
             redirect_ports: config.redirect_ports.clone(),
             signin_timeout: signin::DEFAULT_TIMEOUT,

@@ -60,7 +60,7 @@ pub mod fuzzing {
         image: Option<String>,
         now: i64,
     ) -> ProfileView {
-        super::profile::profile_view(me, entered, image, now)
+        super::profile::profile_view(me, entered, image, false, now)
     }
 
     /// `/v2/user/scopes` → the consent list.
@@ -102,13 +102,17 @@ impl Session {
     /// status is `restoring`, or `unconfigured` when no REST API key is configured.
     pub fn new(deps: Deps, notify: Notify) -> Arc<Session> {
         let kakao = deps.kakao_app.as_ref().map(|app| {
-            Arc::new(KakaoClient::new(
+            let client = KakaoClient::new(
                 deps.http.clone(),
                 app.endpoints.clone(),
                 app.client_id.clone(),
                 app.client_secret.clone(),
                 deps.clock.clone(),
-            ))
+            );
+            Arc::new(match &deps.jwks_file {
+                Some(file) => client.with_jwks_file(file.clone()),
+                None => client,
+            })
         });
         let status = if kakao.is_some() {
             Status::Restoring
@@ -192,8 +196,10 @@ impl Session {
 
     // ---------------------------------------------------------------- restore (S04)
 
-    /// At start: read the keychain, check the access token, refresh when needed, and only when
-    /// the refresh token is dead delete the tokens. Transient failures keep every token and say
+    /// At start: read the keychain, show the profile with the stored access token (one
+    /// `/v2/user/me`; -401 refreshes and retries), then check the token with Kakao
+    /// (`access_token_info`) off the critical path; only when the refresh token is dead delete
+    /// the tokens. Transient failures keep every token and say
     /// "offline"; a keychain that is not there, has no default collection or is locked with no
     /// way to unlock it says `no_keychain` with what to do. Signed out, it also checks that the
     /// keychain can store ([`Vault::check_can_store`](crate::vault::Vault::check_can_store)):
@@ -252,8 +258,25 @@ impl Session {
                 }
             }
         }
+        // One authenticated call shows the profile: `/v2/user/me` with the stored access token
+        // (-401: refresh once and retry). Kakao knows about logout elsewhere and unlink there as
+        // well as in `access_token_info`, which therefore follows off the critical path.
+        self.load_profile().await;
+        let view = self.changed();
+        if view.status != Status::SignedIn {
+            return view;
+        }
+        self.check_token_info(&kakao).await;
+        self.changed()
+    }
+
+    /// Kakao's own check of the access token (`/v1/user/access_token_info`, REFERENCE §4b), made
+    /// after the restored profile is shown. A verdict about the session (an error code other than
+    /// a transient one; -401 refreshes and retries like every call) is shown; a transient failure
+    /// says nothing, since `/v2/user/me` has just answered. A verdict is judged as Kakao's guidance
+    /// says ([`Session::settle_token_failure`]: -101 ends as disconnected).
+    async fn check_token_info(&self, kakao: &Arc<KakaoClient>) {
         let pair = self.keeper.lane().await.pair();
-        // Kakao's own check first: it knows about logout elsewhere and unlink.
         let checked = self
             .with_access(|token| {
                 let kakao = kakao.clone();
@@ -261,10 +284,12 @@ impl Session {
             })
             .await;
         match checked {
-            Ok(_) => self.load_profile().await,
+            Ok(_) => {}
+            Err(e) if e.is_transient() => {
+                tracing::debug!(kind = %e.kind(), "access_token_info failed after the profile");
+            }
             Err(e) => self.settle_token_failure(e, pair).await,
         }
-        self.changed()
     }
 
     /// A failure of a call made with the session's access token, judged as Kakao's guidance and
@@ -416,18 +441,54 @@ impl Session {
             })
             .await;
         match me {
-            Ok((me, pair)) => {
-                let entered = self.deps.local.load(me.id).unwrap_or_default();
-                let api_base = kakao.endpoints().api_base();
-                let image = profile::fetch_image(&*self.deps.http, api_base, &me).await;
-                let view = profile::profile_view(&me, &entered, image, self.now());
-                self.apply(pair, |s| {
-                    s.profile = Some(view);
-                    s.settle(Status::SignedIn);
-                });
-            }
+            Ok((me, pair)) => self.show_profile(&me, pair, None).await,
             Err(e) => self.settle_failure(e),
         }
+    }
+
+    /// Shows `me` for session `pair`. The picture is one more round trip (Kakao's CDN): unless
+    /// `picture` brings it already fetched, everything else is shown first (the picture this
+    /// member had stays meanwhile) and the picture follows in the next view.
+    async fn show_profile(
+        &self,
+        me: &kakao::UserMe,
+        pair: crate::vault::PairId,
+        picture: Option<Option<String>>,
+    ) {
+        let entered = self.deps.local.load(me.id).unwrap_or_default();
+        let picture = match picture {
+            Some(p) => p,
+            None => {
+                if profile::image_url(me).is_some() {
+                    let mut view = profile::profile_view(me, &entered, None, true, self.now());
+                    let shown = self.apply(pair, |s| {
+                        view.image = s
+                            .profile
+                            .as_ref()
+                            .filter(|p| p.member_id == view.member_id)
+                            .and_then(|p| p.image.clone());
+                        s.profile = Some(view);
+                        s.settle(Status::SignedIn);
+                    });
+                    if !shown {
+                        return;
+                    }
+                    self.changed();
+                }
+                match self.kakao() {
+                    Ok(kakao) => {
+                        let api_base = kakao.endpoints().api_base().clone();
+                        profile::fetch_image(&*self.deps.http, &api_base, me).await
+                    }
+                    Err(_) => None,
+                }
+            }
+        };
+        let view = profile::profile_view(me, &entered, picture, false, self.now());
+        self.apply(pair, |s| {
+            s.profile = Some(view);
+            s.settle(Status::SignedIn);
+        });
     }
 
     /// S11: fetch `/v2/user/me` again.

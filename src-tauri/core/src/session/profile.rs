@@ -57,10 +57,13 @@ fn value(field: ProfileField, a: &KakaoAccount) -> Option<String> {
     }
 }
 
+/// `image_pending`: the picture is still being fetched (it follows in the next view), so no
+/// "not loaded" note yet.
 pub(super) fn profile_view(
     me: &UserMe,
     entered: &BTreeMap<String, EnteredValue>,
     image: Option<String>,
+    image_pending: bool,
     now: i64,
 ) -> ProfileView {
     let account = me.kakao_account.as_ref();
@@ -82,7 +85,7 @@ pub(super) fn profile_view(
                     .unwrap_or(false);
                 note = if default {
                     Some(words::default_picture())
-                } else if image.is_none() {
+                } else if image.is_none() && !image_pending {
                     Some(words::picture_not_loaded())
                 } else {
                     None
@@ -168,6 +171,18 @@ pub(crate) fn image_url_allowed(url: &Url, api_base: &Url) -> bool {
     kakao_host || simulator
 }
 
+/// The picture `/v2/user/me` names, unless it is Kakao's default one (shown as a note).
+pub(super) fn image_url(me: &UserMe) -> Option<&str> {
+    let profile = me.kakao_account.as_ref()?.profile.as_ref()?;
+    if profile.is_default_image == Some(true) {
+        return None;
+    }
+    profile
+        .thumbnail_image_url
+        .as_deref()
+        .or(profile.profile_image_url.as_deref())
+}
+
 /// Fetches the profile picture so the window shows it as a `data:` URL and its CSP need not
 /// allow remote images. Only from [`image_url_allowed`] URLs, at most [`MAX_IMAGE_BYTES`]. Any
 /// failure just means the placeholder is shown.
@@ -176,14 +191,15 @@ pub(super) async fn fetch_image(
     api_base: &Url,
     me: &UserMe,
 ) -> Option<String> {
-    let profile = me.kakao_account.as_ref()?.profile.as_ref()?;
-    if profile.is_default_image == Some(true) {
-        return None;
-    }
-    let raw = profile
-        .thumbnail_image_url
-        .as_ref()
-        .or(profile.profile_image_url.as_ref())?;
+    fetch_image_at(http, api_base, image_url(me)?).await
+}
+
+/// [`fetch_image`] for a URL known before `/v2/user/me` answers (the ID token's `picture`).
+pub(super) async fn fetch_image_at(
+    http: &dyn HttpClient,
+    api_base: &Url,
+    raw: &str,
+) -> Option<String> {
     let url = Url::parse(raw).ok()?;
     if !image_url_allowed(&url, api_base) {
         tracing::info!("profile picture not fetched: not on Kakao's image host");
@@ -253,7 +269,7 @@ mod tests {
                 entered_at: 1,
             },
         );
-        let p = profile_view(&m, &entered, None, 42);
+        let p = profile_view(&m, &entered, None, false, 42);
         assert_eq!(p.member_id, "3000000000000000001");
         assert_eq!(state_of(&p, "nickname"), FieldState::Agreed);
         assert_eq!(state_of(&p, "email"), FieldState::AgreedEmpty);
@@ -285,7 +301,7 @@ mod tests {
                 }
             }
         }));
-        let p = profile_view(&m, &BTreeMap::new(), None, 0);
+        let p = profile_view(&m, &BTreeMap::new(), None, false, 0);
         let pic = p.fields.iter().find(|f| f.id == "profile_image").unwrap();
         assert_eq!(pic.state, FieldState::Agreed);
         assert_eq!(pic.value, None, "no URL shown as a value");
@@ -294,6 +310,7 @@ mod tests {
             &m,
             &BTreeMap::new(),
             Some("data:image/png;base64,AA".into()),
+            false,
             0,
         );
         let json = serde_json::to_string(&shown).unwrap();
@@ -314,7 +331,7 @@ mod tests {
                 "is_email_verified": true
             }
         }));
-        let p = profile_view(&m, &BTreeMap::new(), None, 0);
+        let p = profile_view(&m, &BTreeMap::new(), None, false, 0);
         let email = p.fields.iter().find(|f| f.id == "email").unwrap();
         assert_eq!(email.state, FieldState::Agreed);
         assert_eq!(email.email_valid, Some(false));
@@ -338,7 +355,7 @@ mod tests {
                 "id": 1,
                 "kakao_account": {"birthday_needs_agreement": false, "birthday": sent}
             }));
-            let p = profile_view(&m, &BTreeMap::new(), None, 0);
+            let p = profile_view(&m, &BTreeMap::new(), None, false, 0);
             let birthday = p.fields.iter().find(|f| f.id == "birthday").unwrap();
             assert_eq!(birthday.value.as_deref(), Some(shown), "{sent:?}");
         }
@@ -375,7 +392,13 @@ mod tests {
 
     #[test]
     fn no_kakao_account_means_nothing_requested() {
-        let p = profile_view(&me(serde_json::json!({"id": 7})), &BTreeMap::new(), None, 0);
+        let p = profile_view(
+            &me(serde_json::json!({"id": 7})),
+            &BTreeMap::new(),
+            None,
+            false,
+            0,
+        );
         assert!(p.fields.iter().all(|f| f.state == FieldState::NotRequested));
     }
 
