@@ -160,8 +160,15 @@ async function pasteAddress(event) {
   else if (next?.error) $('error').scrollIntoView({ block: 'nearest' });
 }
 
+async function toggleKoeHelp(button) {
+  const open = $('koe-help').hidden;
+  $('koe-help').hidden = !open;
+  button.setAttribute('aria-expanded', String(open));
+  if (open) await loadKoeHelp();
+}
+
 async function loadKoeHelp() {
-  if (!$('koe-help').open) return;
+  if ($('koe-help').hidden) return;
   try {
     setKoeHelp(await tauri.core.invoke('kakao_error_help'));
   } catch (err) {
@@ -189,7 +196,7 @@ function wire() {
   on('open-again', (b) => call('open_again', undefined, b));
   on('copy-signin-link', copySigninLink);
   $('paste-form').addEventListener('submit', pasteAddress);
-  $('koe-help').addEventListener('toggle', loadKoeHelp);
+  on('koe-help-summary', toggleKoeHelp);
   on('refresh-profile', (b) => call('refresh_profile', undefined, b));
   on('open-consents', (b) => call('load_consents', undefined, b));
   on('logout', openLogout);

@@ -76,7 +76,8 @@ function forgetWays() {
   $('signin-link').value = '';
   $('signin-link-box').hidden = true;
   koe = { list: null, chosen: null };
-  $('koe-help').open = false;
+  $('koe-help').hidden = true;
+  $('koe-help-summary').setAttribute('aria-expanded', 'false');
   renderKoe();
 }
 

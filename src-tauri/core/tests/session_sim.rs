@@ -1154,8 +1154,10 @@ async fn kakao_saying_the_session_is_unusable_signs_out() {
     let stored = env.stored().await;
     env.sim
         .set_fault(Endpoint::AccessTokenInfo, kapi_fault(-603));
+    // access_token_info follows the profile off the critical path (issue 19): a transient
+    // answer there says nothing and keeps the session.
     let v = env.new_session().restore().await;
-    assert_eq!(v.status, Status::Offline, "-603 is transient: {v:#?}");
+    assert_eq!(v.status, Status::SignedIn, "-603 is transient: {v:#?}");
     assert_eq!(env.stored().await, stored);
     env.sim.set_fault(Endpoint::AccessTokenInfo, kapi_fault(-3));
     let v = env.new_session().restore().await;

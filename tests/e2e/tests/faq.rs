@@ -1224,7 +1224,10 @@ async fn faq_s13_consent_panel_withdraw() -> Result<()> {
         .await?;
     app.wait_screen("signed_in").await?;
 
-    app.wait_text("#open-consents", "동의 항목 보기").await?;
+    // The consent items come with the sign-in (`/v2/user/scopes` beside `/v2/user/me`, issue
+    // 19); the button reloads them.
+    app.wait_visible("#consent-list").await?;
+    app.wait_text("#open-consents", "다시 불러오기").await?;
     app.click("#open-consents").await?;
     app.wait_visible("#consent-list").await?;
     // Required and agreed, no withdraw.

@@ -26,6 +26,21 @@ async fn a_second_launch_exits_and_the_first_window_keeps_working() -> anyhow::R
         std::net::TcpListener::bind(("127.0.0.1", rig.port)).is_err(),
         "the first instance listens on the redirect port"
     );
+    // The first instance fetches Kakao's keys while the person is at Kakao's pages (issue 19):
+    // counted before the second instance starts, so only the second's requests would add.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !rig
+        .sim
+        .request_log()
+        .iter()
+        .any(|r| r.path == "/.well-known/jwks.json")
+    {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the first instance never fetched the JWKS"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let sim_requests = rig.sim.request_log().len();
 
     // The same binary, same environment, started by hand.

@@ -456,11 +456,11 @@ async fn consent_panel(lang: Lang) -> Result<()> {
     let member = demo_member_id("full@kakao.test");
     app.wait_attr("#field-email", "data-state", "agreed")
         .await?;
-    app.wait_text(
-        "#open-consents",
-        lang.pick("동의 항목 보기", "Show consent items"),
-    )
-    .await?;
+    // The consent items come with the sign-in (`/v2/user/scopes` beside `/v2/user/me`, issue
+    // 19); the button reloads them.
+    app.wait_visible("#consent-list").await?;
+    app.wait_text("#open-consents", lang.pick("다시 불러오기", "Reload"))
+        .await?;
     app.click("#open-consents").await?;
     app.wait_visible("#consent-list").await?;
     app.wait_attr("#consent-profile_nickname", "data-required", "true")
