@@ -98,6 +98,11 @@ async fn open_again_after_a_browser_that_opened_nothing_completes_the_sign_in() 
     app.wait_screen("waiting").await?;
     let first_url = wait_for_file(&first).await?;
     assert!(rig.inbox.is_empty(), "the first opening showed nothing");
+    // The opener got the one-time start URL (issue 17); behind it, Kakao's URL of the attempt.
+    // Reading it here uses it up, as the blank window never did.
+    assert!(rig.is_start_url(&first_url), "{first_url}");
+    let kakao_url = kakao_signin_test_support::follow_start(&first_url).await;
+    assert!(kakao_url.contains("/oauth/authorize?"), "{kakao_url}");
     assert_eq!(
         app.attr("#open-again", "type").await?.as_deref(),
         Some("button")
@@ -121,7 +126,7 @@ async fn open_again_after_a_browser_that_opened_nothing_completes_the_sign_in() 
                 .await?
                 .prop("value")
                 .await?;
-            assert_eq!(shown.as_deref(), Some(first_url.as_str()));
+            assert_eq!(shown.as_deref(), Some(kakao_url.as_str()));
             break;
         }
         anyhow::ensure!(Instant::now() < deadline, "copying the link said nothing");
@@ -131,10 +136,12 @@ async fn open_again_after_a_browser_that_opened_nothing_completes_the_sign_in() 
 
     app.click("#open-again").await?;
     let url = rig.inbox.nth(1).await?;
-    // The same attempt: same state, PKCE challenge and nonce.
-    assert_eq!(url, first_url);
+    // A new one-time start URL, and behind it the same attempt: same state, PKCE challenge and
+    // nonce.
+    assert!(rig.is_start_url(&url) && url != first_url, "{url}");
     let browser = Chromium::launch().await?;
     browser.client.goto(&url).await?;
+    assert_eq!(browser.client.current_url().await?.as_str(), kakao_url);
     browser.log_in(FULL, DEMO_PASSWORD).await?;
     browser.answer_consent(Consent::All).await?;
     app.wait_screen("signed_in").await?;
