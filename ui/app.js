@@ -91,55 +91,52 @@ function openLogout() {
   $('logout-dialog').showModal();
 }
 
-async function copyDiagnostics(button) {
+/**
+ * Asks the core for text (`command`) and copies it, saying `copiedKey`; without a clipboard,
+ * `showByHand(text)` shows it to copy by hand. One request at a time per button. True when
+ * the clipboard took it.
+ */
+async function copyFromCore(button, command, copiedKey, showByHand) {
   let text;
   try {
     if (button.getAttribute('aria-busy') === 'true') return;
     button.setAttribute('aria-busy', 'true');
-    text = await tauri.core.invoke('diagnostics');
+    text = String(await tauri.core.invoke(command));
   } catch (err) {
     localError = toErrorView(err);
     render();
-    return;
+    return false;
   } finally {
     button.removeAttribute('aria-busy');
   }
-  if (await writeClipboard(String(text))) {
-    toast(t('diagnostics_copied'));
-    return;
+  if (await writeClipboard(text)) {
+    toast(t(copiedKey));
+    return true;
   }
-  // No clipboard, or it did not answer: show the text so it can be copied by hand.
-  const area = $('diagnostics-text');
-  area.value = String(text);
-  $('diagnostics-dialog').showModal();
-  area.select();
+  showByHand(text);
+  return false;
+}
+
+function copyDiagnostics(button) {
+  return copyFromCore(button, 'diagnostics', 'diagnostics_copied', (text) => {
+    // No clipboard, or it did not answer: show the text so it can be copied by hand.
+    const area = $('diagnostics-text');
+    area.value = text;
+    $('diagnostics-dialog').showModal();
+    area.select();
+  });
 }
 
 /** "Copy the sign-in link": Kakao's URL of this attempt, or shown to copy by hand. */
 async function copySigninLink(button) {
-  let link;
-  try {
-    if (button.getAttribute('aria-busy') === 'true') return;
-    button.setAttribute('aria-busy', 'true');
-    link = String(await tauri.core.invoke('sign_in_link'));
-  } catch (err) {
-    localError = toErrorView(err);
-    render();
-    return;
-  } finally {
-    button.removeAttribute('aria-busy');
-  }
-  const box = $('signin-link-box');
-  if (await writeClipboard(link)) {
-    box.hidden = true;
-    toast(t('signin_link_copied'));
-    return;
-  }
-  const field = $('signin-link');
-  field.value = link;
-  box.hidden = false;
-  field.focus();
-  field.select();
+  const copied = await copyFromCore(button, 'sign_in_link', 'signin_link_copied', (link) => {
+    const field = $('signin-link');
+    field.value = link;
+    $('signin-link-box').hidden = false;
+    field.focus();
+    field.select();
+  });
+  if (copied) $('signin-link-box').hidden = true;
 }
 
 /** "Paste the address": the core checks it as its listener would; kept when refused. */
