@@ -1194,19 +1194,27 @@ async fn any_invalid_grant_at_refresh_ends_the_session() {
     }
 }
 
+impl Env {
+    /// Signed in as `NO_EMAIL` with an email typed in; the typed values' file.
+    async fn signed_in_with_a_typed_value() -> (Env, PathBuf) {
+        let env = Env::new(script(NO_EMAIL, Consent::All)).await;
+        env.sign_in().await;
+        env.session
+            .set_entered_value("email", "me@example.com")
+            .await;
+        let typed = env
+            .data_dir
+            .join(format!("users/{}.json", env.member_id(NO_EMAIL)));
+        assert!(typed.exists());
+        (env, typed)
+    }
+}
+
 /// Disconnected at Kakao (account page, KakaoTalk): Disconnect in the app still completes on
 /// -101; the tokens and the typed values go, the notice says it was already disconnected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn disconnect_when_already_disconnected_at_kakao_completes() {
-    let env = Env::new(script(NO_EMAIL, Consent::All)).await;
-    env.sign_in().await;
-    env.session
-        .set_entered_value("email", "me@example.com")
-        .await;
-    let typed = env
-        .data_dir
-        .join(format!("users/{}.json", env.member_id(NO_EMAIL)));
-    assert!(typed.exists());
+    let (env, typed) = Env::signed_in_with_a_typed_value().await;
     env.sim.set_fault(Endpoint::Unlink, kapi_fault(-101));
     let v = env.session.unlink().await;
     assert_eq!(v.status, Status::SignedOut, "{v:#?}");
@@ -1222,15 +1230,7 @@ async fn disconnect_when_already_disconnected_at_kakao_completes() {
 /// member's typed values are removed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_session_found_disconnected_at_start_ends_and_forgets_typed_values() {
-    let env = Env::new(script(NO_EMAIL, Consent::All)).await;
-    env.sign_in().await;
-    env.session
-        .set_entered_value("email", "me@example.com")
-        .await;
-    let typed = env
-        .data_dir
-        .join(format!("users/{}.json", env.member_id(NO_EMAIL)));
-    assert!(typed.exists());
+    let (env, typed) = Env::signed_in_with_a_typed_value().await;
     env.sim
         .set_fault(Endpoint::AccessTokenInfo, kapi_fault(-101));
     let v = env.new_session().restore().await;
