@@ -5,14 +5,17 @@
 //! through `cargo xtask test` or `/tmp/inside.sh`). Nothing here is timed: a latency fault on
 //! every endpoint only makes requests that run at once visibly overlap.
 
+use futures::future::BoxFuture;
+use kakao_signin_core::kakao::http::{HttpClient, HttpRequest, HttpResponse, TransportError};
 use kakao_signin_core::session::view::{SessionView, Status};
 use kakao_signin_core::session::{Event, Notify, Session};
 use kakao_signin_core::vault::Vault;
 use kakao_signin_test_support::{
-    free_loopback_port, session_against, start_sim, Consent, Script, SimBrowser,
+    deps_for, free_loopback_port, start_sim, Consent, Script, SimBrowser,
 };
 use kakao_sim::{Endpoint, Fault, LoggedRequest, Sim};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -55,6 +58,14 @@ impl Env {
     /// A session as a new start of the app (same keychain service and data directory), whose
     /// listener snapshots the simulator's log at the first view showing a profile.
     fn start_app(&self) -> (Arc<Session>, AtProfile) {
+        self.start_app_with(|http| http)
+    }
+
+    /// [`Env::start_app`] with the app's HTTP client wrapped by `wrap`.
+    fn start_app_with(
+        &self,
+        wrap: impl FnOnce(Arc<dyn HttpClient>) -> Arc<dyn HttpClient>,
+    ) -> (Arc<Session>, AtProfile) {
         let at: AtProfile = Arc::new(Mutex::new(None));
         let (sim, seen) = (self.sim.clone(), at.clone());
         let notify: Notify = Arc::new(move |e| {
@@ -65,16 +76,16 @@ impl Env {
                 }
             }
         });
-        let session = session_against(
+        let mut deps = deps_for(
             &self.sim,
             &self.sim.base_url(),
             Vault::keyring(self.service.clone()),
             &self.data_dir,
             &self.browser,
             vec![self.port],
-            notify,
         );
-        (session, at)
+        deps.http = wrap(deps.http);
+        (Session::new(deps, notify), at)
     }
 
     async fn sign_in(&self, session: &Arc<Session>) -> SessionView {
@@ -219,5 +230,74 @@ async fn a_restore_with_a_valid_access_token_makes_one_kapi_request_before_the_p
         named(&all[before..])
     );
     assert_eq!(session.view().status, Status::SignedIn);
+    env.cleanup().await;
+}
+
+/// The app's HTTP client, noting every request sent before anyone asked for the client to be
+/// prepared (built: with the platform's TLS, the trust store read), i.e. a request that paid
+/// for building it on the critical path.
+struct Watched {
+    inner: Arc<dyn HttpClient>,
+    asked: AtomicBool,
+    unprepared: Mutex<Vec<String>>,
+}
+
+impl HttpClient for Watched {
+    fn prepare(&self) -> BoxFuture<'_, ()> {
+        self.asked.store(true, Ordering::SeqCst);
+        self.inner.prepare()
+    }
+
+    fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
+        if !self.asked.load(Ordering::SeqCst) {
+            self.unprepared
+                .lock()
+                .unwrap()
+                .push(request.url.path().to_owned());
+        }
+        self.inner.send(request)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_http_client_is_prepared_before_the_first_request_of_a_sign_in_and_a_restore() {
+    let env = Env::new("prepared").await;
+    let watch = |slot: &Arc<Mutex<Option<Arc<Watched>>>>| {
+        let slot = slot.clone();
+        move |inner: Arc<dyn HttpClient>| -> Arc<dyn HttpClient> {
+            let w = Arc::new(Watched {
+                inner,
+                asked: AtomicBool::new(false),
+                unprepared: Mutex::new(Vec::new()),
+            });
+            *slot.lock().unwrap() = Some(w.clone());
+            w
+        }
+    };
+
+    // A new start of the app, then a sign-in: the client is prepared when the browser opens,
+    // while the person is at Kakao, not by the code exchange.
+    let signin = Arc::new(Mutex::new(None));
+    let (first, _) = env.start_app_with(watch(&signin));
+    env.sign_in(&first).await;
+    drop(first);
+    let signin = signin.lock().unwrap().take().unwrap();
+    assert_eq!(
+        *signin.unprepared.lock().unwrap(),
+        Vec::<String>::new(),
+        "sign-in: requests sent before the HTTP client was prepared"
+    );
+
+    // Another start: the restore prepares it beside the keychain read, before `/v2/user/me`.
+    let restore = Arc::new(Mutex::new(None));
+    let (session, _) = env.start_app_with(watch(&restore));
+    session.restore().await;
+    assert_eq!(session.view().status, Status::SignedIn);
+    let restore = restore.lock().unwrap().take().unwrap();
+    assert_eq!(
+        *restore.unprepared.lock().unwrap(),
+        Vec::<String>::new(),
+        "restore: requests sent before the HTTP client was prepared"
+    );
     env.cleanup().await;
 }

@@ -112,6 +112,10 @@ impl GatedHttp {
 }
 
 impl HttpClient for GatedHttp {
+    fn prepare(&self) -> futures::future::BoxFuture<'_, ()> {
+        self.inner.prepare()
+    }
+
     fn send(
         &self,
         request: HttpRequest,

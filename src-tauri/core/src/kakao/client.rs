@@ -78,6 +78,12 @@ impl KakaoClient {
         idtoken::prefetch(&*self.http, &self.endpoints, &self.jwks).await
     }
 
+    /// Gets the HTTP client ready for a request known to come soon ([`HttpClient::prepare`]):
+    /// the first request then does not pay for building it. Never fails.
+    pub async fn prepare(&self) {
+        self.http.prepare().await
+    }
+
     /// The kauth and kapi bases this client talks to.
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints

@@ -237,6 +237,14 @@ pub trait HttpClient: Send + Sync + 'static {
     /// Sends `request` and reads the whole response. `Err` only when no HTTP response came back;
     /// every status, 4xx and 5xx included, is `Ok`.
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>>;
+
+    /// Gets ready to send without sending anything (for [`ReqwestHttp`]: builds the client,
+    /// which reads the platform's trust store), so that a request known to come soon does not
+    /// pay for it on the critical path. Never fails: what could not be prepared is tried again
+    /// by the request. Does nothing by default.
+    fn prepare(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// The production client: reqwest over the platform's TLS and trust store, timeouts, and no
@@ -248,9 +256,10 @@ pub trait HttpClient: Send + Sync + 'static {
 /// ([`ReqwestHttp::new`]) or given ([`ReqwestHttp::with_proxy`]); reqwest's own reading of the
 /// environment is switched off.
 ///
-/// The reqwest client is built on the first request, on a blocking thread: with the platform's
-/// TLS that means reading the system's CA store (~50 ms), which would otherwise delay the
-/// window at start-up.
+/// The reqwest client is built on a blocking thread by [`HttpClient::prepare`] or else the first
+/// request, not when made: with the platform's TLS that means reading the system's CA store
+/// (~50 ms), which would otherwise delay the window at start-up. The session prepares it beside
+/// the keychain read of a restore and while the person is at Kakao's pages.
 #[derive(Debug)]
 pub struct ReqwestHttp {
     client: tokio::sync::OnceCell<reqwest::Client>,
@@ -396,6 +405,14 @@ fn map_reqwest_error(e: reqwest::Error) -> TransportError {
 }
 
 impl HttpClient for ReqwestHttp {
+    fn prepare(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(e) = self.client().await {
+                tracing::debug!(error = %e, "the HTTP client could not be prepared; the request will try");
+            }
+        })
+    }
+
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, TransportError>> {
         Box::pin(async move {
             let method = match request.method {
@@ -528,6 +545,17 @@ mod tests {
         assert!(dbg.contains("code") && dbg.contains("authorization"));
         let resp = HttpResponse::new(200, b"{\"access_token\":\"tok\"}".to_vec());
         assert!(!format!("{resp:?}").contains("tok\""));
+    }
+
+    #[tokio::test]
+    async fn prepare_builds_the_client_before_any_request() {
+        let http = ReqwestHttp::with_default_timeouts();
+        assert!(!http.client.initialized(), "nothing is built when made");
+        http.prepare().await;
+        assert!(
+            http.client.initialized(),
+            "prepare leaves the client built for the first request"
+        );
     }
 
     #[test]

@@ -290,9 +290,11 @@ impl Session {
             purpose,
             id,
         };
-        // While the person is at Kakao: the keys for the ID token check, unless a fresh JWKS
-        // is held (memory or the cache file), so the check after the code exchange is local.
+        // While the person is at Kakao: the HTTP client built, so the code exchange is not
+        // the one to pay for it, and the keys for the ID token check, unless a fresh JWKS is
+        // held (memory or the cache file), so the check after the code exchange is local.
         tokio::spawn(async move {
+            kakao.prepare().await;
             if let Err(e) = kakao.prefetch_jwks().await {
                 tracing::debug!(kind = %e.kind(), "JWKS prefetch failed; the check will fetch");
             }
