@@ -36,6 +36,9 @@ pub struct SignIn {
     /// The requests between the callback and the paint: path, start and end in ms after the
     /// callback.
     pub requests: Vec<(String, f64, f64)>,
+    /// Where the time went, in ms after the callback: the last request's end, then the app's
+    /// marks (`profile-ready` core, `profile-shown` page answered, `profile-painted`).
+    pub stages: Vec<(String, f64)>,
     pub error: Option<String>,
 }
 
@@ -50,6 +53,9 @@ pub struct Restore {
     pub round_trips: Option<usize>,
     /// kapi requests that ended before the core had the profile.
     pub kapi_before_paint: Vec<String>,
+    /// Where the time went, in ms after process start: the page loaded, the first and last
+    /// request, then the app's marks.
+    pub stages: Vec<(String, f64)>,
     pub error: Option<String>,
 }
 
@@ -135,10 +141,11 @@ pub fn run(
 impl SignIn {
     fn summary(&self) -> String {
         format!(
-            "click → browser {}, callback → painted {}, {} round trips{}",
+            "click → browser {}, callback → painted {}, {} round trips; after the callback: {}{}",
             ms(self.click_to_browser),
             ms(self.callback_to_painted),
             self.round_trips.map_or("?".into(), |n| n.to_string()),
+            stages(&self.stages),
             self.error
                 .as_ref()
                 .map(|e| format!(" — {e}"))
@@ -150,17 +157,27 @@ impl SignIn {
 impl Restore {
     fn summary(&self) -> String {
         format!(
-            "start → painted {}, first request → painted {}, {} round trips, kapi before paint {:?}{}",
+            "start → painted {}, first request → painted {}, {} round trips, kapi before paint {:?}; after start: {}{}",
             ms(self.start_to_painted),
             ms(self.first_request_to_painted),
             self.round_trips.map_or("?".into(), |n| n.to_string()),
             self.kapi_before_paint,
+            stages(&self.stages),
             self.error
                 .as_ref()
                 .map(|e| format!(" — {e}"))
                 .unwrap_or_default()
         )
     }
+}
+
+/// `name at ms` for each stage, in order.
+fn stages(stages: &[(String, f64)]) -> String {
+    stages
+        .iter()
+        .map(|(name, at)| format!("{name} {at:.0}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn ms(d: Option<Duration>) -> String {
@@ -307,6 +324,7 @@ fn restore_once(rig: &Rig, app_bin: &Path) -> Restore {
         }
     };
     r.start_to_painted = Some(painted - app.started);
+    let app_started = app.started;
     let marks = app.marks.lock().unwrap().clone();
     drop(app);
     // When the core had the profile to show; the page may still have been loading.
@@ -327,6 +345,18 @@ fn restore_once(rig: &Rig, app_bin: &Path) -> Restore {
         .filter(|t| t.kapi)
         .map(|t| t.path.clone())
         .collect();
+    let started = app_started;
+    let rel = |i: Instant| i.saturating_duration_since(started).as_secs_f64() * 1000.0;
+    let mut stages: Vec<(String, f64)> = Vec::new();
+    if let Some(first) = reqs.iter().map(|t| t.start).min() {
+        stages.push(("first request".into(), rel(first)));
+    }
+    if let Some(last) = done.iter().map(|t| t.end).max() {
+        stages.push(("last request ended".into(), rel(last)));
+    }
+    stages.extend(marks.iter().map(|(m, at)| (m.clone(), rel(*at))));
+    stages.sort_by(|a, b| a.1.total_cmp(&b.1));
+    r.stages = stages;
     r
 }
 
@@ -405,13 +435,8 @@ fn signin_once(
             return s;
         }
     };
-    let ready = app
-        .marks
-        .lock()
-        .unwrap()
-        .get("profile-ready")
-        .copied()
-        .unwrap_or(painted);
+    let marks = app.marks.lock().unwrap().clone();
+    let ready = marks.get("profile-ready").copied().unwrap_or(painted);
     drop(app);
     let Some(callback) = *browser.callback_sent_at.lock().unwrap() else {
         s.error = Some("the browser never sent the callback".into());
@@ -430,6 +455,16 @@ fn signin_once(
         .iter()
         .map(|t| (t.path.clone(), rel(t.start), rel(t.end)))
         .collect();
+    if let Some(last) = path.iter().map(|t| t.end).max() {
+        s.stages.push(("last request ended".into(), rel(last)));
+    }
+    s.stages.extend(
+        marks
+            .iter()
+            .filter(|(_, at)| **at >= callback)
+            .map(|(m, at)| (m.clone(), rel(*at))),
+    );
+    s.stages.sort_by(|a, b| a.1.total_cmp(&b.1));
     s
 }
 
@@ -666,11 +701,21 @@ pub fn render(results: &[AtRtt], targets: &mut Vec<(String, Option<bool>, String
                     .join(", ")
             );
         }
+        if let Some(s) = at.signin.iter().find(|s| !s.stages.is_empty()) {
+            let _ = writeln!(
+                out,
+                "- RTT {} ms, where that sign-in's time went (ms after the callback): {}",
+                at.rtt_ms,
+                stages(&s.stages)
+            );
+        }
         if let Some(r) = at.restore.iter().find(|r| r.error.is_none()) {
             let _ = writeln!(
                 out,
-                "- RTT {} ms, kapi requests that ended before a restore's profile was ready: {:?}",
-                at.rtt_ms, r.kapi_before_paint
+                "- RTT {} ms, kapi requests that ended before a restore's profile was ready: {:?}; where its time went (ms after the process started): {}",
+                at.rtt_ms,
+                r.kapi_before_paint,
+                stages(&r.stages)
             );
         }
         for e in at
