@@ -281,8 +281,8 @@ impl SimConfig {
         };
         let full = Profile {
             nickname: Some("김카카오".into()),
-            profile_image_url: Some("/__sim/img/full_640.svg".into()),
-            thumbnail_image_url: Some("/__sim/img/full_110.svg".into()),
+            profile_image_url: Some("/__sim/img/full_640.jpg".into()),
+            thumbnail_image_url: Some("/__sim/img/full_110.jpg".into()),
             email: Some("full@kakao.test".into()),
             is_email_valid: true,
             is_email_verified: true,

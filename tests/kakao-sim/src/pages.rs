@@ -229,23 +229,110 @@ pub async fn index(State(sh): State<Arc<Shared>>) -> Response<Body> {
     )
 }
 
-/// `GET /__sim/img/{name}`: placeholder profile images (SVG).
+/// `GET /__sim/img/{name}`: placeholder profile pictures, JPEG like Kakao's (`img_110x110.jpg`,
+/// `img_640x640.jpg` on k.kakaocdn.net): a head and shoulders on a colour taken from the name
+/// (grey for `default_*`), `_110` / `_100` / `_480` / `_640` in the name giving the size in
+/// pixels (640 otherwise).
 pub async fn image(Path(name): Path<String>) -> Response<Body> {
-    let initial = name.chars().next().unwrap_or('?').to_ascii_uppercase();
-    let hue: u32 = name.bytes().map(u32::from).sum::<u32>() % 360;
-    let (bg, text) = if name.starts_with("default") {
-        ("#d8dde3".to_string(), String::new())
-    } else {
-        (format!("hsl({hue},60%,70%)"), initial.to_string())
-    };
-    let svg = format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="640" height="640" viewBox="0 0 100 100"><rect width="100" height="100" fill="{bg}"/><circle cx="50" cy="38" r="18" fill="#fff" opacity=".8"/><rect x="20" y="62" width="60" height="40" rx="20" fill="#fff" opacity=".8"/><text x="50" y="45" font-size="20" text-anchor="middle" font-family="sans-serif" fill="#333">{}</text></svg>"##,
-        esc(&text)
-    );
-    let mut r = Response::new(Body::from(svg));
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("image/svg+xml"),
-    );
+    let mut r = Response::new(Body::from(avatar_jpeg(&name)));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
     r
+}
+
+/// The JPEG bytes [`image`] answers for `name`.
+pub fn avatar_jpeg(name: &str) -> Vec<u8> {
+    let size: u16 = ["110", "100", "480", "640"]
+        .into_iter()
+        .find(|n| name.contains(&format!("_{n}")))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(640);
+    let bg = if name.starts_with("default") {
+        [0xd8, 0xdd, 0xe3]
+    } else {
+        let hue = name.bytes().map(u32::from).sum::<u32>() % 360;
+        hsl_to_rgb(hue as f32, 0.6, 0.7)
+    };
+    let n = f32::from(size);
+    let mut pixels = Vec::with_capacity(usize::from(size) * usize::from(size) * 3);
+    for y in 0..size {
+        for x in 0..size {
+            // In a 100×100 box, as the old SVG placeholder drew it.
+            let (u, v) = (
+                (f32::from(x) + 0.5) * 100.0 / n,
+                (f32::from(y) + 0.5) * 100.0 / n,
+            );
+            let head = (u - 50.0).powi(2) + (v - 38.0).powi(2) <= 18.0f32.powi(2);
+            let body = (20.0..=80.0).contains(&u) && v >= 62.0 && {
+                // Rounded top corners, radius 20.
+                let cx = u.clamp(40.0, 60.0);
+                (u - cx).powi(2) + (v - 82.0).min(0.0).powi(2) <= 400.0
+            };
+            let px = if head || body {
+                bg.map(|c| (f32::from(c) * 0.2 + 255.0 * 0.8) as u8)
+            } else {
+                bg
+            };
+            pixels.extend_from_slice(&px);
+        }
+    }
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 85)
+        .encode(&pixels, size, size, jpeg_encoder::ColorType::Rgb)
+        .expect("encoding an RGB buffer of the stated size into memory cannot fail");
+    out
+}
+
+/// HSL (hue in degrees, saturation and lightness 0–1) to 8-bit RGB.
+fn hsl_to_rgb(h: f32, s: f32, l: f32) -> [u8; 3] {
+    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
+    let hp = h / 60.0;
+    let x = c * (1.0 - (hp % 2.0 - 1.0).abs());
+    let (r, g, b) = match hp as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = l - c / 2.0;
+    [r, g, b].map(|v| ((v + m) * 255.0).round() as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::avatar_jpeg;
+
+    /// JPEG's SOF0 frame header: height and width, big-endian, after the marker, length and
+    /// precision.
+    fn jpeg_size(b: &[u8]) -> (u16, u16) {
+        let at = b
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .expect("a baseline frame header");
+        let be = |i: usize| u16::from_be_bytes([b[at + i], b[at + i + 1]]);
+        (be(7), be(5))
+    }
+
+    #[test]
+    fn pictures_are_jpeg_of_the_size_their_name_gives() {
+        for (name, size) in [
+            ("full_110.jpg", 110),
+            ("full_640.jpg", 640),
+            ("default_110.jpg", 110),
+            ("me_480.jpg", 480),
+            ("other.jpg", 640),
+        ] {
+            let b = avatar_jpeg(name);
+            assert_eq!(&b[..2], [0xFF, 0xD8], "{name}: starts a JPEG");
+            assert_eq!(&b[b.len() - 2..], [0xFF, 0xD9], "{name}: ends it");
+            assert_eq!(jpeg_size(&b), (size, size), "{name}");
+        }
+        assert_ne!(
+            avatar_jpeg("full_110.jpg"),
+            avatar_jpeg("default_110.jpg"),
+            "a member's picture is not the default one"
+        );
+    }
 }

@@ -678,8 +678,8 @@ impl State {
                 false,
             ),
             None => (
-                "/__sim/img/default_640.svg".into(),
-                "/__sim/img/default_110.svg".into(),
+                "/__sim/img/default_640.jpg".into(),
+                "/__sim/img/default_110.jpg".into(),
                 true,
             ),
         }

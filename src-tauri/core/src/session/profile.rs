@@ -375,11 +375,11 @@ mod tests {
             ("https://evilkakaocdn.net/x.jpg", &kakao, false),
             ("https://kakaocdn.net.evil.example/x.jpg", &kakao, false),
             ("https://example.com/x.jpg", &kakao, false),
-            ("http://127.0.0.1:9000/__sim/img/a.svg", &kakao, false),
+            ("http://127.0.0.1:9000/__sim/img/a_110.jpg", &kakao, false),
             ("http://127.0.0.1:631/printers", &kakao, false),
-            ("http://127.0.0.1:9000/__sim/img/a.svg", &sim, true),
+            ("http://127.0.0.1:9000/__sim/img/a_110.jpg", &sim, true),
             ("http://127.0.0.1:631/printers", &sim, false),
-            ("http://localhost:9000/__sim/img/a.svg", &sim, false),
+            ("http://localhost:9000/__sim/img/a_110.jpg", &sim, false),
         ] {
             let u: Url = url.parse().unwrap();
             assert_eq!(
