@@ -505,7 +505,7 @@ pub struct PairId(pub u64);
 impl PairId {
     /// A fresh random pair id (never 0).
     pub fn generate() -> PairId {
-        PairId(rand::random::<u64>() | 1)
+        PairId(getrandom::u64().expect("the OS random number generator failed") | 1)
     }
 }
 

@@ -3,15 +3,16 @@
 use crate::secret::Secret;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use rand::rngs::OsRng;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use subtle::ConstantTimeEq;
 
-fn random_b64url<const N: usize>() -> String {
+/// `N` bytes from the OS CSPRNG (getrandom(2) on Linux), base64url without padding. Panics
+/// when the OS has no randomness to give: no token is better than a guessable one, and the
+/// command boundary turns the panic into an error the window shows.
+pub(crate) fn random_b64url<const N: usize>() -> String {
     let mut bytes = [0u8; N];
-    OsRng.fill_bytes(&mut bytes);
+    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
     URL_SAFE_NO_PAD.encode(bytes)
 }
 

@@ -18,13 +18,10 @@ use super::pages::{self, DeniedReason, Page};
 use super::Error;
 use crate::secret::Secret;
 use crate::text::Lang;
-use base64::Engine as _;
 use http::HeaderValue;
 use http::{header, HeaderMap, Method, Request, StatusCode, Uri};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use rand::rngs::OsRng;
-use rand::RngCore;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::io;
@@ -236,9 +233,7 @@ impl StartUrls {
     /// A new one-time `http://127.0.0.1:<port>/start/<random>` answering `303` to `target`
     /// (see [`Armed::start_url`]).
     pub fn issue(&self, target: &str) -> String {
-        let mut bytes = [0u8; 32];
-        OsRng.fill_bytes(&mut bytes);
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let token = crate::kakao::pkce::random_b64url::<32>();
         let url = format!("http://127.0.0.1:{}{START_PATH}{token}", self.port);
         *lock(&self.attempt.start) = Some(StartEntry {
             token: ExpectedState::new(token),
