@@ -56,6 +56,11 @@
       ok($('#koe006-help').hidden, 'KOE006 help hidden at first');
       await until('KOE006 help after a few seconds', () => !$('#koe006-help').hidden, 12000);
       ok($('#waiting-progress').value > 0, 'progress shows time left');
+      // The signed-in screen was laid out unseen while waiting (app.js warmSignedIn) and left
+      // as it was: still hidden, not visible to anyone.
+      const signedIn = document.querySelector('main > [data-screen="signed_in"]');
+      ok(signedIn.hidden && !signedIn.classList.contains('prelayout'), 'signed-in screen still hidden');
+      eq(getComputedStyle(signedIn).display, 'none', 'signed-in screen not displayed while waiting');
       click('#cancel-signin');
       await until('signed_out again', () => screen() === 'signed_out');
       ok(last('cancel_sign_in'), 'cancel_sign_in called');
