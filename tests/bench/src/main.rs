@@ -708,8 +708,8 @@ struct Report {
 fn why(target: &str) -> &'static str {
     if target.starts_with("start-up") {
         "before its window the app loads its config, takes the single-instance lock and builds \
-         the session (the HTTPS client itself is built on the first request, off the main \
-         thread); its page is ~13 KB of HTML, ~15 KB of CSS and ~55 KB of ES modules against \
+         the session (the HTTPS client itself is built beside the restore's keychain read, \
+         off the main thread); its page is ~13 KB of HTML, ~15 KB of CSS and ~55 KB of ES modules against \
          one paragraph. Its window stays hidden until the page has loaded (shown blank first, \
          WebKitGTK without compositing could stall its first paint for 500 ms). On a shared \
          2-core machine this ratio moves by ±0.3× from run to run; re-run on a quiet machine \
@@ -726,22 +726,31 @@ fn why(target: &str) -> &'static str {
          environment."
     } else if target.starts_with("stripped release binary") || target.starts_with(".deb") {
         "the per-crate table says where the bytes are. Already done: no rustls/webpki-roots \
-         (the platform's TLS), no axum, no zbus, no regex (file-rotate for the log instead of \
-         logroller, tracing's `Targets` filter instead of `EnvFilter`), Tauri without \
-         `dynamic-acl`, `opt-level = \"z\"`. `panic = \"unwind\"` adds about 1 MB (unwind \
-         tables and landing pads in every crate). Left to weigh: Tauri's `compression` (the \
-         brotli decoder against compressed assets), the toml crate (~60 KB with its parser), \
-         ring next to OpenSSL for one RSA check."
+         (the platform's TLS), no axum, no zbus, no regex, Tauri without `dynamic-acl`, `x11` \
+         and `compression`, url's IDNA back end without Unicode data (idna_adapter 1.0), tokio \
+         without `signal`/`process`, `opt-level = \"z\"`, the icons through zopflipng. \
+         `panic = \"unwind\"` costs about 1.08 MB of unwind tables (`.eh_frame`, \
+         `.eh_frame_hdr`, `.gcc_except_table`: `size -A`). Left: packed relative relocations \
+         (`-z pack-relative-relocs`, ~265 KB of `.rela.dyn`) need glibc 2.36 and would drop \
+         Ubuntu 22.04 and RHEL 9; ring next to OpenSSL for one RSA check (~30 KB)."
     } else if target.starts_with("sign-in: callback") {
         "the path is the code exchange, then `/v2/user/me`, `/v2/user/scopes`, the picture and \
          the keychain writes at once (the round-trip table's request list shows whether they \
-         overlapped). Beyond two RTTs: the keychain writes (two Secret Service items, see the \
-         keychain rows), the ID token check (local with the JWKS on disk; a fetch if it was \
-         not), and the window's IPC and paint."
+         overlapped; the HTTP client is built while the person is at Kakao). Beyond two RTTs \
+         (the \"where the time went\" line): the keychain writes (two Secret Service items, \
+         see the keychain rows; on the path only when they outlast the requests), the ID token \
+         check (local with the JWKS on disk), and the page's layout and paint of the profile \
+         (~20 ms, with the signed-in screen laid out beforehand while the person was at Kakao)."
     } else if target.starts_with("restore:") {
-        "the restore's one request is `/v2/user/me` with the stored access token; the rest is \
-         the profile view, the IPC answer to the page's long poll and its paint. More than one \
-         round trip means a refresh (expired access token) or a JWKS fetch on the way."
+        "the restore's one request is `/v2/user/me` with the stored access token (the HTTP \
+         client is built beside the keychain read), and the core's share row shows it at the \
+         floor. The rest is the window's first frame: the page is loaded about when the \
+         profile is ready, and WebKitGTK then takes ~50 ms to run the page's script and answer \
+         its first IPC while the newly shown window maps, and ~50–70 ms more to its first \
+         animation frame (the \"where the time went\" line). That is the web view starting, \
+         the same for any screen; reaching the target would take a window whose first frame \
+         comes sooner after load. More than one round trip means a refresh (expired access \
+         token) or a JWKS fetch on the way."
     } else if target.starts_with("click on") {
         "between the click and the browser: the page's IPC call, the keychain check that it can \
          store tokens (a Secret Service round trip, so a keychain that cannot is named before \

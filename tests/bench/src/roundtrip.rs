@@ -31,6 +31,8 @@ use std::time::{Duration, Instant};
 pub struct SignIn {
     pub click_to_browser: Option<Duration>,
     pub callback_to_painted: Option<Duration>,
+    /// The core's share: callback → `profile-ready` (the session's view has the profile).
+    pub callback_to_ready: Option<Duration>,
     /// Sequential round trips between the callback and the paint.
     pub round_trips: Option<usize>,
     /// The requests between the callback and the paint: path, start and end in ms after the
@@ -49,6 +51,8 @@ pub struct Restore {
     /// From the restore's first request (the keychain read is done) or the page loaded,
     /// whichever came later, to the paint.
     pub first_request_to_painted: Option<Duration>,
+    /// The core's share: the restore's first request (keychain read) → `profile-ready`.
+    pub first_request_to_ready: Option<Duration>,
     /// Sequential round trips among the requests that ended before the core had the profile.
     pub round_trips: Option<usize>,
     /// kapi requests that ended before the core had the profile.
@@ -340,6 +344,11 @@ fn restore_once(rig: &Rig, app_bin: &Path) -> Restore {
         let from = page.map_or(first, |p| p.max(first));
         painted.saturating_duration_since(from)
     });
+    r.first_request_to_ready = reqs.iter().map(|t| t.start).min().and_then(|first| {
+        marks
+            .get("profile-ready")
+            .map(|r| r.saturating_duration_since(first))
+    });
     r.kapi_before_paint = done
         .iter()
         .filter(|t| t.kapi)
@@ -443,6 +452,9 @@ fn signin_once(
         return s;
     };
     s.callback_to_painted = Some(painted.saturating_duration_since(callback));
+    s.callback_to_ready = marks
+        .get("profile-ready")
+        .map(|r| r.saturating_duration_since(callback));
     let log = rig.sim.request_log();
     let reqs = timed(&rig.sim, &log[before.min(log.len())..]);
     let path: Vec<&Timed> = reqs
@@ -654,6 +666,17 @@ pub fn render(results: &[AtRtt], targets: &mut Vec<(String, Option<bool>, String
             Some((2.0, 40.0, "≤ 2 RTT + 40 ms")),
         );
         row(
+            "sign-in, the core's share: callback → profile ready in the session",
+            at.signin
+                .iter()
+                .filter_map(|s| s.callback_to_ready)
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .collect(),
+            n,
+            Vec::new(),
+            None,
+        );
+        row(
             "restore: process start → profile painted",
             at.restore
                 .iter()
@@ -674,6 +697,17 @@ pub fn render(results: &[AtRtt], targets: &mut Vec<(String, Option<bool>, String
             at.restore.len(),
             at.restore.iter().filter_map(|r| r.round_trips).collect(),
             Some((1.0, 40.0, "≤ 1 RTT + 40 ms")),
+        );
+        row(
+            "restore, the core's share: keychain read (first request) → profile ready in the session",
+            at.restore
+                .iter()
+                .filter_map(|r| r.first_request_to_ready)
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .collect(),
+            at.restore.len(),
+            Vec::new(),
+            None,
         );
         row(
             "click on Kakao Login → browser process started",
