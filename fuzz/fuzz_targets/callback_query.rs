@@ -9,6 +9,8 @@ use kakao_signin_core::signin::{
 use libfuzzer_sys::fuzz_target;
 
 const STATE: &str = "Hq3vT0b9-Zx_Kw2LmN5pR7sU1yA4cE6gI8jO0qS2uW4";
+const ISSUER: &str = "https://kauth.kakao.com";
+const ISSUER_ENCODED: &str = "https%3A%2F%2Fkauth.kakao.com";
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
@@ -27,7 +29,18 @@ fuzz_target!(|data: &[u8]| {
         _ => format!("error={raw}&state={STATE}"),
     };
     let expected_value = if mode & 0x80 != 0 { "" } else { STATE };
-    let verdict = classify_callback_query(&query, &ExpectedState::new(expected_value));
+    // Half the time the attempt knows Kakao's issuer (RFC 9207), and the query may carry it.
+    let issuer = (mode & 0x40 != 0).then_some(ISSUER);
+    let query = if mode & 0x20 != 0 {
+        format!("{query}&iss={}", ISSUER_ENCODED)
+    } else {
+        query
+    };
+    let mut expected = ExpectedState::new(expected_value);
+    if let Some(issuer) = issuer {
+        expected = expected.with_issuer(issuer);
+    }
+    let verdict = classify_callback_query(&query, &expected);
 
     // The oracle: the same form decoding, written plainly.
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
@@ -45,6 +58,18 @@ fuzz_target!(|data: &[u8]| {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
+    // RFC 9207 §2.4: one `iss`, equal to the expected issuer when one is known (a trailing
+    // slash aside); a repeated `iss` is refused either way.
+    let issuers: Vec<&String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "iss")
+        .map(|(_, v)| v)
+        .collect();
+    let iss_ok = match (issuers.as_slice(), issuer) {
+        ([], _) | ([_], None) => true,
+        ([got], Some(want)) => got.trim_end_matches('/') == want.trim_end_matches('/'),
+        _ => false,
+    };
     let codes: Vec<&String> = pairs
         .iter()
         .filter(|(k, _)| k == "code")
@@ -55,11 +80,13 @@ fuzz_target!(|data: &[u8]| {
         CallbackQuery::BadState => assert!(!state_ok, "the right state was refused: {query:?}"),
         CallbackQuery::Denied { error, description } => {
             assert!(state_ok, "delivered without the right state: {query:?}");
+            assert!(iss_ok, "delivered with a wrong or repeated iss: {query:?}");
             assert_eq!(Some(error), first("error"));
             assert_eq!(description, first("error_description"));
         }
         CallbackQuery::Code(code) => {
             assert!(state_ok, "a code without the right state: {query:?}");
+            assert!(iss_ok, "a code with a wrong or repeated iss: {query:?}");
             assert!(first("error").is_none(), "an error must win over a code");
             assert_eq!(codes.len(), 1, "exactly one code");
             assert!(!code.is_empty());
@@ -67,8 +94,10 @@ fuzz_target!(|data: &[u8]| {
         }
         CallbackQuery::Malformed => {
             assert!(state_ok);
-            assert!(first("error").is_none());
-            assert!(codes.len() != 1 || codes[0].is_empty());
+            assert!(
+                !iss_ok || (first("error").is_none() && (codes.len() != 1 || codes[0].is_empty())),
+                "refused as malformed: {query:?}"
+            );
         }
     }
 });
