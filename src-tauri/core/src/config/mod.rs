@@ -251,11 +251,11 @@ impl Config {
             None => DEFAULT_REDIRECT_PORTS.to_vec(),
         };
         let auth_url = match get("KAKAO_SIGNIN_AUTH_URL") {
-            Some((v, g)) => check_url(v).ok_or_else(|| g.error(URL_EXPECTED))?,
+            Some((v, g)) => check_url(v).ok_or_else(|| g.error(url_expected(v)))?,
             None => check_url(DEFAULT_AUTH_URL).expect("the default is valid"),
         };
         let api_url = match get("KAKAO_SIGNIN_API_URL") {
-            Some((v, g)) => check_url(v).ok_or_else(|| g.error(URL_EXPECTED))?,
+            Some((v, g)) => check_url(v).ok_or_else(|| g.error(url_expected(v)))?,
             None => check_url(DEFAULT_API_URL).expect("the default is valid"),
         };
         let browser =
@@ -342,7 +342,18 @@ fn check_url(v: &str) -> Option<Url> {
 ///
 /// Errors: a [`ConfigError`] naming `key` and `v`, saying what is expected.
 pub fn parse_url(key: &str, v: &str) -> Result<Url, ConfigError> {
-    check_url(v).ok_or_else(|| ConfigError::new(key, v, URL_EXPECTED))
+    check_url(v).ok_or_else(|| ConfigError::new(key, v, url_expected(v)))
+}
+
+/// What a refused URL should have been. Host names are read as ASCII only (idna_adapter 1.0:
+/// the app carries no IDNA tables), so a non-ASCII one is told how to write it.
+fn url_expected(v: &str) -> &'static str {
+    if v.is_ascii() {
+        URL_EXPECTED
+    } else {
+        "an https:// URL in ASCII: write an international domain name in its xn-- form \
+         (punycode)"
+    }
 }
 
 #[cfg(test)]
@@ -631,6 +642,12 @@ mod tests {
                 .key,
             "KAKAO_SIGNIN_BROWSER"
         );
+        // A host name outside ASCII says how to write it instead.
+        let err = load(&[("KAKAO_SIGNIN_API_URL", "https://카카오.example/")]).unwrap_err();
+        assert_eq!(err.key, "KAKAO_SIGNIN_API_URL");
+        assert!(err.to_string().contains("xn--"), "{err}");
+        let c = load(&[("KAKAO_SIGNIN_API_URL", "https://xn--o39a00bp0i.example/")]).unwrap();
+        assert_eq!(c.api_url.host_str(), Some("xn--o39a00bp0i.example"));
         let c = load(&[("KAKAO_SIGNIN_BROWSER", "chromium --headless")]).unwrap();
         assert_eq!(c.browser.as_deref(), Some("chromium --headless"));
     }
