@@ -354,8 +354,7 @@ fn restore_once(rig: &Rig, app_bin: &Path) -> Restore {
         .filter(|t| t.kapi)
         .map(|t| t.path.clone())
         .collect();
-    let started = app_started;
-    let rel = |i: Instant| i.saturating_duration_since(started).as_secs_f64() * 1000.0;
+    let rel = |i: Instant| i.saturating_duration_since(app_started).as_secs_f64() * 1000.0;
     let mut stages: Vec<(String, f64)> = Vec::new();
     if let Some(first) = reqs.iter().map(|t| t.start).min() {
         stages.push(("first request".into(), rel(first)));
